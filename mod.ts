@@ -1,0 +1,2 @@
+// placeholder: replaced by the real front door shortly
+export * from "./src/core/mod.ts";
