@@ -1,0 +1,59 @@
+// One benchmark server: `--variant bare|plugin|task`, `--plugin <module specifier>|standin`.
+// Listens on 127.0.0.1 port 0, logs nothing per request, prints one `ready` JSON line with its
+// port, and answers `mark` / `report` on stdin with the process CPU time and the number of `GET /`
+// requests served since the last mark.
+import process from "node:process";
+import Fastify from "fastify";
+import { loadPlugin, parseArgs, send, serveControl } from "./_common.mjs";
+
+const args = parseArgs(process.argv.slice(2));
+const variant = args.variant ?? "bare";
+if (!["bare", "plugin", "task"].includes(variant)) throw new Error(`unknown variant ${variant}`);
+
+const app = Fastify({ logger: false });
+let pluginSource = "none";
+if (variant !== "bare") {
+  const loaded = await loadPlugin(args.plugin);
+  pluginSource = loaded.pluginSource;
+  await app.register(loaded.plugin);
+}
+
+let served = 0;
+if (variant === "task") {
+  app.get("/", async (request) => {
+    served++;
+    const [error, value] = await request.scope.task(() => ({ ok: true }));
+    if (error) throw error;
+    return value;
+  });
+} else {
+  app.get("/", async () => {
+    served++;
+    return { ok: true };
+  });
+}
+
+await app.listen({ host: "127.0.0.1", port: 0 });
+
+let markCpu = process.cpuUsage();
+let markServed = 0;
+serveControl(app, {
+  mark: () => {
+    markServed = served;
+    markCpu = process.cpuUsage();
+    return {};
+  },
+  report: () => {
+    const cpu = process.cpuUsage(markCpu);
+    return { cpuMicros: cpu.user + cpu.system, served: served - markServed };
+  },
+}, Number(args["max-seconds"] ?? 3600));
+
+send({
+  type: "ready",
+  port: app.server.address().port,
+  variant,
+  pluginSource,
+  fastify: app.version,
+  runtime: typeof globalThis.Deno === "object" ? "deno" : "node",
+});

@@ -1,0 +1,99 @@
+// The soak-test server: `--variant plugin|bare`, `--plugin <module specifier>|standin`.
+// Run with --expose-gc (Node) or --v8-flags=--expose-gc (Deno). Logs nothing per request.
+//
+//   GET /            { ok: true }                       (no task)
+//   GET /task        { ok: true } from one quick task
+//   GET /slow        a task that sleeps --slow-ms, honouring its signal
+//   GET /fail        a task that throws -> 500
+//   GET /hang        a task that sleeps --hang-ms; the client disconnects before it ends
+//   GET /__stats     runs gc, returns { heapUsed, childCount, ... }
+//
+// With `--variant bare` the same routes do the same work with plain promises and no scope.
+import process from "node:process";
+import Fastify from "fastify";
+import { heapAfterGc, loadPlugin, parseArgs, send, serveControl, sleep } from "./_common.mjs";
+
+const args = parseArgs(process.argv.slice(2));
+const variant = args.variant ?? "plugin";
+if (!["bare", "plugin"].includes(variant)) throw new Error(`unknown variant ${variant}`);
+const slowMs = Number(args["slow-ms"] ?? 20);
+const hangMs = Number(args["hang-ms"] ?? 50);
+
+const app = Fastify({ logger: false });
+let pluginSource = "none";
+if (variant === "plugin") {
+  const loaded = await loadPlugin(args.plugin);
+  pluginSource = loaded.pluginSource;
+  await app.register(loaded.plugin);
+}
+
+const counts = { hangStarted: 0, hangCancelled: 0, hangCompleted: 0 };
+const withScope = variant === "plugin";
+
+app.get("/", async () => ({ ok: true }));
+
+app.get("/task", async (request) => {
+  if (!withScope) return await Promise.resolve({ ok: true });
+  const [error, value] = await request.scope.task(() => ({ ok: true }));
+  if (error) throw error;
+  return value;
+});
+
+app.get("/slow", async (request) => {
+  if (!withScope) {
+    await sleep(slowMs);
+    return { ok: true };
+  }
+  const [error] = await request.scope.task(({ signal }) => sleep(slowMs, signal));
+  if (error) throw error;
+  return { ok: true };
+});
+
+app.get("/fail", async (request) => {
+  if (!withScope) throw new Error("dependency failed");
+  const [error] = await request.scope.task(() => {
+    throw new Error("dependency failed");
+  });
+  if (error) throw error;
+  return { ok: true };
+});
+
+app.get("/hang", async (request) => {
+  counts.hangStarted++;
+  if (!withScope) {
+    await sleep(hangMs);
+    counts.hangCompleted++;
+    return { ok: true };
+  }
+  const [error] = await request.scope.task(({ signal }) => sleep(hangMs, signal));
+  if (error) {
+    counts.hangCancelled++;
+    throw error;
+  }
+  counts.hangCompleted++;
+  return { ok: true };
+});
+
+// childCount is a getter on the core's Scope; null when the scope does not have it. The /__stats
+// request's own scope is alive while this handler runs, so it is subtracted.
+function liveChildren(request) {
+  const count = app.scope?.childCount;
+  if (typeof count !== "number") return null;
+  return request.scope ? count - 1 : count;
+}
+
+app.get("/__stats", async (request) => {
+  const heapUsed = await heapAfterGc();
+  return { heapUsed, childCount: liveChildren(request), ...counts };
+});
+
+await app.listen({ host: "127.0.0.1", port: 0 });
+serveControl(app, {}, Number(args["max-seconds"] ?? 3600));
+send({
+  type: "ready",
+  port: app.server.address().port,
+  variant,
+  pluginSource,
+  gc: typeof globalThis.gc === "function",
+  runtime: typeof globalThis.Deno === "object" ? "deno" : "node",
+});

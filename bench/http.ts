@@ -1,0 +1,261 @@
+/**
+ * HTTP throughput benchmark: bare Fastify vs. Fastify + fastifyGoGoScope vs. the plugin plus one
+ * awaited `request.scope.task()` per request, under Deno (TypeScript sources) and Node (the built
+ * npm package). Each variant runs in its own server process on 127.0.0.1 port 0; autocannon runs in
+ * another process. Rounds are interleaved (bare, plugin, task, bare, ...) so the ratios compare
+ * like with like on a noisy machine.
+ *
+ * ```sh
+ * deno task bench:http                                  # -c 100 -d 10, 3 rounds, both runtimes
+ * deno task bench:http --duration 3 --rounds 1          # a quick look
+ * deno task bench:http --runtime node --build           # rebuild npm/ first, Node only
+ * ```
+ *
+ * @module
+ */
+import {
+  denoRuntime,
+  int,
+  machineInfo,
+  median,
+  nodeRuntime,
+  numberFlag,
+  parseFlags,
+  ROOT,
+  run,
+  type Runtime,
+  ServerProcess,
+  table,
+} from "./_lib.ts";
+import { probePlugin } from "./_plugin_probe.ts";
+
+type Variant = "bare" | "plugin" | "task";
+const VARIANTS: readonly Variant[] = ["bare", "plugin", "task"];
+const LABELS: Record<Variant, string> = {
+  bare: "bare Fastify",
+  plugin: "+ plugin",
+  task: "+ plugin + one `task()` per request",
+};
+
+interface Sample {
+  reqPerSec: number;
+  p99: number;
+  cpuMicrosPerRequest: number;
+  errors: number;
+  non2xx: number;
+}
+
+interface LoadResult {
+  requests: number;
+  seconds: number;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+
+const USAGE = `deno task bench:http [--duration 10] [--rounds 3] [--connections 100] [--warmup 3]
+  [--runtime deno|node|both] [--variants bare,plugin,task] [--plugin auto|standin]
+  [--build] [--client node|deno] [--pipelining 1]`;
+
+const flags = parseFlags(Deno.args, {
+  duration: "10",
+  rounds: "3",
+  connections: "100",
+  warmup: "3",
+  runtime: "both",
+  variants: "bare,plugin,task",
+  plugin: "auto",
+  build: "false",
+  client: "node",
+  pipelining: "1",
+  help: "false",
+});
+if (flags.help === "true") {
+  console.log(USAGE);
+  Deno.exit(0);
+}
+const duration = numberFlag(flags, "duration");
+const rounds = numberFlag(flags, "rounds");
+const connections = numberFlag(flags, "connections");
+const warmup = Number(flags.warmup);
+const pipelining = numberFlag(flags, "pipelining");
+const variants = (flags.variants ?? "").split(",").map((v) => v.trim()) as Variant[];
+for (const v of variants) {
+  if (!VARIANTS.includes(v)) throw new TypeError(`--variants: unknown variant ${v}`);
+}
+if (!["deno", "node", "both"].includes(flags.runtime ?? "")) {
+  throw new TypeError(`--runtime must be deno, node or both, received ${flags.runtime}`);
+}
+if (!["node", "deno"].includes(flags.client ?? "")) {
+  throw new TypeError(`--client must be node or deno, received ${flags.client}`);
+}
+
+// Which plugin: the real one once mod.ts exports it, otherwise a clearly labelled stand-in.
+let standin = flags.plugin === "standin";
+if (!standin) {
+  const reason = await probePlugin();
+  if (reason !== null) {
+    console.error(
+      `note: ${reason}; measuring the STAND-IN plugin (bench/_servers/standin_plugin.mjs)`,
+    );
+    standin = true;
+  }
+}
+
+const runtimes: Runtime[] = [];
+if (flags.runtime !== "node") {
+  const deno = denoRuntime();
+  if (standin) deno.pluginSpec = "standin";
+  runtimes.push(deno);
+}
+if (flags.runtime !== "deno") {
+  const node = await nodeRuntime({ build: flags.build === "true", standin });
+  if (typeof node === "string") console.error(`skipping node: ${node}`);
+  else runtimes.push(node);
+}
+if (runtimes.length === 0) {
+  console.error("no runtime to measure");
+  Deno.exit(1);
+}
+
+const script = `${ROOT}bench/_servers/hello_server.mjs`;
+const servers = new Map<string, ServerProcess>();
+const key = (r: Runtime, v: Variant): string => `${r.name}/${v}`;
+
+async function closeAll(): Promise<void> {
+  await Promise.all([...servers.values()].map((s) => s.close()));
+}
+const onSignal = (): void => {
+  closeAll().finally(() => Deno.exit(130));
+};
+Deno.addSignalListener("SIGINT", onSignal);
+
+async function load(port: number, seconds: number): Promise<LoadResult> {
+  const runner = `${ROOT}bench/_load/autocannon_run.mjs`;
+  const args = [
+    "--url",
+    `http://127.0.0.1:${port}/`,
+    "--connections",
+    String(connections),
+    "--duration",
+    String(seconds),
+    "--pipelining",
+    String(pipelining),
+  ];
+  const result = flags.client === "node"
+    ? await run("node", [runner, ...args], (seconds + 60) * 1000)
+    : await run(Deno.execPath(), ["run", "-A", runner, ...args], (seconds + 60) * 1000);
+  if (result.code !== 0) throw new Error(`autocannon failed (${result.code}): ${result.stderr}`);
+  return JSON.parse(result.stdout.split("\n").at(-1) ?? "") as LoadResult;
+}
+
+const samples = new Map<string, Sample[]>();
+const pluginSources = new Set<string>();
+try {
+  for (const runtime of runtimes) {
+    for (const variant of variants) {
+      servers.set(
+        key(runtime, variant),
+        new ServerProcess(key(runtime, variant), runtime, script, ["--variant", variant]),
+      );
+    }
+  }
+  const ports = new Map<string, number>();
+  for (const [k, server] of servers) {
+    const ready = await server.ready;
+    ports.set(k, Number(ready.port));
+    if (ready.variant !== "bare") pluginSources.add(`${k}: ${String(ready.pluginSource)}`);
+  }
+  for (const source of pluginSources) console.error(`plugin ${source}`);
+
+  if (warmup > 0) {
+    console.error(`warming up each server for ${warmup} s ...`);
+    for (const port of ports.values()) await load(port, warmup);
+  }
+  for (let round = 1; round <= rounds; round++) {
+    for (const runtime of runtimes) {
+      for (const variant of variants) {
+        const k = key(runtime, variant);
+        const server = servers.get(k);
+        const port = ports.get(k);
+        if (server === undefined || port === undefined) continue;
+        await server.command("mark");
+        const result = await load(port, duration);
+        const report = await server.command("report");
+        const served = Number(report.served);
+        const sample: Sample = {
+          reqPerSec: result.reqPerSec,
+          p99: result.p99,
+          cpuMicrosPerRequest: served > 0 ? Number(report.cpuMicros) / served : NaN,
+          errors: result.errors + result.timeouts,
+          non2xx: result.non2xx,
+        };
+        samples.set(k, [...(samples.get(k) ?? []), sample]);
+        console.error(
+          `round ${round}/${rounds} ${k}: ${int(sample.reqPerSec)} req/s, p99 ${sample.p99} ms, ` +
+            `${sample.cpuMicrosPerRequest.toFixed(1)} µs CPU/req` +
+            (sample.errors + sample.non2xx > 0
+              ? `, ${sample.errors} errors, ${sample.non2xx} non-2xx`
+              : ""),
+        );
+      }
+    }
+  }
+} finally {
+  await closeAll();
+  Deno.removeSignalListener("SIGINT", onSignal);
+}
+
+// Report.
+const info = await machineInfo(runtimes);
+console.log(
+  `\n### HTTP throughput: autocannon -c ${connections} -d ${duration}` +
+    (pipelining > 1 ? ` -p ${pipelining}` : "") +
+    `, ${rounds} interleaved round(s), medians\n`,
+);
+for (const line of info) console.log(`- ${line}`);
+console.log(`- load generator: autocannon 8 under ${flags.client}, in its own process`);
+console.log(
+  `- plugin: ${
+    standin
+      ? "STAND-IN (bench/_servers/standin_plugin.mjs), not the real plugin"
+      : "fastifyGoGoScope (Deno: mod.ts; Node: npm/esm/mod.js)"
+  }\n`,
+);
+const rows: string[][] = [];
+for (const runtime of runtimes) {
+  const bare = samples.get(key(runtime, "bare"));
+  const bareMedian = bare === undefined ? NaN : median(bare.map((s) => s.reqPerSec));
+  for (const variant of variants) {
+    const list = samples.get(key(runtime, variant)) ?? [];
+    if (list.length === 0) continue;
+    const rps = list.map((s) => s.reqPerSec);
+    const errors = list.reduce((n, s) => n + s.errors + s.non2xx, 0);
+    rows.push([
+      runtime.name,
+      LABELS[variant],
+      int(median(rps)),
+      `${int(Math.min(...rps))}–${int(Math.max(...rps))}`,
+      Number.isNaN(bareMedian) ? "–" : (median(rps) / bareMedian).toFixed(3),
+      `${median(list.map((s) => s.p99))} ms`,
+      median(list.map((s) => s.cpuMicrosPerRequest)).toFixed(1),
+      String(errors),
+    ]);
+  }
+}
+console.log(table(
+  [
+    "runtime",
+    "variant",
+    "req/s (median)",
+    "min–max",
+    "ratio to bare",
+    "p99",
+    "server CPU µs/req",
+    "errors",
+  ],
+  rows,
+));
