@@ -1,2 +1,27 @@
-// placeholder: replaced by the real front door shortly
+/**
+ * `@go-go-scope/adapter-fastify`: every Fastify request gets a
+ * structured-concurrency scope (`request.scope`) that is cancelled when the
+ * client leaves and disposed when the response ends.
+ *
+ * @example
+ * ```ts
+ * import Fastify from "fastify";
+ * import { fastifyGoGoScope } from "@go-go-scope/adapter-fastify";
+ *
+ * const app = Fastify();
+ * await app.register(fastifyGoGoScope, { name: "my-api", timeout: 30000 });
+ * app.get("/answer", async (request) => {
+ *   const [err, answer] = await request.scope.task(() => 42, { retry: "exponential" });
+ *   if (err) throw err;
+ *   return { answer };
+ * });
+ * const res = await app.inject("/answer");
+ * console.log(res.json()); // { answer: 42 }
+ * await app.close();
+ * ```
+ *
+ * @module
+ */
+
+// The core (also available on its own as "@go-go-scope/adapter-fastify/core")
 export * from "./src/core/mod.ts";

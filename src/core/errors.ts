@@ -1,0 +1,195 @@
+/**
+ * Every error the core produces, defined once at module level so that
+ * `instanceof` works across plugin instances and bundles. Each has a stable
+ * `code`; the ones that can reach an HTTP response carry a `statusCode`, so a
+ * Fastify handler can simply `throw err` and the default error handler answers
+ * with the right status.
+ *
+ * @module
+ */
+
+/** Options accepted by every error of this library. */
+export interface GoGoScopeErrorOptions {
+  /** The underlying cause, kept on `error.cause`. */
+  cause?: unknown;
+}
+
+/**
+ * A task or scope deadline passed. HTTP status 504.
+ *
+ * @example
+ * ```ts
+ * import { scope, TimeoutError } from "@go-go-scope/adapter-fastify/core";
+ *
+ * await using s = scope();
+ * const [err] = await s.task(() => new Promise(() => {}), { timeout: 10 });
+ * console.log(err instanceof TimeoutError, (err as TimeoutError).timeout); // true 10
+ * ```
+ */
+export class TimeoutError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: "GGS_ERR_TIMEOUT" = "GGS_ERR_TIMEOUT";
+  /** HTTP status a Fastify error handler answers with. */
+  readonly statusCode: 504 = 504;
+  /** The deadline that passed, in milliseconds. */
+  readonly timeout: number;
+  /**
+   * @param message What timed out.
+   * @param timeout The deadline in milliseconds.
+   */
+  constructor(message: string, timeout: number, options?: GoGoScopeErrorOptions) {
+    super(message, options);
+    this.name = "TimeoutError";
+    this.timeout = timeout;
+  }
+}
+
+/**
+ * A scope or task was cancelled: disposed, cancelled by hand, or its parent or
+ * external signal aborted. HTTP status 499 (client closed request).
+ *
+ * @example
+ * ```ts
+ * import { AbortError, scope } from "@go-go-scope/adapter-fastify/core";
+ *
+ * const s = scope();
+ * const t = s.task(() => new Promise(() => {}));
+ * await s[Symbol.asyncDispose]();
+ * const [err] = await t;
+ * console.log(err instanceof AbortError); // true
+ * ```
+ */
+export class AbortError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: string = "GGS_ERR_ABORTED";
+  /** HTTP status a Fastify error handler answers with. */
+  readonly statusCode: number = 499;
+  /** The abort reason when it was not itself an Error (for example a string). */
+  readonly reason: unknown;
+  /**
+   * @param message Why the work was cancelled.
+   * @param reason The original abort reason, if any.
+   */
+  constructor(message = "The operation was aborted", reason?: unknown, options?: GoGoScopeErrorOptions) {
+    super(message, options);
+    this.name = "AbortError";
+    this.reason = reason;
+  }
+}
+
+/**
+ * The HTTP client went away before the response ended. The request scope is
+ * cancelled with this error, so every task's signal aborts with it.
+ *
+ * @example
+ * ```ts
+ * import { AbortError, ClientDisconnectedError } from "@go-go-scope/adapter-fastify/core";
+ *
+ * const err = new ClientDisconnectedError();
+ * console.log(err instanceof AbortError, err.code); // true GGS_ERR_CLIENT_DISCONNECTED
+ * ```
+ */
+export class ClientDisconnectedError extends AbortError {
+  override readonly code: string = "GGS_ERR_CLIENT_DISCONNECTED";
+  /** @param message What happened, by default "Client disconnected". */
+  constructor(message = "Client disconnected before the response ended", options?: GoGoScopeErrorOptions) {
+    super(message, undefined, options);
+    this.name = "ClientDisconnectedError";
+  }
+}
+
+/**
+ * A circuit breaker is open and rejected the call without running it.
+ * HTTP status 503.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker, CircuitOpenError } from "@go-go-scope/adapter-fastify/core";
+ *
+ * const breaker = new CircuitBreaker({ failureThreshold: 1 });
+ * await breaker.execute(() => Promise.reject(new Error("down"))).catch(() => {});
+ * const err = await breaker.execute(() => "never runs").catch((e) => e);
+ * console.log(err instanceof CircuitOpenError); // true
+ * ```
+ */
+export class CircuitOpenError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: "GGS_ERR_CIRCUIT_OPEN" = "GGS_ERR_CIRCUIT_OPEN";
+  /** HTTP status a Fastify error handler answers with. */
+  readonly statusCode: 503 = 503;
+  /** Milliseconds until the breaker lets a trial call through. */
+  readonly retryAfter: number;
+  /** @param retryAfter Milliseconds until a trial call is allowed. */
+  constructor(retryAfter: number, message = "Circuit breaker is open", options?: GoGoScopeErrorOptions) {
+    super(message, options);
+    this.name = "CircuitOpenError";
+    this.retryAfter = retryAfter;
+  }
+}
+
+/**
+ * A channel with `backpressure: 'error'` was full when `send()` was called.
+ *
+ * @example
+ * ```ts
+ * import { Channel, ChannelFullError } from "@go-go-scope/adapter-fastify/core";
+ *
+ * const ch = new Channel<number>({ buffer: 1, backpressure: "error" });
+ * await ch.send(1);
+ * const err = await ch.send(2).catch((e) => e);
+ * console.log(err instanceof ChannelFullError); // true
+ * ```
+ */
+export class ChannelFullError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: "GGS_ERR_CHANNEL_FULL" = "GGS_ERR_CHANNEL_FULL";
+  /** @param capacity The channel's capacity. */
+  constructor(capacity: number, options?: GoGoScopeErrorOptions) {
+    super(`Cannot send: the channel is full (capacity ${capacity}, backpressure 'error')`, options);
+    this.name = "ChannelFullError";
+  }
+}
+
+/**
+ * A task threw something that is not an `Error` (a string, a number, an
+ * object). The original value is kept on `cause`.
+ *
+ * @example
+ * ```ts
+ * import { scope, UnknownError } from "@go-go-scope/adapter-fastify/core";
+ *
+ * await using s = scope();
+ * const [err] = await s.task(() => {
+ *   throw "boom";
+ * });
+ * console.log(err instanceof UnknownError, (err as UnknownError).cause); // true boom
+ * ```
+ */
+export class UnknownError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: "GGS_ERR_UNKNOWN" = "GGS_ERR_UNKNOWN";
+  /** @param message The thrown value as a string. */
+  constructor(message: string, options?: GoGoScopeErrorOptions) {
+    super(message, options);
+    this.name = "UnknownError";
+  }
+}
+
+/** Turns any thrown value into an Error, keeping Errors unchanged. */
+export function toError(value: unknown): Error {
+  return value instanceof Error ? value : new UnknownError(String(value), { cause: value });
+}
+
+/** Turns an abort reason into the Error a Result carries. */
+export function reasonToError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new AbortError(
+    reason === undefined ? "The operation was aborted" : `The operation was aborted: ${String(reason)}`,
+    reason,
+  );
+}
+
+/** True for cancellations (ours, DOMException's and Node's AbortError). */
+export function isAbortError(error: unknown): boolean {
+  return error instanceof AbortError ||
+    (error instanceof Error && error.name === "AbortError");
+}

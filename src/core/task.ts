@@ -1,0 +1,362 @@
+/**
+ * A task: a unit of work owned by a scope, started at once, resolving to a
+ * Result tuple and never rejecting.
+ *
+ * @module
+ */
+import { acquire, CircuitBreaker, release } from "./circuit_breaker.ts";
+import { AbortError, reasonToError, TimeoutError, toError } from "./errors.ts";
+import { isFinal, type RetryOption, type RetryPolicy, toRetryPolicy } from "./retry.ts";
+import type { Logger, Result, TaskContext, TaskFn } from "./types.ts";
+import {
+  ABORT,
+  type Abortable,
+  ACQUIRE_SLOT,
+  ATTACH,
+  DETACH,
+  RELEASE_SLOT,
+  START,
+  type TaskOwner,
+  type Timer,
+  unrefTimer,
+} from "./_internal.ts";
+import { assertFunction, assertKnownKeys, assertObject, assertPositiveMs, assertString, describe } from "./_validate.ts";
+
+/**
+ * Options of `scope.task()`.
+ *
+ * @example
+ * ```ts
+ * import { scope, type TaskOptions } from "@go-go-scope/adapter-fastify/core";
+ *
+ * const options: TaskOptions = { retry: "exponential", timeout: 5000 };
+ * await using s = scope();
+ * const [err, value] = await s.task(() => 1, options);
+ * console.log(err, value); // undefined 1
+ * ```
+ */
+export interface TaskOptions {
+  /**
+   * A deadline in ms for the whole task, retries included. At expiry the
+   * task's signal aborts and the Result is `[TimeoutError, undefined]`.
+   */
+  timeout?: number;
+  /** Retry failed attempts: a preset name or `{ max, delay, if, onRetry }`. */
+  retry?: RetryOption;
+  /** A breaker to use instead of the scope's, or `false` to bypass it. */
+  circuitBreaker?: CircuitBreaker | false;
+  /** An extra signal that cancels the task. */
+  signal?: AbortSignal;
+  /** A name for logs and errors. @default `task-<id>` */
+  name?: string;
+}
+
+const KNOWN = ["timeout", "retry", "circuitBreaker", "signal", "name"] as const;
+const WHAT = "Cannot create task";
+let nextId = 0;
+
+class Context implements TaskContext {
+  readonly #task: Task<unknown>;
+  readonly #owner: TaskOwner;
+  constructor(task: Task<unknown>, owner: TaskOwner) {
+    this.#task = task;
+    this.#owner = owner;
+  }
+  get signal(): AbortSignal {
+    return this.#task.signal;
+  }
+  get context(): Readonly<Record<string, unknown>> {
+    return this.#owner.context;
+  }
+  get logger(): Logger {
+    return this.#owner.logger;
+  }
+}
+
+function onTimeout(task: Abortable & { readonly name: string }, ms: number): void {
+  task[ABORT](new TimeoutError(`Task "${task.name}" timed out after ${ms} ms`, ms));
+}
+
+function wake(resolve: () => void): void {
+  resolve();
+}
+
+/**
+ * A running unit of work. Await it (as many times as you like) for its
+ * {@linkcode Result}; it never rejects. Created by `scope.task()`.
+ *
+ * @typeParam T The value the task function produces.
+ *
+ * @example
+ * ```ts
+ * import { scope } from "@go-go-scope/adapter-fastify/core";
+ *
+ * await using s = scope();
+ * const t = s.task(async ({ signal }) => {
+ *   await new Promise((r) => setTimeout(r, 1000));
+ *   signal.throwIfAborted();
+ *   return "late";
+ * });
+ * t.cancel("not needed");
+ * const [err] = await t;
+ * console.log(err?.message, t.isSettled); // The operation was aborted: not needed true
+ * ```
+ */
+export class Task<T> implements PromiseLike<Result<Error, T>> {
+  /** A process-unique id. */
+  readonly id: number;
+  readonly #owner: TaskOwner;
+  readonly #fn: TaskFn<T>;
+  #name: string | undefined;
+  #result: Result<Error, T> | undefined;
+  #resolve!: (result: Result<Error, T>) => void;
+  readonly #promise: Promise<Result<Error, T>>;
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #abortReason: unknown;
+  #timer: Timer | undefined;
+  #sleepTimer: Timer | undefined;
+  #wake: (() => void) | undefined;
+  #signal: AbortSignal | undefined;
+  #policy: RetryPolicy | undefined;
+  #breaker: CircuitBreaker | undefined;
+  #inBreaker: CircuitBreaker | undefined;
+  #holdsSlot = false;
+
+  /** @internal Use `scope.task()`. */
+  constructor(owner: TaskOwner, fn: TaskFn<T>, options?: TaskOptions) {
+    assertFunction(WHAT, "fn", fn);
+    this.id = ++nextId;
+    this.#owner = owner;
+    this.#fn = fn;
+    this.#breaker = owner.circuitBreaker;
+    let timeout: number | undefined;
+    if (options !== undefined) {
+      assertObject(WHAT, "options", options);
+      assertKnownKeys(WHAT, options, KNOWN);
+      if (options.name !== undefined) {
+        assertString(WHAT, "name", options.name);
+        this.#name = options.name;
+      }
+      if (options.timeout !== undefined) {
+        assertPositiveMs(WHAT, "timeout", options.timeout);
+        timeout = options.timeout;
+      }
+      if (options.retry !== undefined) this.#policy = toRetryPolicy(options.retry as RetryOption);
+      const cb = options.circuitBreaker;
+      if (cb !== undefined) {
+        if (cb !== false && !(cb instanceof CircuitBreaker)) {
+          throw new TypeError(
+            `${WHAT}: "circuitBreaker" must be a CircuitBreaker instance or false, received ${describe(cb)}`,
+          );
+        }
+        this.#breaker = cb === false ? undefined : cb;
+      }
+      if (options.signal !== undefined) {
+        if (!(options.signal instanceof AbortSignal)) {
+          throw new TypeError(`${WHAT}: "signal" must be an AbortSignal, received ${describe(options.signal)}`);
+        }
+        this.#signal = options.signal;
+      }
+    }
+    this.#promise = new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+    if (owner.isAborted) {
+      this.#abort(owner.abortReason);
+      return;
+    }
+    const signal = this.#signal;
+    if (signal !== undefined) {
+      if (signal.aborted) {
+        this.#abort(signal.reason);
+        return;
+      }
+      signal.addEventListener("abort", this);
+    }
+    owner[ATTACH](this);
+    if (timeout !== undefined) this.#timer = unrefTimer(setTimeout(onTimeout, timeout, this, timeout));
+    if (owner[ACQUIRE_SLOT](this)) {
+      this.#holdsSlot = true;
+      this.#run();
+    }
+  }
+
+  /** The task's name, `task-<id>` unless one was given. */
+  get name(): string {
+    return this.#name ??= `task-${this.id}`;
+  }
+
+  /** True once the Result is known. */
+  get isSettled(): boolean {
+    return this.#result !== undefined;
+  }
+
+  /**
+   * The task's own signal. It aborts when the task is cancelled, times out,
+   * or its scope aborts. Created on first read.
+   */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#abortReason);
+    }
+    return this.#controller.signal;
+  }
+
+  /**
+   * Cancels the task: its signal aborts with `reason` and it resolves to
+   * `[error, undefined]` at once. Does nothing once settled.
+   *
+   * @param reason The abort reason. @default an `AbortError` "task cancelled"
+   */
+  cancel(reason?: unknown): void {
+    this[ABORT](reason === undefined ? new AbortError(`Task "${this.name}" was cancelled`) : reason);
+  }
+
+  /** Awaits the Result. */
+  then<R1 = Result<Error, T>, R2 = never>(
+    onfulfilled?: ((value: Result<Error, T>) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.#promise.then(onfulfilled, onrejected);
+  }
+
+  /** @internal The scope, a timeout or an extra signal aborted this task. */
+  [ABORT](reason: unknown): void {
+    if (this.#result === undefined) this.#abort(reason);
+  }
+
+  #abort(reason: unknown): void {
+    this.#aborted = true;
+    this.#abortReason = reason;
+    this.#controller?.abort(reason);
+    this.#finish(reasonToError(reason), true);
+  }
+
+  /** @internal An extra `signal` aborted. */
+  handleEvent(): void {
+    this[ABORT](this.#signal?.reason);
+  }
+
+  /** @internal A concurrency slot became free. */
+  [START](): void {
+    this.#holdsSlot = true;
+    this.#run();
+  }
+
+  async #run(): Promise<void> {
+    const policy = this.#policy;
+    const breaker = this.#breaker;
+    let attempt = 0;
+    let ctx: Context | undefined;
+    for (;;) {
+      try {
+        if (breaker !== undefined) {
+          acquire(breaker);
+          this.#inBreaker = breaker;
+        }
+        let value = this.#fn(ctx ??= new Context(this as Task<unknown>, this.#owner));
+        if (isThenable(value)) value = await value;
+        if (this.#inBreaker !== undefined) {
+          this.#inBreaker = undefined;
+          release(breaker!, undefined, true);
+        }
+        this.#finish(value as T, false);
+        return;
+      } catch (thrown) {
+        if (this.#inBreaker !== undefined) {
+          this.#inBreaker = undefined;
+          release(breaker!, thrown, false);
+        }
+        if (this.#result !== undefined) return;
+        const error = toError(thrown);
+        if (
+          policy === undefined || attempt >= policy.max || isFinal(error) || !this.#shouldRetry(policy, error)
+        ) {
+          this.#finish(error, true);
+          return;
+        }
+        attempt++;
+        const ms = this.#retryDelay(policy, attempt, error);
+        if (ms === undefined) return;
+        if (ms > 0) await new Promise<void>((resolve) => this.#sleep(resolve, ms));
+        if (this.#result !== undefined) return;
+      }
+    }
+  }
+
+  #shouldRetry(policy: RetryPolicy, error: Error): boolean {
+    if (policy.retryIf === undefined) return true;
+    try {
+      return policy.retryIf(error) === true;
+    } catch (thrown) {
+      this.#owner.logger.error({ err: thrown, task: this.name }, "retry condition threw; not retrying");
+      return false;
+    }
+  }
+
+  #retryDelay(policy: RetryPolicy, attempt: number, error: Error): number | undefined {
+    try {
+      policy.onRetry?.(error, attempt);
+    } catch (thrown) {
+      this.#owner.logger.error({ err: thrown, task: this.name }, "onRetry threw; retrying anyway");
+    }
+    let ms: number;
+    try {
+      ms = policy.delay(attempt, error);
+    } catch (thrown) {
+      this.#finish(toError(thrown), true);
+      return undefined;
+    }
+    if (typeof ms !== "number" || !(ms >= 0) || !Number.isFinite(ms)) {
+      this.#finish(
+        new RangeError(`Cannot retry task: "retry.delay" returned ${describe(ms)}; expected a finite number >= 0`),
+        true,
+      );
+      return undefined;
+    }
+    return ms;
+  }
+
+  #sleep(resolve: () => void, ms: number): void {
+    if (this.#result !== undefined) return resolve();
+    this.#wake = resolve;
+    this.#sleepTimer = unrefTimer(setTimeout(wake, ms, resolve));
+  }
+
+  #finish(outcome: unknown, failed: boolean): void {
+    if (this.#result !== undefined) return;
+    if (failed) {
+      this.#result = [outcome as Error, undefined];
+    } else {
+      this.#result = [undefined, outcome as T];
+    }
+    this.#cleanup();
+    this.#resolve(this.#result);
+  }
+
+  #cleanup(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#sleepTimer !== undefined) {
+      clearTimeout(this.#sleepTimer);
+      this.#wake?.();
+    }
+    this.#signal?.removeEventListener("abort", this);
+    if (this.#inBreaker !== undefined) {
+      const breaker = this.#inBreaker;
+      this.#inBreaker = undefined;
+      release(breaker, reasonToError(this.#abortReason), false);
+    }
+    this.#owner[DETACH](this);
+    if (this.#holdsSlot) {
+      this.#holdsSlot = false;
+      this.#owner[RELEASE_SLOT]();
+    }
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function") &&
+    typeof (value as PromiseLike<unknown>).then === "function";
+}
