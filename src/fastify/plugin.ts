@@ -1,0 +1,333 @@
+/**
+ * The Fastify plugin: a root scope on the instance and a child scope on every
+ * request, cancelled when the client leaves and disposed when the response
+ * ends.
+ *
+ * @module
+ */
+import type {
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+  RouteOptions,
+} from "fastify";
+import fp from "fastify-plugin";
+import {
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  ClientDisconnectedError,
+  type Scope,
+  scope,
+} from "../core/mod.ts";
+import {
+  checkBreaker,
+  checkConcurrency,
+  checkName,
+  checkObject,
+  checkTimeout,
+} from "./_validate.ts";
+
+/**
+ * Options of {@linkcode fastifyGoGoScope}. Every field is optional and
+ * validated when the plugin is registered.
+ *
+ * @example
+ * ```ts
+ * import type { FastifyGoGoScopeOptions } from "@go-go-scope/adapter-fastify";
+ *
+ * const options: FastifyGoGoScopeOptions = { name: "my-api", timeout: 30_000 };
+ * console.log(options.name); // my-api
+ * ```
+ */
+export interface FastifyGoGoScopeOptions {
+  /**
+   * The root scope's name (`fastify.scope.name`).
+   * @default "fastify-app"
+   */
+  name?: string;
+  /**
+   * Milliseconds every request scope may live. When it passes, the request
+   * scope aborts with a `TimeoutError` (status 504): its tasks' signals abort
+   * and pending `task()` calls resolve to `[TimeoutError, undefined]`. The
+   * plugin does not reply by itself. A route can override it with
+   * `config.scope.timeout`. No timer exists when omitted.
+   * @default undefined (no deadline)
+   */
+  timeout?: number;
+  /**
+   * One circuit breaker shared by the root scope and every request scope: a
+   * `CircuitBreaker` instance, or its options (a breaker is created once at
+   * registration). Every `task()` goes through it, so after
+   * `failureThreshold` failing calls, later requests fail fast with
+   * `CircuitOpenError` (503) without calling the dependency. A route can
+   * override it with `config.scope.circuitBreaker`.
+   * @default undefined (no breaker)
+   */
+  circuitBreaker?: CircuitBreaker | CircuitBreakerOptions;
+  /**
+   * Per-request limit on concurrently running tasks (an integer >= 1); the
+   * others wait their turn in order.
+   * @default undefined (no limit)
+   */
+  concurrency?: number;
+}
+
+/**
+ * Per-route settings, under `config.scope` in a route's options.
+ *
+ * @example
+ * ```ts
+ * import Fastify from "fastify";
+ * import { fastifyGoGoScope } from "@go-go-scope/adapter-fastify";
+ *
+ * const app = Fastify();
+ * await app.register(fastifyGoGoScope, { timeout: 5_000 });
+ * // A long-lived stream: no deadline for this route.
+ * app.get("/events", { config: { scope: { timeout: false } } }, async () => "ok");
+ * await app.close();
+ * ```
+ */
+export interface RouteScopeOptions {
+  /**
+   * Milliseconds the request scope may live on this route, or `false` for no
+   * deadline (long-lived streams).
+   * @default the plugin's `timeout`
+   */
+  timeout?: number | false;
+  /**
+   * The breaker this route's tasks go through, or `false` for none.
+   * @default the plugin's `circuitBreaker`
+   */
+  circuitBreaker?: CircuitBreaker | false;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /**
+     * The application's root scope (from `@go-go-scope/adapter-fastify`).
+     * Background work started on it lives until `app.close()`.
+     */
+    scope: Scope;
+  }
+  interface FastifyRequest {
+    /**
+     * This request's scope (from `@go-go-scope/adapter-fastify`), a child of
+     * `fastify.scope`. Created in `onRequest`; cancelled when the client leaves;
+     * disposed when the response ends.
+     */
+    scope: Scope;
+  }
+  interface FastifyContextConfig {
+    /** Per-route settings of `@go-go-scope/adapter-fastify`. */
+    scope?: RouteScopeOptions;
+  }
+}
+
+const PLUGIN = "fastifyGoGoScope";
+
+/** Per-route settings, validated once and cached on the route's config object. */
+interface RouteSettings {
+  readonly timeout: number | false | undefined;
+  readonly circuitBreaker: CircuitBreaker | false | undefined;
+}
+
+/**
+ * What a route with `circuitBreaker: false` gets: a breaker that counts no
+ * error as a failure, so it never opens (a request scope otherwise inherits
+ * the root's breaker).
+ */
+const NO_BREAKER: CircuitBreaker = new CircuitBreaker({ isFailure: () => false });
+const NO_SETTINGS: RouteSettings = Object.freeze({ timeout: undefined, circuitBreaker: undefined });
+const kRouteSettings: unique symbol = Symbol("go-go-scope.routeSettings");
+const kRequest: unique symbol = Symbol("go-go-scope.request");
+
+type RouteConfig = { scope?: unknown; [kRouteSettings]?: RouteSettings | Error };
+type ScopeOptions = NonNullable<Parameters<typeof scope>[0]>;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The part of `reply.raw` (HTTP/1 or HTTP/2) the plugin touches. */
+interface RawReply {
+  readonly writableEnded: boolean;
+  [kRequest]?: FastifyRequest | undefined;
+  on(event: "close", listener: (this: RawReply) => void): unknown;
+}
+
+function routeSettings(value: unknown, route: string): RouteSettings {
+  if (value === undefined) return NO_SETTINGS;
+  const where = `${PLUGIN}: route ${route}`;
+  checkObject(where, "config.scope", value);
+  const { timeout, circuitBreaker } = value as Record<string, unknown>;
+  return {
+    timeout: checkTimeout(where, "config.scope.timeout", timeout, true),
+    circuitBreaker: checkBreaker(where, "config.scope.circuitBreaker", circuitBreaker, false, true),
+  };
+}
+
+/**
+ * Settings of the route serving `request`, computed once per route. A route
+ * declared before the plugin was registered was never seen by the onRoute
+ * hook: its settings are validated here, on its first request, and an invalid
+ * value fails each of its requests with the validation error.
+ */
+function settingsOf(request: FastifyRequest): RouteSettings | Error {
+  const config = request.routeOptions.config as RouteConfig;
+  const cached = config[kRouteSettings];
+  if (cached !== undefined) return cached;
+  let settings: RouteSettings | Error;
+  try {
+    settings = routeSettings(config.scope, `${request.method} ${request.routeOptions.url}`);
+  } catch (error) {
+    settings = error as Error;
+  }
+  config[kRouteSettings] = settings;
+  return settings;
+}
+
+/** The one `'close'` listener of every `reply.raw`: `this` is the raw response. */
+function onRawClose(this: RawReply): void {
+  const request = this[kRequest];
+  if (request === undefined) return;
+  this[kRequest] = undefined;
+  const requestScope = request.scope;
+  if (requestScope.isDisposed) return; // the root's disposal got there first
+  if (!this.writableEnded && !requestScope.isAborted) {
+    requestScope.cancel(
+      new ClientDisconnectedError(
+        `Client disconnected before the response ended (request ${request.id})`,
+      ),
+    );
+  }
+  void disposeRequestScope(request);
+}
+
+async function disposeRequestScope(request: FastifyRequest): Promise<void> {
+  try {
+    await request.scope[Symbol.asyncDispose]();
+  } catch (error) {
+    request.log.error({ err: error }, "go-go-scope: disposing the request scope failed");
+  }
+}
+
+function validateOptions(options: FastifyGoGoScopeOptions): {
+  name: string;
+  timeout: number | undefined;
+  breaker: CircuitBreaker | undefined;
+  concurrency: number | undefined;
+} {
+  checkObject(PLUGIN, "options", options);
+  const { name = "fastify-app", timeout, circuitBreaker, concurrency } = options as Record<
+    string,
+    unknown
+  >;
+  return {
+    name: checkName(PLUGIN, "name", name) ?? "fastify-app",
+    timeout: checkTimeout(PLUGIN, "timeout", timeout, false) || undefined,
+    breaker: checkBreaker(PLUGIN, "circuitBreaker", circuitBreaker, true, false) || undefined,
+    concurrency: checkConcurrency(PLUGIN, "concurrency", concurrency),
+  };
+}
+
+const plugin = async (
+  fastify: FastifyInstance,
+  options: FastifyGoGoScopeOptions,
+): Promise<void> => {
+  const { name, timeout, breaker, concurrency } = validateOptions(options);
+
+  const rootOptions: Mutable<ScopeOptions> = { name, logger: fastify.log };
+  if (breaker !== undefined) rootOptions.circuitBreaker = breaker;
+  const root = scope(rootOptions);
+
+  fastify.decorate("scope", root);
+  // Declared as null so every request object keeps one shape; onRequest
+  // assigns the real scope before any handler can read it.
+  fastify.decorateRequest("scope", null as unknown as Scope);
+
+  fastify.addHook("onRoute", (route: RouteOptions) => {
+    const config = route.config as RouteConfig | undefined;
+    if (config === undefined || config.scope === undefined) return;
+    const method = Array.isArray(route.method) ? route.method.join(",") : route.method;
+    const settings = routeSettings(config.scope, `${method} ${route.url}`);
+    // Fastify copies the config's own properties (symbols included) into the
+    // route context, where settingsOf() finds them at request time.
+    route.config = { ...config, [kRouteSettings]: settings } as NonNullable<RouteOptions["config"]>;
+  });
+
+  fastify.addHook(
+    "onRequest",
+    function onRequest(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      done: HookHandlerDoneFunction,
+    ): void {
+      const found = settingsOf(request);
+      const settings = found instanceof Error ? NO_SETTINGS : found;
+      const id = request.id;
+      const scopeOptions: Mutable<ScopeOptions> = {
+        parent: root,
+        name: "request-" + id,
+        logger: request.log,
+        context: { requestId: id },
+      };
+      const deadline = settings.timeout === undefined ? timeout : settings.timeout;
+      if (deadline !== undefined && deadline !== false) scopeOptions.timeout = deadline;
+      if (concurrency !== undefined) scopeOptions.concurrency = concurrency;
+      const routeBreaker = settings.circuitBreaker;
+      if (routeBreaker !== undefined) scopeOptions.circuitBreaker = routeBreaker || NO_BREAKER;
+      request.scope = scope(scopeOptions);
+      const raw = reply.raw as unknown as RawReply;
+      raw[kRequest] = request;
+      raw.on("close", onRawClose);
+      done(found instanceof Error ? found : undefined);
+    },
+  );
+
+  fastify.addHook("onClose", async (instance: FastifyInstance) => {
+    try {
+      await root[Symbol.asyncDispose]();
+    } catch (error) {
+      instance.log.error({ err: error }, "go-go-scope: disposing the root scope failed");
+    }
+  });
+};
+
+/**
+ * The Fastify plugin. Registers a root scope on the instance
+ * (`fastify.scope`) and gives every request its own child scope
+ * (`request.scope`), created in `onRequest` and usable in every later hook,
+ * the handler, the not-found handler and the error handler.
+ *
+ * - When the response ends, the request scope is disposed: its tasks'
+ *   signals abort, its cleanups run.
+ * - When the client leaves first (socket closed, HTTP/2 stream reset), the
+ *   scope is cancelled with a `ClientDisconnectedError` and then disposed, so
+ *   the handler's pending work stops.
+ * - `app.close()` disposes the root scope, which aborts background tasks and
+ *   any request scope still alive.
+ *
+ * Register it before hooks that use `request.scope`.
+ *
+ * @example
+ * ```ts
+ * import Fastify from "fastify";
+ * import { fastifyGoGoScope } from "@go-go-scope/adapter-fastify";
+ *
+ * const app = Fastify();
+ * await app.register(fastifyGoGoScope, { name: "my-api", timeout: 30_000 });
+ * app.get("/hello", async (request) => {
+ *   const [err, greeting] = await request.scope.task(() => "hello");
+ *   if (err) throw err;
+ *   return { greeting };
+ * });
+ * const response = await app.inject("/hello");
+ * console.log(response.json()); // { greeting: "hello" }
+ * await app.close();
+ * ```
+ */
+export const fastifyGoGoScope: FastifyPluginAsync<FastifyGoGoScopeOptions> = fp(plugin, {
+  fastify: "5.x",
+  name: "@go-go-scope/adapter-fastify",
+});
+
+export default fastifyGoGoScope;

@@ -1,0 +1,131 @@
+// Shared helpers of the plugin's tests: polling, sleeping, a log collector and
+// small node:http clients. node: modules only, so the tests run in Deno and Node.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { FastifyInstance } from "fastify";
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `predicate` every few milliseconds until it holds, or fails after `timeout` ms. */
+export async function waitFor(
+  predicate: () => boolean,
+  what: string,
+  timeout = 2000,
+): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > timeout) throw new Error(`Timed out waiting for: ${what}`);
+    await sleep(2);
+  }
+}
+
+/** A deferred promise. */
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+/** Creates a {@linkcode Deferred}. */
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** One record of {@linkcode logCollector}. */
+export interface LogRecord {
+  level: number;
+  msg?: string;
+  err?: { message?: string; type?: string };
+  [key: string]: unknown;
+}
+
+/** A pino stream collecting JSON log lines, for Fastify's `logger: { stream }` option. */
+export function logCollector(): { records: LogRecord[]; stream: { write(line: string): void } } {
+  const records: LogRecord[] = [];
+  return { records, stream: { write: (line: string) => void records.push(JSON.parse(line)) } };
+}
+
+/** Listens on 127.0.0.1:0 and returns the port. */
+export async function listen(app: FastifyInstance): Promise<number> {
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  return (app.server.address() as AddressInfo).port;
+}
+
+/** A plain node:http response, collected. */
+export interface SimpleResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** Sends one request over node:http and collects the response. */
+export function request(
+  port: number,
+  path: string,
+  options: { method?: string; body?: string; agent?: http.Agent | false } = {},
+): Promise<SimpleResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: "127.0.0.1",
+        port,
+        path,
+        method: options.method ?? "GET",
+        agent: options.agent ?? false,
+      },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (body += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    if (options.body !== undefined) {
+      req.setHeader("content-type", "application/json");
+      req.end(options.body);
+    } else {
+      req.end();
+    }
+  });
+}
+
+/**
+ * Starts a request and destroys it once `until` resolves (the client goes
+ * away mid-request). Resolves when the client side has closed.
+ */
+export function requestAndLeave(
+  port: number,
+  path: string,
+  until: Promise<unknown>,
+  options: { method?: string; body?: string; agent?: http.Agent | false } = {},
+): Promise<void> {
+  return new Promise((resolve) => {
+    const req = http.request({
+      host: "127.0.0.1",
+      port,
+      path,
+      method: options.method ?? "GET",
+      agent: options.agent ?? false,
+    });
+    req.on("error", () => {}); // ECONNRESET / "socket hang up" are expected
+    req.on("close", () => resolve());
+    if (options.body !== undefined) {
+      req.setHeader("content-type", "application/json");
+      req.end(options.body);
+    } else {
+      req.end();
+    }
+    until.then(() => req.destroy());
+  });
+}
