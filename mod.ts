@@ -23,5 +23,9 @@
  * @module
  */
 
+// The Fastify plugin
+export { default, fastifyGoGoScope } from "./src/fastify/mod.ts";
+export type { FastifyGoGoScopeOptions, RouteScopeOptions } from "./src/fastify/mod.ts";
+
 // The core (also available on its own as "@go-go-scope/adapter-fastify/core")
 export * from "./src/core/mod.ts";

@@ -60,9 +60,10 @@ export interface ScopeOptions {
   concurrency?: number;
   /**
    * A breaker shared with every task of this scope and of its children (an
-   * instance), or options for a new one. @default the parent's breaker
+   * instance), options for a new one, or `false` for none (not even the
+   * parent's). @default the parent's breaker
    */
-  circuitBreaker?: CircuitBreaker | CircuitBreakerOptions;
+  circuitBreaker?: CircuitBreaker | CircuitBreakerOptions | false;
   /** Values merged over the parent's context and passed to every task. */
   context?: Record<string, unknown>;
   /** A pino-compatible logger. @default the parent's, or a console logger for warnings and errors */
@@ -136,12 +137,13 @@ export class Scope implements AsyncDisposable, TaskOwner {
     if (concurrency !== undefined) assertInteger(WHAT, "concurrency", concurrency, 1);
     let breaker = parent === undefined ? undefined : parent.#breaker;
     if (circuitBreaker !== undefined) {
-      if (circuitBreaker instanceof CircuitBreaker) breaker = circuitBreaker;
+      if (circuitBreaker === false) breaker = undefined;
+      else if (circuitBreaker instanceof CircuitBreaker) breaker = circuitBreaker;
       else if (typeof circuitBreaker === "object" && circuitBreaker !== null) {
         breaker = new CircuitBreaker(circuitBreaker);
       } else {
         throw new TypeError(
-          `${WHAT}: "circuitBreaker" must be a CircuitBreaker or its options object, received ${
+          `${WHAT}: "circuitBreaker" must be a CircuitBreaker, its options object or false, received ${
             describe(circuitBreaker)
           }`,
         );
