@@ -1,0 +1,186 @@
+/**
+ * The whole check, as CI runs it: `deno task ci` (`.ci/run` calls `npx -y deno@2 task ci`).
+ *
+ * Runs every step in order and keeps going after a failure, streaming each step's output. Test
+ * steps count their tests (Deno's `ok | N passed | M failed` summary, Node's `pass N` / `fail N`
+ * lines, the npm build's `[check] pass|fail` lines); every other step counts as one check. The
+ * last line printed is `N passed, N failed`, and the exit code is non-zero if anything failed.
+ *
+ * @module
+ */
+
+const DENO = Deno.execPath();
+const STEP_TIMEOUT_MS = 20 * 60_000;
+
+interface Step {
+  /** What the log calls it. */
+  name: string;
+  /** Arguments to `deno`. */
+  args: string[];
+  /** Whether the step prints test counts worth adding up. */
+  counts: boolean;
+}
+
+interface Counts {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+interface Outcome extends Counts {
+  name: string;
+  code: number;
+  ms: number;
+}
+
+const steps: Step[] = [
+  { name: "deno fmt --check", args: ["fmt", "--check"], counts: false },
+  { name: "deno lint", args: ["lint"], counts: false },
+  { name: "deno task check", args: ["task", "check"], counts: false },
+  { name: "deno task test:doc", args: ["task", "test:doc"], counts: false },
+  { name: "deno doc --lint mod.ts", args: ["doc", "--lint", "mod.ts"], counts: false },
+  { name: "deno task test", args: ["task", "test"], counts: true },
+  {
+    name: "npm build, Node tests, packed-tarball checks",
+    args: ["run", "-A", "scripts/build_npm.ts", "--test", "--pack"],
+    counts: true,
+  },
+  {
+    name: "deno publish --dry-run",
+    args: ["publish", "--dry-run", "--allow-slow-types", "--allow-dirty"],
+    counts: false,
+  },
+];
+if (await exists("scripts/browser_test.ts")) {
+  steps.push({ name: "deno task test:browser", args: ["task", "test:browser"], counts: true });
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+// deno-lint-ignore no-control-regex
+const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
+
+/** Adds up the test counts found in a step's output; `null` if it printed none. */
+export function parseCounts(output: string): Counts | null {
+  const text = output.replace(ANSI, "");
+  const counts: Counts = { passed: 0, failed: 0, skipped: 0 };
+  let found = false;
+  // Deno: "ok | 12 passed (30 steps) | 0 failed (4 steps) | 1 ignored (2s)" or "FAILED | ...".
+  for (const m of text.matchAll(/^(?:ok|FAILED) \|(.*)$/gm)) {
+    found = true;
+    const line = m[1]!;
+    const read = (word: string) => {
+      const r = line.match(new RegExp(`(\\d+) ${word}(?: \\((\\d+) steps?\\))?`));
+      return r ? Number(r[1]) + Number(r[2] ?? 0) : 0;
+    };
+    counts.passed += read("passed");
+    counts.failed += read("failed");
+    counts.skipped += read("ignored");
+  }
+  // Node's test runner: "# pass 3" (TAP) or "ℹ pass 3" (spec).
+  for (const m of text.matchAll(/^(?:#|ℹ) (pass|fail|cancelled|skipped|todo) (\d+)\s*$/gm)) {
+    found = true;
+    const n = Number(m[2]);
+    if (m[1] === "pass") counts.passed += n;
+    else if (m[1] === "fail" || m[1] === "cancelled") counts.failed += n;
+    else counts.skipped += n;
+  }
+  // The npm build's consumer checks.
+  for (const m of text.matchAll(/^\[check\] (pass|fail) /gm)) {
+    found = true;
+    if (m[1] === "pass") counts.passed++;
+    else counts.failed++;
+  }
+  // A plain "N passed, N failed" line (other scripts).
+  for (const m of text.matchAll(/^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$/gm)) {
+    found = true;
+    counts.passed += Number(m[1]);
+    counts.failed += Number(m[2]);
+    counts.skipped += Number(m[3] ?? 0);
+  }
+  return found ? counts : null;
+}
+
+/** Runs `deno <args>`, streaming its output while keeping a copy to read the counts from. */
+async function runStep(step: Step): Promise<Outcome> {
+  const started = performance.now();
+  console.log(`\n━━━ ${step.name} ━━━`);
+  const env: Record<string, string> = {};
+  if (!Deno.stdout.isTerminal()) env.NO_COLOR = "1";
+  const child = new Deno.Command(DENO, {
+    args: step.args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env,
+  }).spawn();
+  const timer = setTimeout(() => {
+    console.error(`✖ ${step.name} ran for over ${STEP_TIMEOUT_MS / 60_000} minutes: killed`);
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }, STEP_TIMEOUT_MS);
+  let output = "";
+  const pump = async (stream: ReadableStream<Uint8Array>, sink: typeof Deno.stdout) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      await writeAll(sink, chunk);
+      output += decoder.decode(chunk, { stream: true });
+    }
+    output += decoder.decode();
+  };
+  const [status] = await Promise.all([
+    child.status,
+    pump(child.stdout, Deno.stdout),
+    pump(child.stderr, Deno.stderr),
+  ]);
+  clearTimeout(timer);
+  const ms = performance.now() - started;
+
+  let counts: Counts = { passed: 0, failed: 0, skipped: 0 };
+  const parsed = step.counts ? parseCounts(output) : null;
+  if (parsed) {
+    counts = parsed;
+    // A test step can fail outside any test (type check, leak, build error): count that too.
+    if (status.code !== 0 && counts.failed === 0) counts.failed = 1;
+  } else if (status.code === 0) {
+    counts.passed = 1;
+  } else {
+    counts.failed = 1;
+  }
+  return { name: step.name, code: status.code, ms, ...counts };
+}
+
+async function writeAll(sink: typeof Deno.stdout, chunk: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < chunk.length) written += await sink.write(chunk.subarray(written));
+}
+
+if (import.meta.main) {
+  const started = performance.now();
+  const outcomes: Outcome[] = [];
+  for (const step of steps) outcomes.push(await runStep(step));
+
+  console.log("\n━━━ summary ━━━");
+  for (const o of outcomes) {
+    const mark = o.code === 0 ? "✔" : "✖";
+    const skipped = o.skipped ? `, ${o.skipped} skipped` : "";
+    console.log(
+      `${mark} ${o.name.padEnd(46)} ${o.passed} passed, ${o.failed} failed${skipped}` +
+        `  (${(o.ms / 1000).toFixed(1)} s${o.code === 0 ? "" : `, exit ${o.code}`})`,
+    );
+  }
+  const passed = outcomes.reduce((n, o) => n + o.passed, 0);
+  const failed = outcomes.reduce((n, o) => n + o.failed, 0);
+  console.log(`ci finished in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`${passed} passed, ${failed} failed`);
+  Deno.exit(failed > 0 ? 1 : 0);
+}
