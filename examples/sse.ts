@@ -1,0 +1,116 @@
+/**
+ * Server-sent events example: a page (`GET /`) whose EventSource subscribes
+ * to `GET /events`, a stream fed by a producer task of the request scope
+ * through `@fastify/sse`.
+ *
+ * Register `fastifyGoGoScope` first, then this plugin:
+ *
+ * ```ts
+ * await app.register(fastifyGoGoScope);
+ * await app.register(sseExample);
+ * ```
+ *
+ * Try it: open http://127.0.0.1:3000/?count=20&interval=500, or
+ * `curl -N -H 'Accept: text/event-stream' 'http://127.0.0.1:3000/events?count=5'`.
+ *
+ * @module
+ */
+import { readFile } from "node:fs/promises";
+import type { FastifyInstance } from "fastify";
+import { fastifySSE } from "@fastify/sse";
+import { streamEvents } from "../src/fastify/sse.ts";
+
+/** How a stream of `/events` ended, for {@linkcode SSEExampleOptions.onStreamEnd}. */
+export interface StreamSummary {
+  /** The request's id. */
+  requestId: string;
+  /** Tick events the producer handed to the channel. */
+  sent: number;
+  /** `"done"`: all ticks sent; `"aborted"`: the client left (or a timeout passed). */
+  reason: "done" | "aborted";
+}
+
+/** Options of {@linkcode sseExample}. */
+export interface SSEExampleOptions {
+  /** Called when a producer stops; the browser test watches it. */
+  onStreamEnd?: (summary: StreamSummary) => void;
+}
+
+interface EventsQuery {
+  count: number;
+  interval: number;
+}
+
+/** Waits `ms`, or less if `signal` aborts (then resolves too: the caller checks the signal). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
+ * Registers `@fastify/sse` (in its own encapsulated context), the page at
+ * `GET /` and the stream at `GET /events?count=N&interval=MS`.
+ *
+ * @param app The Fastify instance (with `fastifyGoGoScope` registered).
+ * @param options See {@linkcode SSEExampleOptions}.
+ */
+export async function sseExample(
+  app: FastifyInstance,
+  options: SSEExampleOptions = {},
+): Promise<void> {
+  const { onStreamEnd } = options;
+  const page = await readFile(new URL("./public/index.html", import.meta.url), "utf8");
+  await app.register(fastifySSE, { heartbeatInterval: 15_000 });
+
+  app.get("/", async (_request, reply) => {
+    return reply.type("text/html; charset=utf-8").send(page);
+  });
+
+  app.get<{ Querystring: EventsQuery }>("/events", {
+    sse: true,
+    // A stream lives as long as the client wants it: no request deadline.
+    config: { scope: { timeout: false } },
+    schema: {
+      querystring: {
+        type: "object",
+        properties: {
+          count: { type: "integer", minimum: 1, maximum: 1_000_000, default: 100 },
+          interval: { type: "integer", minimum: 1, maximum: 60_000, default: 1000 },
+        },
+      },
+    },
+  }, async (request, reply) => {
+    const { count, interval } = request.query;
+    // A reconnecting EventSource sends the last id it saw: resume after it.
+    const lastId = reply.sse.lastEventId;
+    const last = lastId === null ? NaN : Number(lastId);
+    const first = Number.isInteger(last) && last >= 0 ? last + 1 : 0;
+    let sent = 0;
+
+    await streamEvents(reply, async (events, { signal }) => {
+      try {
+        for (let n = first; n < count; n++) {
+          const tick = { id: String(n), event: "tick", data: { n, at: new Date().toISOString() } };
+          // false: the channel closed because the client left.
+          if (!await events.send(tick)) return;
+          sent++;
+          await sleep(interval, signal);
+          if (signal.aborted) return;
+        }
+        await events.send({ event: "end", data: { count } });
+      } finally {
+        const reason = signal.aborted ? "aborted" : "done";
+        request.log.info({ sent, reason }, "event stream producer stopped");
+        onStreamEnd?.({ requestId: request.id, sent, reason });
+      }
+    }, { buffer: 16 });
+  });
+}
