@@ -21,6 +21,7 @@ import fastify, { type FastifyInstance, type FastifyServerOptions } from "fastif
 import { fastifyGoGoScope } from "../src/fastify/mod.ts";
 import { CircuitBreaker } from "../src/core/mod.ts";
 import { createDataSources, type DataSources } from "./data_sources.ts";
+import { sseExample } from "./sse.ts";
 
 /** The quick start, the dashboard and the streaming example. */
 function quickStart(sources: DataSources) {
@@ -166,6 +167,7 @@ export async function buildApp(
   await app.register(quickStart(sources));
   await app.register(resilientApi(sources));
   await app.register(backgroundJobs(sources));
+  await app.register(sseExample);
   return app;
 }
 

@@ -3,10 +3,10 @@
  * to `GET /events`, a stream fed by a producer task of the request scope
  * through `@fastify/sse`.
  *
- * Register `fastifyGoGoScope` first, then this plugin:
+ * Like the other examples, it registers its own `fastifyGoGoScope` (and
+ * `@fastify/sse`) inside its encapsulated context:
  *
  * ```ts
- * await app.register(fastifyGoGoScope);
  * await app.register(sseExample);
  * ```
  *
@@ -18,6 +18,8 @@
 import { readFile } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
 import { fastifySSE } from "@fastify/sse";
+// In an application: from '@go-go-scope/adapter-fastify'.
+import { fastifyGoGoScope, type FastifyGoGoScopeOptions } from "../src/fastify/mod.ts";
 import { streamEvents } from "../src/fastify/sse.ts";
 
 /** How a stream of `/events` ended, for {@linkcode SSEExampleOptions.onStreamEnd}. */
@@ -32,6 +34,8 @@ export interface StreamSummary {
 
 /** Options of {@linkcode sseExample}. */
 export interface SSEExampleOptions {
+  /** The plugin's options. @default { name: "sse-example", timeout: 30000 } */
+  scope?: FastifyGoGoScopeOptions;
   /** Called when a producer stops; the browser test watches it. */
   onStreamEnd?: (summary: StreamSummary) => void;
 }
@@ -56,18 +60,20 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * Registers `@fastify/sse` (in its own encapsulated context), the page at
- * `GET /` and the stream at `GET /events?count=N&interval=MS`.
+ * Registers `fastifyGoGoScope`, `@fastify/sse`, the page at `GET /` and the
+ * stream at `GET /events?count=N&interval=MS`. Register it with
+ * `app.register()` so that both plugins stay inside its context.
  *
- * @param app The Fastify instance (with `fastifyGoGoScope` registered).
+ * @param app The Fastify instance.
  * @param options See {@linkcode SSEExampleOptions}.
  */
 export async function sseExample(
   app: FastifyInstance,
   options: SSEExampleOptions = {},
 ): Promise<void> {
-  const { onStreamEnd } = options;
+  const { scope = { name: "sse-example", timeout: 30_000 }, onStreamEnd } = options;
   const page = await readFile(new URL("./public/index.html", import.meta.url), "utf8");
+  await app.register(fastifyGoGoScope, scope);
   await app.register(fastifySSE, { heartbeatInterval: 15_000 });
 
   app.get("/", async (_request, reply) => {
@@ -76,7 +82,7 @@ export async function sseExample(
 
   app.get<{ Querystring: EventsQuery }>("/events", {
     sse: true,
-    // A stream lives as long as the client wants it: no request deadline.
+    // A stream lives as long as the client wants it: not the plugin's 30 s deadline.
     config: { scope: { timeout: false } },
     schema: {
       querystring: {

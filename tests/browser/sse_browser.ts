@@ -13,7 +13,6 @@ import process from "node:process";
 import { after, before, describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
 import { type BrowserContext, chromium } from "playwright-core";
-import { fastifyGoGoScope } from "../../src/fastify/mod.ts";
 import { sseExample, type StreamSummary } from "../../examples/sse.ts";
 
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
@@ -62,10 +61,10 @@ describe("browser: the SSE example page in headless Chromium", () => {
 
   before(async () => {
     app = Fastify({ logger: false });
-    // A request deadline shorter than the first stream: it completes only
-    // because the example's route sets `config.scope.timeout: false`.
-    await app.register(fastifyGoGoScope, { name: "browser-test", timeout: 200 });
     await app.register(sseExample, {
+      // A request deadline shorter than the first stream: it completes only
+      // because the example's route sets `config.scope.timeout: false`.
+      scope: { name: "browser-test", timeout: 200 },
       onStreamEnd(summary: StreamSummary) {
         summaries.push(summary);
         for (const listener of [...listeners]) listener();
