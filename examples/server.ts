@@ -83,6 +83,13 @@ function quickStart(sources: DataSources) {
       }
       reply.raw.end();
     });
+
+    // Not in the docs: how many other requests are in flight in this context
+    // (each has a live scope under the root; this one's own is not counted).
+    app.get("/health", async () => ({
+      scope: app.scope.name,
+      inFlight: app.scope.childCount - 1,
+    }));
   };
 }
 

@@ -15,7 +15,7 @@ import type {
 } from "fastify";
 import fp from "fastify-plugin";
 import {
-  CircuitBreaker,
+  type CircuitBreaker,
   type CircuitBreakerOptions,
   ClientDisconnectedError,
   type Scope,
@@ -133,12 +133,6 @@ interface RouteSettings {
   readonly circuitBreaker: CircuitBreaker | false | undefined;
 }
 
-/**
- * What a route with `circuitBreaker: false` gets: a breaker that counts no
- * error as a failure, so it never opens (a request scope otherwise inherits
- * the root's breaker).
- */
-const NO_BREAKER: CircuitBreaker = new CircuitBreaker({ isFailure: () => false });
 const NO_SETTINGS: RouteSettings = Object.freeze({ timeout: undefined, circuitBreaker: undefined });
 const kRouteSettings: unique symbol = Symbol("go-go-scope.routeSettings");
 const kRequest: unique symbol = Symbol("go-go-scope.request");
@@ -273,8 +267,10 @@ const plugin = async (
       const deadline = settings.timeout === undefined ? timeout : settings.timeout;
       if (deadline !== undefined && deadline !== false) scopeOptions.timeout = deadline;
       if (concurrency !== undefined) scopeOptions.concurrency = concurrency;
-      const routeBreaker = settings.circuitBreaker;
-      if (routeBreaker !== undefined) scopeOptions.circuitBreaker = routeBreaker || NO_BREAKER;
+      // false: this route's scope does not inherit the root's breaker.
+      if (settings.circuitBreaker !== undefined) {
+        scopeOptions.circuitBreaker = settings.circuitBreaker;
+      }
       request.scope = scope(scopeOptions);
       const raw = reply.raw as unknown as RawReply;
       raw[kRequest] = request;
