@@ -42,6 +42,14 @@ const ESM = join(OUT, "esm");
 const CJS = join(OUT, "cjs");
 const TEST_ESM = join(OUT, "test-esm");
 const CONSUMER_FIXTURES = join(SCRIPT_DIR, "consumer");
+/**
+ * Node's types for the compiler (Fastify's declarations import `node:http`), matching the oldest
+ * Node we support. Installed with npm into `.tmp/node-types/` rather than declared in deno.json:
+ * a `node_modules/@types/node` makes Deno's own tools (`deno doc`) read it and warn about it.
+ */
+const NODE_TYPES = "@types/node@^20.19.0";
+const NODE_TYPES_DIR = join(ROOT, ".tmp", "node-types");
+const NODE_TYPES_ROOT = join(NODE_TYPES_DIR, "node_modules", "@types");
 
 interface DenoJson {
   name: string;
@@ -206,6 +214,7 @@ const BASE_OPTIONS: ts.CompilerOptions = {
   // Node 20 has Symbol.asyncDispose and AsyncDisposable comes from @types/node 20;
   // DisposableStack and SuppressedError do not exist on Node 20, so esnext.disposable stays out.
   lib: ["lib.es2022.d.ts", "lib.dom.d.ts"],
+  typeRoots: [NODE_TYPES_ROOT],
   types: ["node"],
   strict: true,
   exactOptionalPropertyTypes: true,
@@ -269,7 +278,8 @@ function emit(
   if (result.emitSkipped) fail(`TypeScript skipped the ${label} emit`);
 }
 
-function buildLibrary(entries: string[]): void {
+/** Compiles the package; returns the source files it contains. */
+function buildLibrary(entries: string[]): Set<string> {
   // ESM + declarations.
   const esmOptions = { ...ESM_OPTIONS, outDir: ESM, declaration: true };
   const esm = ts.createProgram(entries, esmOptions);
@@ -289,6 +299,9 @@ function buildLibrary(entries: string[]): void {
   checkDiagnostics("CommonJS", ts.getPreEmitDiagnostics(cjs));
   emit(cjs, "CommonJS", (fileName, text) => writeOutput(fileName, text));
   writeOutput(join(CJS, "package.json"), JSON.stringify({ type: "commonjs" }, null, 2) + "\n");
+  return new Set(
+    esm.getSourceFiles().filter((sf) => !sf.isDeclarationFile).map((sf) => resolve(sf.fileName)),
+  );
 }
 
 /**
@@ -296,13 +309,27 @@ function buildLibrary(entries: string[]): void {
  * are links to the built package. Tests are type-checked by `deno check`; here they are only
  * transpiled (they may mention Deno-only APIs in tests skipped on Node).
  */
-function buildTests(testFiles: string[], libraryFiles: Set<string>): string[] {
+function buildTests(
+  testFiles: string[],
+  libraryFiles: Set<string>,
+  packaged: Set<string>,
+): string[] {
   const options: ts.CompilerOptions = { ...ESM_OPTIONS, outDir: TEST_ESM, noCheck: true };
   const program = ts.createProgram(testFiles, options);
   checkDiagnostics("test", [
     ...program.getOptionsDiagnostics(),
     ...program.getSyntacticDiagnostics(),
   ]);
+  const unpackaged = program.getSourceFiles()
+    .map((sf) => resolve(sf.fileName))
+    .filter((f) => libraryFiles.has(f) && !packaged.has(f));
+  if (unpackaged.length) {
+    fail(
+      `Tests import library files that the package does not contain (nothing reachable from ` +
+        `deno.json "exports" imports them), so they cannot be tested under Node:\n  ` +
+        unpackaged.map((f) => relative(ROOT, f)).join("\n  "),
+    );
+  }
   const written: string[] = [];
   emit(program, "test", (fileName, text, _bom, _onError, sources) => {
     const source = sources?.[0]?.fileName;
@@ -459,7 +486,7 @@ async function packAndCheck(testFiles: string[] | null): Promise<string[]> {
     const deps = new Set([
       `fastify@${npmRange("fastify")}`,
       `typescript@${npmRange("typescript")}`,
-      `@types/node@${npmRange("@types/node")}`,
+      NODE_TYPES,
     ]);
     if (testFiles) {
       for (const name of await bareImports(testFiles)) {
@@ -540,6 +567,21 @@ async function main(): Promise<void> {
     if (code !== 0) fail(`deno install failed (exit ${code})`);
   }
 
+  if (!(await exists(join(NODE_TYPES_ROOT, "node", "package.json")))) {
+    step(`npm install ${NODE_TYPES} (Node's types for the compiler) into .tmp/node-types/`);
+    await Deno.mkdir(NODE_TYPES_DIR, { recursive: true });
+    await Deno.writeTextFile(join(NODE_TYPES_DIR, "package.json"), '{ "private": true }\n');
+    const code = await run("npm", [
+      "install",
+      "--no-audit",
+      "--no-fund",
+      "--no-package-lock",
+      "--loglevel=error",
+      NODE_TYPES,
+    ], { cwd: NODE_TYPES_DIR, timeoutMs: 5 * 60_000 });
+    if (code !== 0) fail(`npm install ${NODE_TYPES} failed (exit ${code})`);
+  }
+
   const libraryFiles = [
     join(ROOT, "mod.ts"),
     ...await listFiles(join(ROOT, "src"), (p) => /\.tsx?$/.test(p) && !p.endsWith(".d.ts")),
@@ -555,7 +597,7 @@ async function main(): Promise<void> {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   });
   const entries = Object.values(exportMap).map((p) => join(ROOT, p));
-  buildLibrary(entries);
+  const packaged = buildLibrary(entries);
   await writePackageJson();
   await checkOutputLinks([ESM, CJS]);
   console.log(`npm/ built in ${Math.round(performance.now() - started)} ms`);
@@ -566,7 +608,8 @@ async function main(): Promise<void> {
     step("Compiling the tests to npm/test-esm/");
     const sources = await listFiles(join(ROOT, "tests"), (p) => /_test\.tsx?$/.test(p));
     if (sources.length === 0) fail("No test files under tests/");
-    const emitted = buildTests(sources, new Set(libraryFiles.map((f) => resolve(f))));
+    const library = new Set(libraryFiles.map((f) => resolve(f)));
+    const emitted = buildTests(sources, library, packaged);
     await linkLibrary(TEST_ESM, ESM);
     await checkOutputLinks([TEST_ESM]);
     testFiles = emitted.filter((f) => f.endsWith(".js"));
