@@ -72,12 +72,17 @@ export async function sseExample(
   options: SSEExampleOptions = {},
 ): Promise<void> {
   const { scope = { name: "sse-example", timeout: 30_000 }, onStreamEnd } = options;
-  const page = await readFile(new URL("./public/index.html", import.meta.url), "utf8");
   await app.register(fastifyGoGoScope, scope);
   await app.register(fastifySSE, { heartbeatInterval: 15_000 });
 
+  // Read on the first visit (and kept), so that building the app needs no file.
+  let page: Promise<string> | undefined;
   app.get("/", async (_request, reply) => {
-    return reply.type("text/html; charset=utf-8").send(page);
+    page ??= readFile(new URL("./public/index.html", import.meta.url), "utf8").catch((error) => {
+      page = undefined; // try again next time
+      throw error;
+    });
+    return reply.type("text/html; charset=utf-8").send(await page);
   });
 
   app.get<{ Querystring: EventsQuery }>("/events", {
