@@ -39,7 +39,7 @@ async function run(cmd: string, args: string[]): Promise<{ code: number; output:
 async function installChromium(): Promise<boolean> {
   console.log("Installing Debian's chromium (apt-get update && apt-get install -y chromium)...");
   const env = { ...Deno.env.toObject(), DEBIAN_FRONTEND: "noninteractive" };
-  for (const args of [["update"], ["install", "-y", "--no-install-recommends", "chromium"]]) {
+  for (const args of [["update"], ["install", "-y", "chromium"]]) {
     const { code } = await new Deno.Command("apt-get", { args, env, stdout: "null" }).output();
     if (code !== 0) {
       console.error(`apt-get ${args.join(" ")} failed with exit code ${code}`);
