@@ -264,6 +264,33 @@ describe("plugin: timeout", () => {
   });
 });
 
+describe("plugin: Fastify's own handlerTimeout", () => {
+  it("replies 503 by itself; the plugin then disposes the scope, which stops the work", async (t) => {
+    const app = await build({}, { handlerTimeout: 20 });
+    t.after(() => app.close());
+    const outcome = deferred<unknown>();
+    app.get("/", async (request) => {
+      const [err] = await request.scope.task(({ signal }) =>
+        new Promise((resolve, reject) => {
+          const timer = setTimeout(() => resolve("finished"), 1000);
+          signal.addEventListener("abort", () => {
+            clearTimeout(timer);
+            reject(signal.reason);
+          });
+        })
+      );
+      outcome.resolve(err);
+      return "too late";
+    });
+    const response = await app.inject("/");
+    assert.equal(response.statusCode, 503);
+    assert.equal(response.json().code, "FST_ERR_HANDLER_TIMEOUT");
+    const err = await outcome.promise;
+    assert.ok(err instanceof AbortError, `got ${String(err)}`);
+    assert.equal((err as AbortError).code, "GGS_ERR_ABORTED", "ended by the scope's disposal");
+  });
+});
+
 describe("plugin: per-route settings", () => {
   it("config.scope.timeout overrides the plugin's timeout", async (t) => {
     const app = await build({ timeout: 10_000 });
