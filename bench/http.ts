@@ -58,7 +58,9 @@ interface LoadResult {
 
 const USAGE = `deno task bench:http [--duration 10] [--rounds 3] [--connections 100] [--warmup 3]
   [--runtime deno|node|both] [--variants bare,plugin,task] [--plugin auto|standin]
-  [--build] [--client node|deno] [--pipelining 1]`;
+  [--build] [--client node|deno] [--pipelining 1]
+  [--cpu-prof]   Node servers write V8 CPU profiles to .tmp/cpu-prof/ (summarise them with
+                 deno run -A bench/_profile_summary.ts .tmp/cpu-prof/<file>.cpuprofile)`;
 
 const flags = parseFlags(Deno.args, {
   duration: "10",
@@ -71,6 +73,7 @@ const flags = parseFlags(Deno.args, {
   build: "false",
   client: "node",
   pipelining: "1",
+  "cpu-prof": "false",
   help: "false",
 });
 if (flags.help === "true") {
@@ -112,7 +115,12 @@ if (flags.runtime !== "node") {
   runtimes.push(deno);
 }
 if (flags.runtime !== "deno") {
-  const node = await nodeRuntime({ build: flags.build === "true", standin });
+  const cpuProf = flags["cpu-prof"] === "true";
+  const node = await nodeRuntime({
+    build: flags.build === "true",
+    standin,
+    nodeFlags: cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${ROOT}.tmp/cpu-prof`] : [],
+  });
   if (typeof node === "string") console.error(`skipping node: ${node}`);
   else runtimes.push(node);
 }
@@ -168,6 +176,13 @@ try {
     const ready = await server.ready;
     ports.set(k, Number(ready.port));
     if (ready.variant !== "bare") pluginSources.add(`${k}: ${String(ready.pluginSource)}`);
+    if (flags["cpu-prof"] === "true" && k.startsWith("node/")) {
+      console.error(
+        `${k}: pid ${String(ready.pid)}, profile in .tmp/cpu-prof/CPU.*.${
+          String(ready.pid)
+        }.*.cpuprofile`,
+      );
+    }
   }
   for (const source of pluginSources) console.error(`plugin ${source}`);
 

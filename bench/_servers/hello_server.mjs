@@ -55,5 +55,6 @@ send({
   variant,
   pluginSource,
   fastify: app.version,
+  pid: process.pid,
   runtime: typeof globalThis.Deno === "object" ? "deno" : "node",
 });
