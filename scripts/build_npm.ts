@@ -343,28 +343,29 @@ function buildTests(
 // ---------------------------------------------------------------------------------------------
 // 3. Checks on the output
 
-const RELATIVE_SPECIFIER =
-  /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)(["'])(\.\.?\/[^"'\n]*)\1/g;
-const BARE_SPECIFIER =
-  /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)(["'])([^"'.\n/][^"'\n]*)\1/g;
+/** The module specifiers a JavaScript or declaration file imports (comments excluded). */
+function specifiers(text: string): string[] {
+  const info = ts.preProcessFile(text, true, true);
+  return [...info.importedFiles, ...info.referencedFiles].map((f) => f.fileName);
+}
+
+const isRelative = (spec: string) => /^\.\.?\//.test(spec);
+const isInline = (spec: string) => /^(npm|jsr|https?):/.test(spec);
 
 async function checkOutputLinks(dirs: string[]): Promise<void> {
   const problems: string[] = [];
   for (const dir of dirs) {
     for (const file of await listFiles(dir, (p) => /\.(c|m)?js$|\.d\.ts$/.test(p))) {
-      const text = await Deno.readTextFile(file);
-      for (const m of text.matchAll(RELATIVE_SPECIFIER)) {
-        const spec = m[2]!;
-        const rel = relative(ROOT, file);
-        if (/\.(c|m)?tsx?$/.test(spec) && !spec.endsWith(".d.ts")) {
+      const rel = relative(ROOT, file);
+      for (const spec of specifiers(await Deno.readTextFile(file))) {
+        if (isInline(spec)) {
+          problems.push(`${rel}: inline specifier "${spec}" cannot load on Node`);
+        } else if (!isRelative(spec)) {
+          continue;
+        } else if (/\.(c|m)?tsx?$/.test(spec) && !spec.endsWith(".d.ts")) {
           problems.push(`${rel}: specifier "${spec}" still ends in .ts`);
         } else if (!(await exists(join(dirname(file), spec)))) {
           problems.push(`${rel}: specifier "${spec}" points at a missing file`);
-        }
-      }
-      for (const m of text.matchAll(BARE_SPECIFIER)) {
-        if (/^(npm|jsr|https?):/.test(m[2]!)) {
-          problems.push(`${relative(ROOT, file)}: inline specifier "${m[2]}" cannot load on Node`);
         }
       }
     }
@@ -375,10 +376,8 @@ async function checkOutputLinks(dirs: string[]): Promise<void> {
 async function bareImports(files: string[]): Promise<Set<string>> {
   const names = new Set<string>();
   for (const file of files) {
-    const text = await Deno.readTextFile(file);
-    for (const m of text.matchAll(BARE_SPECIFIER)) {
-      const spec = m[2]!;
-      if (spec.startsWith("node:") || /^(npm|jsr|https?):/.test(spec)) continue;
+    for (const spec of specifiers(await Deno.readTextFile(file))) {
+      if (isRelative(spec) || isInline(spec) || spec.startsWith("node:")) continue;
       names.add(packageName(spec));
     }
   }

@@ -71,6 +71,11 @@ const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
 /** Adds up the test counts found in a step's output; `null` if it printed none. */
 export function parseCounts(output: string): Counts | null {
   const text = output.replace(ANSI, "");
+  // A plain "N passed, N failed" line is a script's own total: the last one wins.
+  const plain = [...text.matchAll(/^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$/gm)].pop();
+  if (plain) {
+    return { passed: Number(plain[1]), failed: Number(plain[2]), skipped: Number(plain[3] ?? 0) };
+  }
   const counts: Counts = { passed: 0, failed: 0, skipped: 0 };
   let found = false;
   // Deno: "ok | 12 passed (30 steps) | 0 failed (4 steps) | 1 ignored (2s)" or "FAILED | ...".
@@ -98,13 +103,6 @@ export function parseCounts(output: string): Counts | null {
     found = true;
     if (m[1] === "pass") counts.passed++;
     else counts.failed++;
-  }
-  // A plain "N passed, N failed" line (other scripts).
-  for (const m of text.matchAll(/^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$/gm)) {
-    found = true;
-    counts.passed += Number(m[1]);
-    counts.failed += Number(m[2]);
-    counts.skipped += Number(m[3] ?? 0);
   }
   return found ? counts : null;
 }
