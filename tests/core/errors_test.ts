@@ -1,0 +1,91 @@
+// Every error class: stable code, statusCode where it can reach an HTTP
+// response, name, fields, and instanceof.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  AbortError,
+  ChannelFullError,
+  CircuitOpenError,
+  ClientDisconnectedError,
+  TimeoutError,
+  UnknownError,
+} from "../../src/core/mod.ts";
+
+test("errors: TimeoutError has code GGS_ERR_TIMEOUT, statusCode 504 and the timeout", () => {
+  const e = new TimeoutError("too slow", 250);
+  assert.ok(e instanceof TimeoutError);
+  assert.ok(e instanceof Error);
+  assert.equal(e.name, "TimeoutError");
+  assert.equal(e.code, "GGS_ERR_TIMEOUT");
+  assert.equal(e.statusCode, 504);
+  assert.equal(e.timeout, 250);
+  assert.equal(e.message, "too slow");
+});
+
+test("errors: AbortError has code GGS_ERR_ABORTED, statusCode 499 and the reason", () => {
+  const e = new AbortError("cancelled", "because");
+  assert.ok(e instanceof AbortError);
+  assert.ok(e instanceof Error);
+  assert.equal(e.name, "AbortError");
+  assert.equal(e.code, "GGS_ERR_ABORTED");
+  assert.equal(e.statusCode, 499);
+  assert.equal(e.reason, "because");
+  assert.equal(new AbortError().message.length > 0, true);
+});
+
+test("errors: ClientDisconnectedError extends AbortError with code GGS_ERR_CLIENT_DISCONNECTED, 499", () => {
+  const e = new ClientDisconnectedError();
+  assert.ok(e instanceof ClientDisconnectedError);
+  assert.ok(e instanceof AbortError);
+  assert.ok(e instanceof Error);
+  assert.equal(e.name, "ClientDisconnectedError");
+  assert.equal(e.code, "GGS_ERR_CLIENT_DISCONNECTED");
+  assert.equal(e.statusCode, 499);
+  assert.match(e.message, /[Cc]lient/);
+});
+
+test("errors: CircuitOpenError has code GGS_ERR_CIRCUIT_OPEN, statusCode 503 and retryAfter", () => {
+  const e = new CircuitOpenError(1234);
+  assert.ok(e instanceof CircuitOpenError);
+  assert.ok(e instanceof Error);
+  assert.equal(e.name, "CircuitOpenError");
+  assert.equal(e.code, "GGS_ERR_CIRCUIT_OPEN");
+  assert.equal(e.statusCode, 503);
+  assert.equal(e.retryAfter, 1234);
+});
+
+test("errors: ChannelFullError has code GGS_ERR_CHANNEL_FULL and no statusCode", () => {
+  const e = new ChannelFullError(8);
+  assert.ok(e instanceof ChannelFullError);
+  assert.ok(e instanceof Error);
+  assert.equal(e.name, "ChannelFullError");
+  assert.equal(e.code, "GGS_ERR_CHANNEL_FULL");
+  assert.equal("statusCode" in e, false);
+  assert.match(e.message, /capacity 8/);
+});
+
+test("errors: UnknownError has code GGS_ERR_UNKNOWN, no statusCode, and keeps the cause", () => {
+  const e = new UnknownError("42", { cause: 42 });
+  assert.ok(e instanceof UnknownError);
+  assert.ok(e instanceof Error);
+  assert.equal(e.name, "UnknownError");
+  assert.equal(e.code, "GGS_ERR_UNKNOWN");
+  assert.equal("statusCode" in e, false);
+  assert.equal(e.cause, 42);
+});
+
+test("errors: every error accepts a cause", () => {
+  const cause = new Error("root");
+  assert.equal(new TimeoutError("t", 1, { cause }).cause, cause);
+  assert.equal(new AbortError("a", undefined, { cause }).cause, cause);
+  assert.equal(new ClientDisconnectedError("c", { cause }).cause, cause);
+  assert.equal(new CircuitOpenError(1, "o", { cause }).cause, cause);
+  assert.equal(new ChannelFullError(1, { cause }).cause, cause);
+});
+
+test("errors: the classes are not instances of each other", () => {
+  assert.ok(!(new TimeoutError("t", 1) instanceof AbortError));
+  assert.ok(!(new AbortError() instanceof TimeoutError));
+  assert.ok(!(new CircuitOpenError(1) instanceof AbortError));
+  assert.ok(!(new UnknownError("u") instanceof AbortError));
+});
