@@ -27,5 +27,15 @@
 export { default, fastifyGoGoScope } from "./src/fastify/mod.ts";
 export type { FastifyGoGoScopeOptions, RouteScopeOptions } from "./src/fastify/mod.ts";
 
+// Streaming through @fastify/sse
+export {
+  type EventProducer,
+  sendEvents,
+  type SSEEvent,
+  type SSEReply,
+  streamEvents,
+  type StreamEventsOptions,
+} from "./src/fastify/mod.ts";
+
 // The core (also available on its own as "@go-go-scope/adapter-fastify/core")
 export * from "./src/core/mod.ts";

@@ -199,14 +199,22 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable, Abortable 
     for (const receiver of this.#receivers.splice(0)) receiver(undefined);
   }
 
-  /** Iterates until the channel is closed and drained, or its scope aborts. */
+  /**
+   * Iterates until the channel is closed and drained, or its scope aborts.
+   * Leaving the loop early (`break`, `return`, a throw) closes the channel,
+   * as cancelling a `ReadableStream` does: the consumer is gone, so waiting
+   * senders resolve `false` instead of blocking forever.
+   */
   [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
     return {
       next: (): Promise<IteratorResult<T, undefined>> =>
         this.receive().then((value): IteratorResult<T, undefined> =>
           value === undefined ? { done: true, value: undefined } : { done: false, value }
         ),
-      return: (): Promise<IteratorResult<T, undefined>> => DONE,
+      return: (): Promise<IteratorResult<T, undefined>> => {
+        this.close();
+        return DONE;
+      },
     };
   }
 

@@ -16,3 +16,11 @@
  */
 export { default, fastifyGoGoScope } from "./plugin.ts";
 export type { FastifyGoGoScopeOptions, RouteScopeOptions } from "./plugin.ts";
+export {
+  type EventProducer,
+  sendEvents,
+  type SSEEvent,
+  type SSEReply,
+  streamEvents,
+  type StreamEventsOptions,
+} from "./sse.ts";
