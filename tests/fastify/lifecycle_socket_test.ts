@@ -107,7 +107,6 @@ describe("lifecycle: a client that leaves mid-request", () => {
 
   it("HTTP/2: a reset stream aborts the task; a completed stream does not", async (t) => {
     const app = Fastify({ http2: true }) as unknown as FastifyInstance;
-    t.after(() => app.close());
     await app.register(fastifyGoGoScope);
     const entered = deferred<Scope>();
     const outcome = deferred<Error | undefined>();
@@ -132,7 +131,11 @@ describe("lifecycle: a client that leaves mid-request", () => {
     });
     const port = await listen(app);
     const client = http2.connect(`http://127.0.0.1:${port}`);
-    t.after(() => client.close());
+    // The client's session first: an HTTP/2 server's close() waits for open sessions (Node).
+    t.after(async () => {
+      client.close();
+      await app.close();
+    });
     client.on("error", () => {});
 
     const fast = client.request({ ":path": "/fast" });
