@@ -11,6 +11,7 @@
 
 const DENO = Deno.execPath();
 const STEP_TIMEOUT_MS = 20 * 60_000;
+const JUNIT = ".tmp/ci/deno-test-junit.xml";
 
 interface Step {
   /** What the log calls it. */
@@ -19,6 +20,8 @@ interface Step {
   args: string[];
   /** Whether the step prints test counts worth adding up. */
   counts: boolean;
+  /** A JUnit report the step writes (`deno test --junit-path`), read for exact counts. */
+  junit?: string;
 }
 
 interface Counts {
@@ -39,7 +42,12 @@ const steps: Step[] = [
   { name: "deno task check", args: ["task", "check"], counts: false },
   { name: "deno task test:doc", args: ["task", "test:doc"], counts: false },
   { name: "deno doc --lint mod.ts", args: ["doc", "--lint", "mod.ts"], counts: false },
-  { name: "deno task test", args: ["task", "test"], counts: true },
+  {
+    name: "deno task test",
+    args: ["task", "test", `--junit-path=${JUNIT}`],
+    counts: true,
+    junit: JUNIT,
+  },
   {
     name: "npm build, Node tests, packed-tarball checks",
     args: ["run", "-A", "scripts/build_npm.ts", "--test", "--pack"],
@@ -107,10 +115,54 @@ export function parseCounts(output: string): Counts | null {
   return found ? counts : null;
 }
 
+const XML_ENTITIES: Record<string, string> = {
+  "&lt;": "<",
+  "&gt;": ">",
+  "&quot;": '"',
+  "&apos;": "'",
+  "&amp;": "&",
+};
+
+/**
+ * Counts the tests of a `deno test` JUnit report. Deno reports a `describe` (or any test with
+ * steps) as a test and each `it` as a step: only the leaves are counted, as Node counts them.
+ */
+export function parseJunit(xml: string): Counts | null {
+  const cases = [
+    ...xml.matchAll(/<testcase\s+name="([^"]*)"[^>]*?(?:\/>|>([\s\S]*?)<\/testcase>)/g),
+  ].map((m) => ({
+    name: m[1]!.replace(/&(?:lt|gt|quot|apos|amp);/g, (e) => XML_ENTITIES[e]!),
+    body: m[2] ?? "",
+  }));
+  if (cases.length === 0) return null;
+  const counts: Counts = { passed: 0, failed: 0, skipped: 0 };
+  for (const c of cases) {
+    if (cases.some((other) => other.name.startsWith(`${c.name} > `))) continue;
+    if (/<(failure|error)\b/.test(c.body)) counts.failed++;
+    else if (/<skipped\b/.test(c.body)) counts.skipped++;
+    else counts.passed++;
+  }
+  return counts;
+}
+
+async function readJunit(path: string | undefined): Promise<Counts | null> {
+  if (!path) return null;
+  try {
+    return parseJunit(await Deno.readTextFile(path));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
 /** Runs `deno <args>`, streaming its output while keeping a copy to read the counts from. */
 async function runStep(step: Step): Promise<Outcome> {
   const started = performance.now();
   console.log(`\n━━━ ${step.name} ━━━`);
+  if (step.junit) {
+    await Deno.remove(step.junit).catch(() => {});
+    await Deno.mkdir(step.junit.replace(/\/[^/]*$/, ""), { recursive: true });
+  }
   const env: Record<string, string> = {};
   if (!Deno.stdout.isTerminal()) env.NO_COLOR = "1";
   const child = new Deno.Command(DENO, {
@@ -144,7 +196,7 @@ async function runStep(step: Step): Promise<Outcome> {
   const ms = performance.now() - started;
 
   let counts: Counts = { passed: 0, failed: 0, skipped: 0 };
-  const parsed = step.counts ? parseCounts(output) : null;
+  const parsed = step.counts ? (await readJunit(step.junit)) ?? parseCounts(output) : null;
   if (parsed) {
     counts = parsed;
     // A test step can fail outside any test (type check, leak, build error): count that too.
