@@ -124,6 +124,9 @@ async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string
 export class ServerProcess {
   readonly label: string;
   readonly ready: Promise<ServerMessage>;
+  /** The V8 inspector's WebSocket address, when the runtime was started with `--inspect`. */
+  readonly inspectorUrl: Promise<string>;
+  #resolveInspectorUrl: (url: string) => void = () => {};
   #child: Deno.ChildProcess;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #waiting: Array<{ type: string; resolve: (message: ServerMessage) => void }> = [];
@@ -140,6 +143,9 @@ export class ServerProcess {
     }).spawn();
     this.#writer = this.#child.stdin.getWriter();
     this.ready = withTimeout(this.#next("ready"), 60_000, `${label} start`);
+    this.inspectorUrl = new Promise((resolve) => {
+      this.#resolveInspectorUrl = resolve;
+    });
     this.#pumpStdout();
     this.#pumpStderr();
     this.#child.status.then(() => {
@@ -195,12 +201,21 @@ export class ServerProcess {
   }
 
   async #pumpStderr(): Promise<void> {
-    for await (const line of lines(this.#child.stderr)) console.error(`[${this.label}] ${line}`);
+    for await (const line of lines(this.#child.stderr)) {
+      const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(line)?.[1];
+      if (inspector !== undefined) this.#resolveInspectorUrl(inspector);
+      else if (
+        !/chrome:\/\/inspect|nodejs.org\/en\/docs\/inspector|Debugger attached|Waiting for the debugger/
+          .test(line)
+      ) {
+        console.error(`[${this.label}] ${line}`);
+      }
+    }
   }
 }
 
 /** Deno under test: runs the TypeScript sources (mod.ts). */
-export function denoRuntime(v8Flags: string[] = []): Runtime {
+export function denoRuntime(v8Flags: string[] = [], extra: string[] = []): Runtime {
   return {
     name: "deno",
     command: Deno.execPath(),
@@ -211,6 +226,7 @@ export function denoRuntime(v8Flags: string[] = []): Runtime {
       "--allow-env",
       "--allow-sys",
       ...(v8Flags.length > 0 ? [`--v8-flags=${v8Flags.join(",")}`] : []),
+      ...extra,
     ],
     pluginSpec: new URL("../mod.ts", import.meta.url).href,
     version: `${Deno.version.deno} (V8 ${Deno.version.v8})`,

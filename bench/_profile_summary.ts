@@ -1,10 +1,10 @@
 /**
- * Summarises a V8 `.cpuprofile` (from `node --cpu-prof`, e.g. `deno task bench:http --cpu-prof`):
+ * Summarises a V8 `.cpuprofile` (from `deno task bench:http --cpu-prof`, or `node --cpu-prof`):
  * where the busy time goes, by function (self time), by file, and the inclusive time of the
  * plugin's and core's own functions (files under npm/ or src/).
  *
  * ```sh
- * deno run -A bench/_profile_summary.ts .tmp/cpu-prof/CPU.<...>.cpuprofile [--top 25]
+ * deno run -A bench/_profile_summary.ts .tmp/cpu-prof/node-plugin.cpuprofile [--top 25] [--requests N]
  * ```
  *
  * @module
@@ -34,6 +34,8 @@ if (path === undefined) {
 }
 const topIndex = Deno.args.indexOf("--top");
 const top = topIndex >= 0 ? Number(Deno.args[topIndex + 1]) : 25;
+const requestsIndex = Deno.args.indexOf("--requests");
+const requests = requestsIndex >= 0 ? Number(Deno.args[requestsIndex + 1]) : NaN;
 const profile = JSON.parse(await Deno.readTextFile(path)) as Profile;
 
 const byId = new Map<number, ProfileNode>(profile.nodes.map((n) => [n.id, n]));
@@ -100,28 +102,33 @@ if (root !== undefined) walk(root.id, new Set());
 
 const pct = (t: number): string => `${((100 * t) / busy).toFixed(1)}%`;
 const ms = (t: number): string => (t / 1000).toFixed(0);
+const perRequest = (t: number): string => Number.isNaN(requests) ? "–" : (t / requests).toFixed(2);
 const sorted = (m: Map<string, number>): [string, number][] =>
   [...m.entries()].sort((a, b) => b[1] - a[1]);
 
 console.log(`profile: ${path}`);
-console.log(`busy ${ms(busy)} ms, idle ${ms(idle)} ms (percentages below are of busy time)\n`);
+console.log(
+  `busy ${ms(busy)} ms, idle ${ms(idle)} ms (percentages below are of busy time)` +
+    (Number.isNaN(requests) ? "" : `; ${requests} requests: ${perRequest(busy)} µs busy/request`) +
+    "\n",
+);
 console.log(
   table(
-    ["self time by file", "ms", "share"],
-    sorted(selfByGroup).slice(0, top).map(([k, t]) => [k, ms(t), pct(t)]),
+    ["self time by file", "ms", "share", "µs/request"],
+    sorted(selfByGroup).slice(0, top).map(([k, t]) => [k, ms(t), pct(t), perRequest(t)]),
   ),
 );
 console.log("");
 console.log(
   table(
-    ["self time by function", "ms", "share"],
-    sorted(selfByKey).slice(0, top).map(([k, t]) => [`\`${k}\``, ms(t), pct(t)]),
+    ["self time by function", "ms", "share", "µs/request"],
+    sorted(selfByKey).slice(0, top).map(([k, t]) => [`\`${k}\``, ms(t), pct(t), perRequest(t)]),
   ),
 );
 console.log("");
 console.log(
   table(
-    ["inclusive time of our functions", "ms", "share"],
-    sorted(inclusive).slice(0, top).map(([k, t]) => [`\`${k}\``, ms(t), pct(t)]),
+    ["inclusive time of our functions", "ms", "share", "µs/request"],
+    sorted(inclusive).slice(0, top).map(([k, t]) => [`\`${k}\``, ms(t), pct(t), perRequest(t)]),
   ),
 );

@@ -27,6 +27,7 @@ import {
   ServerProcess,
   table,
 } from "./_lib.ts";
+import { CpuProfiler } from "./_inspector.ts";
 import { probePlugin } from "./_plugin_probe.ts";
 
 type Variant = "bare" | "plugin" | "task";
@@ -43,6 +44,7 @@ interface Sample {
   cpuMicrosPerRequest: number;
   errors: number;
   non2xx: number;
+  served: number;
 }
 
 interface LoadResult {
@@ -59,8 +61,9 @@ interface LoadResult {
 const USAGE = `deno task bench:http [--duration 10] [--rounds 3] [--connections 100] [--warmup 3]
   [--runtime deno|node|both] [--variants bare,plugin,task] [--plugin auto|standin]
   [--build] [--client node|deno] [--pipelining 1]
-  [--cpu-prof]   Node servers write V8 CPU profiles to .tmp/cpu-prof/ (summarise them with
-                 deno run -A bench/_profile_summary.ts .tmp/cpu-prof/<file>.cpuprofile)`;
+  [--cpu-prof]   record a V8 CPU profile of every server over the measured rounds (through the
+                 inspector) into .tmp/cpu-prof/<runtime>-<variant>.cpuprofile; summarise with
+                 deno run -A bench/_profile_summary.ts <file> --requests <served>`;
 
 const flags = parseFlags(Deno.args, {
   duration: "10",
@@ -110,7 +113,7 @@ if (!standin) {
 
 const runtimes: Runtime[] = [];
 if (flags.runtime !== "node") {
-  const deno = denoRuntime();
+  const deno = denoRuntime([], flags["cpu-prof"] === "true" ? ["--inspect=127.0.0.1:0"] : []);
   if (standin) deno.pluginSpec = "standin";
   runtimes.push(deno);
 }
@@ -119,7 +122,7 @@ if (flags.runtime !== "deno") {
   const node = await nodeRuntime({
     build: flags.build === "true",
     standin,
-    nodeFlags: cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${ROOT}.tmp/cpu-prof`] : [],
+    nodeFlags: cpuProf ? ["--inspect=127.0.0.1:0"] : [],
   });
   if (typeof node === "string") console.error(`skipping node: ${node}`);
   else runtimes.push(node);
@@ -162,6 +165,7 @@ async function load(port: number, seconds: number): Promise<LoadResult> {
 
 const samples = new Map<string, Sample[]>();
 const pluginSources = new Set<string>();
+const profilers = new Map<string, CpuProfiler>();
 try {
   for (const runtime of runtimes) {
     for (const variant of variants) {
@@ -190,6 +194,13 @@ try {
     console.error(`warming up each server for ${warmup} s ...`);
     for (const port of ports.values()) await load(port, warmup);
   }
+  if (flags["cpu-prof"] === "true") {
+    for (const [k, server] of servers) {
+      const profiler = await CpuProfiler.connect(await server.inspectorUrl);
+      await profiler.start();
+      profilers.set(k, profiler);
+    }
+  }
   for (let round = 1; round <= rounds; round++) {
     for (const runtime of runtimes) {
       for (const variant of variants) {
@@ -207,6 +218,7 @@ try {
           cpuMicrosPerRequest: served > 0 ? Number(report.cpuMicros) / served : NaN,
           errors: result.errors + result.timeouts,
           non2xx: result.non2xx,
+          served,
         };
         samples.set(k, [...(samples.get(k) ?? []), sample]);
         console.error(
@@ -219,7 +231,22 @@ try {
       }
     }
   }
+  if (profilers.size > 0) {
+    await Deno.mkdir(`${ROOT}.tmp/cpu-prof`, { recursive: true });
+    for (const [k, profiler] of profilers) {
+      const file = `${ROOT}.tmp/cpu-prof/${k.replace("/", "-")}.cpuprofile`;
+      await Deno.writeTextFile(file, JSON.stringify(await profiler.stop()));
+      profiler.close();
+      const served = (samples.get(k) ?? []).reduce((n, s) => n + s.served, 0);
+      console.error(
+        `profile: deno run -A bench/_profile_summary.ts ${
+          file.slice(ROOT.length)
+        } --requests ${served}`,
+      );
+    }
+  }
 } finally {
+  for (const profiler of profilers.values()) profiler.close();
   await closeAll();
   Deno.removeSignalListener("SIGINT", onSignal);
 }
