@@ -2,7 +2,7 @@
 // core_contract.md.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AbortError, type Scope, scope, TimeoutError } from "../../src/core/mod.ts";
+import { AbortError, CircuitBreaker, type Scope, scope, TimeoutError } from "../../src/core/mod.ts";
 import { alive, sleep, tick, untilAborted } from "./_helpers.ts";
 
 function dispose(s: Scope): Promise<void> {
@@ -379,5 +379,33 @@ test("any: the timeout fails with a TimeoutError and aborts every factory", asyn
   assert.ok(err instanceof TimeoutError);
   assert.equal(signals[0]?.aborted, true);
   assert.equal(s.taskCount, 0);
+  await dispose(s);
+});
+
+test("parallel: factories count against the scope's own concurrency limit", async () => {
+  const s = scope({ concurrency: 2 });
+  let running = 0;
+  let max = 0;
+  const [err] = await s.parallel(Array.from({ length: 6 }, () => async () => {
+    running++;
+    max = Math.max(max, running);
+    await sleep(1);
+    running--;
+  }));
+  assert.equal(err, undefined);
+  assert.equal(max, 2);
+  await dispose(s);
+});
+
+test("parallel: factories go through the scope's circuit breaker", async () => {
+  const breaker = new CircuitBreaker({ failureThreshold: 2 });
+  const s = scope({ circuitBreaker: breaker });
+  const [err, results] = await s.parallel([
+    () => Promise.reject(new Error("a")),
+    () => Promise.reject(new Error("b")),
+  ], { continueOnError: true });
+  assert.equal(err, undefined);
+  assert.equal(results?.length, 2);
+  assert.equal(breaker.state, "open");
   await dispose(s);
 });

@@ -594,3 +594,22 @@ test("scope: 10,000 live children are all disposed with their root", async () =>
   assert.equal(root.childCount, 0);
   assert.ok(children.every((c) => c.isDisposed && c.signal.aborted));
 });
+
+test("scope: a scope timeout aborts its children and their tasks with the same TimeoutError", async () => {
+  const s = scope({ timeout: 5 });
+  const child = s.createChild();
+  const t = child.task(({ signal }) => untilAborted(signal));
+  const [err] = await alive(t);
+  assert.ok(err instanceof TimeoutError);
+  assert.equal(err, s.signal.reason);
+  assert.equal(child.signal.reason, s.signal.reason);
+  await dispose(s);
+});
+
+test("scope: a channel of a child scope closes when the parent is disposed", async () => {
+  const s = scope();
+  const ch = s.createChild().channel<number>(1);
+  await ch.send(1);
+  await dispose(s);
+  assert.equal(ch.isClosed, true);
+});
