@@ -18,8 +18,7 @@
  */
 import fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 // In an application: from '@go-go-scope/adapter-fastify' and 'go-go-scope'.
-import { fastifyGoGoScope } from "../src/fastify/mod.ts";
-import { CircuitBreaker } from "../src/core/mod.ts";
+import { CircuitBreaker, fastifyGoGoScope } from "../mod.ts";
 import { createDataSources, type DataSources } from "./data_sources.ts";
 import { sseExample } from "./sse.ts";
 
