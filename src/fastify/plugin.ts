@@ -144,6 +144,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** The part of `reply.raw` (HTTP/1 or HTTP/2) the plugin touches. */
 interface RawReply {
   readonly writableEnded: boolean;
+  readonly destroyed?: boolean;
   [kRequest]?: FastifyRequest | undefined;
   on(event: "close", listener: (this: RawReply) => void): unknown;
 }
@@ -275,6 +276,9 @@ const plugin = async (
       const raw = reply.raw as unknown as RawReply;
       raw[kRequest] = request;
       raw.on("close", onRawClose);
+      // The client may have left while an earlier async hook ran: then
+      // 'close' has already fired and will not fire again.
+      if (raw.destroyed === true) onRawClose.call(raw);
       done(found instanceof Error ? found : undefined);
     },
   );

@@ -87,6 +87,33 @@ describe("lifecycle: a client that leaves mid-request", () => {
     assert.equal(app.scope.childCount, 0);
   });
 
+  it("a client that left while an earlier async hook ran gets a cancelled, disposed scope", async (t) => {
+    const app = Fastify();
+    t.after(() => app.close());
+    const gate = deferred();
+    const hookEntered = deferred();
+    // Registered before the plugin, so it runs before the plugin's onRequest.
+    app.addHook("onRequest", async () => {
+      hookEntered.resolve();
+      await gate.promise;
+    });
+    await app.register(fastifyGoGoScope);
+    const outcome = deferred<{ error: Error | undefined; scope: Scope }>();
+    app.get("/", async (request) => {
+      const [error] = await request.scope.task(() => "work");
+      outcome.resolve({ error, scope: request.scope });
+      return "late";
+    });
+    const port = await listen(app);
+    await requestAndLeave(port, "/", hookEntered.promise);
+    await sleep(20);
+    gate.resolve();
+    const { error, scope: requestScope } = await outcome.promise;
+    assert.ok(error instanceof ClientDisconnectedError, `got ${String(error)}`);
+    await waitFor(() => requestScope.isDisposed, "request scope disposed");
+    assert.equal(app.scope.childCount, 0);
+  });
+
   it("a request that completes is disposed without a ClientDisconnectedError", async (t) => {
     const app = Fastify();
     t.after(() => app.close());
