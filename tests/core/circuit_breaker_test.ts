@@ -190,6 +190,21 @@ test("circuit breaker: a task cancelled by its scope mid-call is not counted", a
   assert.equal(breaker.failureCount, 0);
 });
 
+test("circuit breaker: a cancelled trial is not counted and frees the trial slot", async () => {
+  const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeout: 10 });
+  await fail(breaker);
+  await sleep(15);
+  const s = scope({ circuitBreaker: breaker });
+  const trial = s.task(({ signal }) => untilAborted(signal));
+  trial.cancel();
+  const [err] = await trial;
+  assert.ok(err instanceof AbortError);
+  assert.equal(breaker.state, "half-open");
+  assert.deepEqual(await s.task(up), [undefined, "up"]);
+  assert.equal(breaker.state, "closed");
+  await dispose(s);
+});
+
 test("circuit breaker: a TimeoutError counts as a failure (thrown or a task timeout)", async () => {
   const breaker = new CircuitBreaker({ failureThreshold: 2 });
   await breaker.execute(() => Promise.reject(new TimeoutError("slow", 5))).catch(() => {});

@@ -333,6 +333,8 @@ test("retry: every attempt goes through the breaker (a retried success resets it
   await dispose(s);
 });
 
+// Keep this test last in the file: when it fails, the runtime finds an idle event loop and
+// Node cancels whatever tests of the file are still to run.
 test("retry: a pending retry delay keeps the event loop alive until the next attempt", async () => {
   // No helper timer here: a user script that awaits a retried task has
   // nothing else keeping the runtime alive while the task waits to retry.

@@ -362,6 +362,8 @@ test("task: a task settled by abort ignores the function's later outcome", async
   await dispose(s);
 });
 
+// Keep this test last in the file: when it fails, the runtime finds an idle event loop and
+// Node cancels whatever tests of the file are still to run.
 test("task: a task timeout fires even when nothing else keeps the event loop alive", async () => {
   // No helper timer: `await s.task(() => new Promise(() => {}), { timeout })`
   // in a script must resolve a TimeoutError, not end the program.
