@@ -478,6 +478,15 @@ async function packAndCheck(testFiles: string[] | null): Promise<string[]> {
 
     const project = join(tmp, "project");
     await Deno.mkdir(project);
+    // The compiled tests; mod.js and src/ get linked to the installed package's ESM build.
+    const testRoot = join(project, "suite");
+    const suite: string[] = [];
+    for (const file of testFiles ?? []) {
+      const target = join(testRoot, relative(TEST_ESM, file));
+      await Deno.mkdir(dirname(target), { recursive: true });
+      await Deno.copyFile(file, target);
+      suite.push(target);
+    }
     await Deno.writeTextFile(
       join(project, "package.json"),
       JSON.stringify({ name: "ggs-consumer", private: true, type: "module" }, null, 2),
@@ -532,18 +541,11 @@ async function packAndCheck(testFiles: string[] | null): Promise<string[]> {
 
     if (testFiles) {
       step("node --test against the installed package");
-      // The compiled tests, with mod.js and src/ linked to the installed package's ESM build.
-      const testRoot = join(project, "suite");
-      const copied: string[] = [];
-      for (const file of testFiles) {
-        const target = join(testRoot, relative(TEST_ESM, file));
-        await Deno.mkdir(dirname(target), { recursive: true });
-        await Deno.copyFile(file, target);
-        copied.push(target);
-      }
-      const installed = join(project, "node_modules", ...denoJson.name.split("/"), "esm");
-      await linkLibrary(testRoot, installed);
-      if (!(await runNodeTests(testRoot, copied.filter(isTestFile)))) failures.push("node tests");
+      await linkLibrary(
+        testRoot,
+        join(project, "node_modules", ...denoJson.name.split("/"), "esm"),
+      );
+      if (!(await runNodeTests(testRoot, suite.filter(isTestFile)))) failures.push("node tests");
     }
   } finally {
     if (KEEP) console.log(`(kept ${tmp})`);
