@@ -29,7 +29,10 @@ import { dirname, join, relative, resolve } from "node:path";
 const args = new Set(Deno.args.filter((a) => !a.startsWith("--root=")));
 const rootArg = Deno.args.find((a) => a.startsWith("--root="))?.slice("--root=".length);
 for (const a of args) {
-  if (!["--test", "--pack", "--keep"].includes(a)) fail(`Unknown flag ${a}`);
+  if (!["--test", "--pack", "--keep"].includes(a)) {
+    console.error(`✖ build_npm: unknown flag ${a} (known: --test, --pack, --keep, --root=<dir>)`);
+    Deno.exit(2);
+  }
 }
 const RUN_TESTS = args.has("--test");
 const PACK = args.has("--pack");
