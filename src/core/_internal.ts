@@ -38,10 +38,4 @@ export const START: unique symbol = Symbol("ggs.start");
 /** A timer handle in both runtimes. */
 export type Timer = ReturnType<typeof setTimeout>;
 
-/** Starts a timer that never keeps the process alive where the runtime allows it. */
-export function unrefTimer(timer: Timer): Timer {
-  (timer as { unref?: () => void }).unref?.();
-  return timer;
-}
-
 export const SET_OWNER: unique symbol = Symbol("ggs.setOwner");

@@ -16,15 +16,23 @@ export function describe(value: unknown): string {
 }
 
 /** Throws unless `value` is a finite number > 0 (milliseconds). */
-export function assertPositiveMs(what: string, option: string, value: unknown): asserts value is number {
+export function assertPositiveMs(
+  what: string,
+  option: string,
+  value: unknown,
+): asserts value is number {
   if (typeof value !== "number") {
     throw new TypeError(
-      `${what}: "${option}" must be a finite number of milliseconds > 0, received ${describe(value)}`,
+      `${what}: "${option}" must be a finite number of milliseconds > 0, received ${
+        describe(value)
+      }`,
     );
   }
   if (!(value > 0) || !Number.isFinite(value)) {
     throw new RangeError(
-      `${what}: "${option}" must be a finite number of milliseconds > 0, received ${describe(value)}`,
+      `${what}: "${option}" must be a finite number of milliseconds > 0, received ${
+        describe(value)
+      }`,
     );
   }
 }
@@ -46,15 +54,23 @@ export function assertInteger(
 }
 
 /** Throws unless `value` is a finite number >= 0. */
-export function assertNonNegativeMs(what: string, option: string, value: unknown): asserts value is number {
+export function assertNonNegativeMs(
+  what: string,
+  option: string,
+  value: unknown,
+): asserts value is number {
   if (typeof value !== "number") {
     throw new TypeError(
-      `${what}: "${option}" must be a finite number of milliseconds >= 0, received ${describe(value)}`,
+      `${what}: "${option}" must be a finite number of milliseconds >= 0, received ${
+        describe(value)
+      }`,
     );
   }
   if (!(value >= 0) || !Number.isFinite(value)) {
     throw new RangeError(
-      `${what}: "${option}" must be a finite number of milliseconds >= 0, received ${describe(value)}`,
+      `${what}: "${option}" must be a finite number of milliseconds >= 0, received ${
+        describe(value)
+      }`,
     );
   }
 }
@@ -67,7 +83,11 @@ export function assertFunction(what: string, option: string, value: unknown): vo
 }
 
 /** Throws unless `value` is a string. */
-export function assertString(what: string, option: string, value: unknown): asserts value is string {
+export function assertString(
+  what: string,
+  option: string,
+  value: unknown,
+): asserts value is string {
   if (typeof value !== "string") {
     throw new TypeError(`${what}: "${option}" must be a string, received ${describe(value)}`);
   }
@@ -90,7 +110,11 @@ export function assertOneOf<T extends string>(
 }
 
 /** Throws unless `value` is a non-null, non-array object. */
-export function assertObject<T>(what: string, option: string, value: T): asserts value is T & object {
+export function assertObject<T>(
+  what: string,
+  option: string,
+  value: T,
+): asserts value is T & object {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new TypeError(`${what}: "${option}" must be an object, received ${describe(value)}`);
   }
@@ -101,7 +125,9 @@ export function assertKnownKeys(what: string, options: object, known: readonly s
   for (const key in options) {
     if (!known.includes(key)) {
       throw new TypeError(
-        `${what}: unknown option "${key}"; accepted options are ${known.map((k) => `"${k}"`).join(", ")}`,
+        `${what}: unknown option "${key}"; accepted options are ${
+          known.map((k) => `"${k}"`).join(", ")
+        }`,
       );
     }
   }

@@ -7,7 +7,13 @@
 import { ChannelFullError } from "./errors.ts";
 import { defaultLogger, type Logger } from "./types.ts";
 import { ABORT, type Abortable, ATTACH, DETACH, SET_OWNER } from "./_internal.ts";
-import { assertFunction, assertInteger, assertKnownKeys, assertObject, assertOneOf } from "./_validate.ts";
+import {
+  assertFunction,
+  assertInteger,
+  assertKnownKeys,
+  assertObject,
+  assertOneOf,
+} from "./_validate.ts";
 
 /** What `send()` does when the buffer is full. */
 export type Backpressure = "block" | "drop-oldest" | "drop-latest" | "error";
@@ -51,7 +57,10 @@ const KNOWN = ["buffer", "capacity", "backpressure", "onDrop"] as const;
 const WHAT = "Cannot create channel";
 const TRUE: Promise<boolean> = Promise.resolve(true);
 const FALSE: Promise<boolean> = Promise.resolve(false);
-const DONE: Promise<IteratorResult<never, undefined>> = Promise.resolve({ done: true, value: undefined });
+const DONE: Promise<IteratorResult<never, undefined>> = Promise.resolve({
+  done: true,
+  value: undefined,
+});
 
 interface Owner {
   readonly logger: Logger;
@@ -100,9 +109,11 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable, Abortable 
     assertKnownKeys(WHAT, options, KNOWN);
     const { buffer, capacity, backpressure = "block", onDrop } = options;
     if (buffer !== undefined && capacity !== undefined && buffer !== capacity) {
-      throw new TypeError(`${WHAT}: give "buffer" or its alias "capacity", not both (received ${buffer} and ${capacity})`);
+      throw new TypeError(
+        `${WHAT}: give "buffer" or its alias "capacity", not both (received ${buffer} and ${capacity})`,
+      );
     }
-    const size = buffer ?? capacity ?? 0;
+    const size = buffer !== undefined ? buffer : capacity !== undefined ? capacity : 0;
     assertInteger(WHAT, buffer !== undefined ? "buffer" : "capacity", size, 0);
     assertOneOf(WHAT, "backpressure", backpressure, MODES);
     if (onDrop !== undefined) assertFunction(WHAT, "onDrop", onDrop);
@@ -135,7 +146,9 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable, Abortable 
    */
   send(value: T): Promise<boolean> {
     if (value === undefined) {
-      throw new TypeError("Cannot send on channel: undefined is not a valid value (it marks the end of a channel)");
+      throw new TypeError(
+        "Cannot send on channel: undefined is not a valid value (it marks the end of a channel)",
+      );
     }
     if (this.#closed) return FALSE;
     const receiver = this.#receivers.shift();

@@ -80,10 +80,13 @@ function defaultIsFailure(error: unknown): boolean {
   return !isAbortError(error);
 }
 
-/** Internal: lets the task pipeline drive a breaker without a closure per call. */
-export let acquire: (breaker: CircuitBreaker) => void;
-/** Internal: reports the outcome of a call `acquire` admitted. */
-export let release: (breaker: CircuitBreaker, error: unknown, ok: boolean) => void;
+/**
+ * Internal: lets the task pipeline drive a breaker without a closure per call.
+ * Returns true when the call admitted is the half-open trial.
+ */
+export let acquire: (breaker: CircuitBreaker) => boolean;
+/** Internal: reports the outcome of a call `acquire` admitted (`trial`: what `acquire` returned). */
+export let release: (breaker: CircuitBreaker, error: unknown, ok: boolean, trial: boolean) => void;
 
 /**
  * One breaker guards one dependency. Share an instance to share its state:
@@ -125,7 +128,7 @@ export class CircuitBreaker {
 
   static {
     acquire = (b) => b.#acquire();
-    release = (b, error, ok) => b.#release(error, ok);
+    release = (b, error, ok, trial) => b.#release(error, ok, trial);
   }
 
   /**
@@ -175,13 +178,13 @@ export class CircuitBreaker {
   async execute<T>(fn: () => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
     assertFunction("Cannot execute through circuit breaker", "fn", fn);
     signal?.throwIfAborted();
-    this.#acquire();
+    const trial = this.#acquire();
     try {
       const value = await fn();
-      this.#release(undefined, true);
+      this.#release(undefined, true, trial);
       return value;
     } catch (error) {
-      this.#release(error, false);
+      this.#release(error, false, trial);
       throw error;
     }
   }
@@ -215,14 +218,16 @@ export class CircuitBreaker {
     };
   }
 
-  #acquire(): void {
+  #acquire(): boolean {
     const state = this.state;
-    if (state === "closed") return;
+    if (state === "closed") return false;
     if (state === "half-open" && !this.#trialInFlight) {
       this.#trialInFlight = true;
-      return;
+      return true;
     }
-    const retryAfter = state === "open" ? Math.max(0, this.#openedAt + this.#resetTimeout - Date.now()) : 0;
+    const retryAfter = state === "open"
+      ? Math.max(0, this.#openedAt + this.#resetTimeout - Date.now())
+      : 0;
     const error = new CircuitOpenError(
       retryAfter,
       state === "open"
@@ -233,8 +238,9 @@ export class CircuitBreaker {
     throw error;
   }
 
-  #release(error: unknown, ok: boolean): void {
-    const trial = this.#state === "half-open" && this.#trialInFlight;
+  #release(error: unknown, ok: boolean, isTrial: boolean): void {
+    // A trial that outlived a reset() or a reopening is an ordinary call now.
+    const trial = isTrial && this.#state === "half-open" && this.#trialInFlight;
     if (trial) this.#trialInFlight = false;
     if (ok) {
       this.#emit("success");

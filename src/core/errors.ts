@@ -70,7 +70,11 @@ export class AbortError extends Error {
    * @param message Why the work was cancelled.
    * @param reason The original abort reason, if any.
    */
-  constructor(message = "The operation was aborted", reason?: unknown, options?: GoGoScopeErrorOptions) {
+  constructor(
+    message = "The operation was aborted",
+    reason?: unknown,
+    options?: GoGoScopeErrorOptions,
+  ) {
     super(message, options);
     this.name = "AbortError";
     this.reason = reason;
@@ -92,7 +96,10 @@ export class AbortError extends Error {
 export class ClientDisconnectedError extends AbortError {
   override readonly code: string = "GGS_ERR_CLIENT_DISCONNECTED";
   /** @param message What happened, by default "Client disconnected". */
-  constructor(message = "Client disconnected before the response ended", options?: GoGoScopeErrorOptions) {
+  constructor(
+    message = "Client disconnected before the response ended",
+    options?: GoGoScopeErrorOptions,
+  ) {
     super(message, undefined, options);
     this.name = "ClientDisconnectedError";
   }
@@ -120,7 +127,11 @@ export class CircuitOpenError extends Error {
   /** Milliseconds until the breaker lets a trial call through. */
   readonly retryAfter: number;
   /** @param retryAfter Milliseconds until a trial call is allowed. */
-  constructor(retryAfter: number, message = "Circuit breaker is open", options?: GoGoScopeErrorOptions) {
+  constructor(
+    retryAfter: number,
+    message = "Circuit breaker is open",
+    options?: GoGoScopeErrorOptions,
+  ) {
     super(message, options);
     this.name = "CircuitOpenError";
     this.retryAfter = retryAfter;
@@ -183,7 +194,9 @@ export function toError(value: unknown): Error {
 /** Turns an abort reason into the Error a Result carries. */
 export function reasonToError(reason: unknown): Error {
   return reason instanceof Error ? reason : new AbortError(
-    reason === undefined ? "The operation was aborted" : `The operation was aborted: ${String(reason)}`,
+    reason === undefined
+      ? "The operation was aborted"
+      : `The operation was aborted: ${String(reason)}`,
     reason,
   );
 }

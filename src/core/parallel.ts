@@ -6,13 +6,21 @@
 import { AbortError, TimeoutError } from "./errors.ts";
 import type { Task } from "./task.ts";
 import type { Result, TaskFn } from "./types.ts";
-import { assertInteger, assertKnownKeys, assertObject, assertPositiveMs, describe } from "./_validate.ts";
+import {
+  assertInteger,
+  assertKnownKeys,
+  assertObject,
+  assertPositiveMs,
+  describe,
+} from "./_validate.ts";
 
 /** A factory run by `parallel`, `race` or `any`: a task function. */
 export type Factory = TaskFn<unknown>;
 
 /** The success values of `parallel(factories)`, typed per position. */
-export type Values<F extends readonly Factory[]> = { -readonly [K in keyof F]: Awaited<ReturnType<F[K]>> };
+export type Values<F extends readonly Factory[]> = {
+  -readonly [K in keyof F]: Awaited<ReturnType<F[K]>>;
+};
 
 /**
  * Options of `scope.parallel()`.
@@ -61,11 +69,15 @@ export interface GroupOwner {
 
 function checkFactories(what: string, factories: unknown): asserts factories is readonly Factory[] {
   if (!Array.isArray(factories)) {
-    throw new TypeError(`${what}: "factories" must be an array of functions, received ${describe(factories)}`);
+    throw new TypeError(
+      `${what}: "factories" must be an array of functions, received ${describe(factories)}`,
+    );
   }
   for (let i = 0; i < factories.length; i++) {
     if (typeof factories[i] !== "function") {
-      throw new TypeError(`${what}: "factories[${i}]" must be a function, received ${describe(factories[i])}`);
+      throw new TypeError(
+        `${what}: "factories[${i}]" must be a function, received ${describe(factories[i])}`,
+      );
     }
   }
 }
@@ -78,7 +90,9 @@ function checkOptions(what: string, options: object | undefined, known: readonly
   if (timeout !== undefined) assertPositiveMs(what, "timeout", timeout);
   if (concurrency !== undefined) assertInteger(what, "concurrency", concurrency, 1);
   if (continueOnError !== undefined && typeof continueOnError !== "boolean") {
-    throw new TypeError(`${what}: "continueOnError" must be a boolean, received ${describe(continueOnError)}`);
+    throw new TypeError(
+      `${what}: "continueOnError" must be a boolean, received ${describe(continueOnError)}`,
+    );
   }
 }
 
@@ -89,7 +103,10 @@ async function settleAll(tasks: readonly Task<unknown>[], reason: unknown): Prom
 }
 
 /** A group deadline: resolves to a TimeoutError when `ms` passes. */
-function deadline(what: string, ms: number | undefined): { promise: Promise<Error>; clear(): void } | undefined {
+function deadline(
+  what: string,
+  ms: number | undefined,
+): { promise: Promise<Error>; clear(): void } | undefined {
   if (ms === undefined) return undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const promise = new Promise<Error>((resolve) => {
@@ -151,7 +168,10 @@ async function runParallel(
   });
   timer?.clear();
   if (outcome !== undefined) {
-    await settleAll(started, new AbortError("Cancelled: a sibling in parallel() failed", undefined, { cause: outcome }));
+    await settleAll(
+      started,
+      new AbortError("Cancelled: a sibling in parallel() failed", undefined, { cause: outcome }),
+    );
     return [outcome, undefined];
   }
   return [undefined, values];
@@ -168,7 +188,10 @@ function first<T>(
   checkFactories(what, factories);
   checkOptions(what, options, ["timeout"]);
   if (factories.length === 0) {
-    return Promise.resolve([new RangeError(`${what}: "factories" is empty; give at least one function`), undefined]);
+    return Promise.resolve([
+      new RangeError(`${what}: "factories" is empty; give at least one function`),
+      undefined,
+    ]);
   }
   return runFirst(name, owner, factories, options);
 }

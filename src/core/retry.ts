@@ -76,8 +76,13 @@ export function toRetryPolicy(retry: RetryOption): RetryPolicy {
     if (preset && Object.hasOwn(PRESETS, retry)) return preset;
   } else if (typeof retry === "object" && retry !== null && !Array.isArray(retry)) {
     assertKnownKeys(`${WHAT}: "retry"`, retry, KNOWN);
-    const max = retry.max ?? retry.maxRetries ?? 3;
-    assertInteger(WHAT, "retry.max", max, 0);
+    const maxKey = retry.max !== undefined
+      ? "max"
+      : retry.maxRetries !== undefined
+      ? "maxRetries"
+      : undefined;
+    const max = maxKey === undefined ? 3 : retry[maxKey];
+    assertInteger(WHAT, `retry.${maxKey ?? "max"}`, max, 0);
     const { delay } = retry;
     let delayFn: (attempt: number, error: Error) => number = exponential;
     if (typeof delay === "number") {

@@ -8,7 +8,15 @@
 import { Channel, type ChannelOptions } from "./channel.ts";
 import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit_breaker.ts";
 import { AbortError, TimeoutError } from "./errors.ts";
-import { any, type Factory, parallel, type ParallelOptions, race, type RaceOptions, type Values } from "./parallel.ts";
+import {
+  any,
+  type Factory,
+  parallel,
+  type ParallelOptions,
+  race,
+  type RaceOptions,
+  type Values,
+} from "./parallel.ts";
 import { Task, type TaskOptions } from "./task.ts";
 import { defaultLogger, type Logger, type Result, type TaskFn } from "./types.ts";
 import {
@@ -23,7 +31,6 @@ import {
   type Startable,
   type TaskOwner,
   type Timer,
-  unrefTimer,
 } from "./_internal.ts";
 import {
   assertFunction,
@@ -70,7 +77,16 @@ export interface ScopeOptions {
   logger?: Logger;
 }
 
-const KNOWN = ["name", "parent", "signal", "timeout", "concurrency", "circuitBreaker", "context", "logger"] as const;
+const KNOWN = [
+  "name",
+  "parent",
+  "signal",
+  "timeout",
+  "concurrency",
+  "circuitBreaker",
+  "context",
+  "logger",
+] as const;
 const WHAT = "Cannot create scope";
 const EMPTY_CONTEXT: Readonly<Record<string, unknown>> = Object.freeze({});
 const DISPOSED: AbortError = new AbortError("Scope disposed");
@@ -106,6 +122,7 @@ export class Scope implements AsyncDisposable, TaskOwner {
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: unknown;
+  #disposing = false;
   #disposal: Promise<void> | undefined;
   #children: Set<Scope> | undefined;
   #dependents: Set<Abortable> | undefined;
@@ -175,7 +192,9 @@ export class Scope implements AsyncDisposable, TaskOwner {
       }
     }
     if (timeout !== undefined && !this.#aborted) {
-      this.#timer = unrefTimer(setTimeout(onScopeTimeout, timeout, this, timeout));
+      // Kept referenced: pending work under a deadline must see it fire. It is
+      // cleared when the scope aborts or is disposed.
+      this.#timer = setTimeout(onScopeTimeout, timeout, this, timeout);
     }
   }
 
@@ -225,7 +244,7 @@ export class Scope implements AsyncDisposable, TaskOwner {
 
   /** True once disposal has begun. */
   get isDisposed(): boolean {
-    return this.#disposal !== undefined;
+    return this.#disposing;
   }
 
   /** How many child scopes are alive (created and not yet disposed). */
@@ -236,7 +255,7 @@ export class Scope implements AsyncDisposable, TaskOwner {
   /** How many of the scope's tasks have not settled yet (running or queued). */
   get taskCount(): number {
     let n = 0;
-    if (this.#dependents) for (const d of this.#dependents) if (d instanceof Task) n++;
+    if (this.#dependents) { for (const d of this.#dependents) if (d instanceof Task) n++; }
     return n;
   }
 
@@ -272,7 +291,10 @@ export class Scope implements AsyncDisposable, TaskOwner {
     factories: F,
     options?: ParallelOptions,
   ): Promise<Result<Error, Values<F>>>;
-  parallel(factories: readonly Factory[], options?: ParallelOptions): Promise<Result<Error, unknown[]>> {
+  parallel(
+    factories: readonly Factory[],
+    options?: ParallelOptions,
+  ): Promise<Result<Error, unknown[]>> {
     return parallel(this, factories, options);
   }
 
@@ -316,7 +338,7 @@ export class Scope implements AsyncDisposable, TaskOwner {
    */
   onDispose(fn: () => unknown): void {
     assertFunction("Cannot register cleanup", "fn", fn);
-    if (this.#disposal !== undefined) {
+    if (this.#disposing) {
       this.#runLate(fn);
       return;
     }
@@ -332,7 +354,9 @@ export class Scope implements AsyncDisposable, TaskOwner {
    */
   provide<T>(key: string | symbol, factory: () => T, dispose?: (value: Awaited<T>) => unknown): T {
     if (typeof key !== "string" && typeof key !== "symbol") {
-      throw new TypeError(`Cannot provide resource: "key" must be a string or symbol, received ${describe(key)}`);
+      throw new TypeError(
+        `Cannot provide resource: "key" must be a string or symbol, received ${describe(key)}`,
+      );
     }
     assertFunction("Cannot provide resource", "factory", factory);
     if (dispose !== undefined) assertFunction("Cannot provide resource", "dispose", dispose);
@@ -359,7 +383,8 @@ export class Scope implements AsyncDisposable, TaskOwner {
    * @throws {Error} When no scope in the chain provides `key`.
    */
   use<T = unknown>(key: string | symbol): T {
-    for (let s: Scope | undefined = this; s !== undefined; s = s.#parent) {
+    if (this.#resources?.has(key)) return this.#resources.get(key) as T;
+    for (let s = this.#parent; s !== undefined; s = s.#parent) {
       if (s.#resources?.has(key)) return s.#resources.get(key) as T;
     }
     throw new Error(`Cannot use resource: no scope from "${this.name}" up provides ${String(key)}`);
@@ -373,7 +398,9 @@ export class Scope implements AsyncDisposable, TaskOwner {
    */
   cancel(reason?: unknown): void {
     if (this.#aborted) return;
-    this.#abortWith(reason === undefined ? new AbortError(`Scope "${this.name}" was cancelled`) : reason);
+    this.#abortWith(
+      reason === undefined ? new AbortError(`Scope "${this.name}" was cancelled`) : reason,
+    );
   }
 
   /**
@@ -383,7 +410,22 @@ export class Scope implements AsyncDisposable, TaskOwner {
    * with the cleanup's error (or an `AggregateError`) after all cleanups ran.
    */
   [Symbol.asyncDispose](): Promise<void> {
-    return this.#disposal ??= this.#dispose();
+    if (this.#disposal !== undefined) return this.#disposal;
+    this.#disposing = true;
+    if (!this.#aborted) {
+      if (this.#controller !== undefined || this.#children?.size || this.#dependents?.size) {
+        // Aborting runs listeners, which may call dispose again: the promise
+        // they get must exist (and be this one) before the abort.
+        let start!: () => void;
+        this.#disposal = new Promise<void>((resolve) => start = resolve).then(() => this.#settle());
+        this.#abortWith(DISPOSED);
+        start();
+        return this.#disposal;
+      }
+      this.#aborted = true;
+      this.#reason = DISPOSED;
+    }
+    return this.#disposal = this.#settle();
   }
 
   /** @internal The external signal aborted. */
@@ -421,6 +463,11 @@ export class Scope implements AsyncDisposable, TaskOwner {
     this.#running--;
     const queue = this.#queue;
     if (queue === undefined) return;
+    if (this.#aborted) {
+      // Every queued task is being aborted with the scope: none may start.
+      queue.length = 0;
+      return;
+    }
     while (queue.length > 0 && this.#running < this.#limit) {
       const next = queue.shift()!;
       if (next.isSettled) continue;
@@ -437,12 +484,14 @@ export class Scope implements AsyncDisposable, TaskOwner {
       this.#timer = undefined;
     }
     this.#controller?.abort(reason);
-    if (this.#children !== undefined) for (const child of this.#children) child[ABORT](reason);
-    if (this.#dependents !== undefined) for (const dependent of this.#dependents) dependent[ABORT](reason);
+    if (this.#children !== undefined) { for (const child of this.#children) child[ABORT](reason); }
+    if (this.#dependents !== undefined) {
+      for (const dependent of this.#dependents) dependent[ABORT](reason);
+    }
   }
 
-  #dispose(): Promise<void> {
-    if (!this.#aborted) this.#abortWith(DISPOSED);
+  /** Disposal after the abort: children, cleanups, detach. */
+  #settle(): Promise<void> {
     if (this.#children?.size || this.#cleanups !== undefined) return this.#disposeSlow();
     this.#detach();
     return RESOLVED;
@@ -451,7 +500,9 @@ export class Scope implements AsyncDisposable, TaskOwner {
   async #disposeSlow(): Promise<void> {
     const errors: unknown[] = [];
     if (this.#children?.size) {
-      const results = await Promise.allSettled(Array.from(this.#children, (c) => c[Symbol.asyncDispose]()));
+      const results = await Promise.allSettled(
+        Array.from(this.#children, (c) => c[Symbol.asyncDispose]()),
+      );
       for (const r of results) if (r.status === "rejected") errors.push(r.reason);
     }
     const cleanups = this.#cleanups;
@@ -484,7 +535,10 @@ export class Scope implements AsyncDisposable, TaskOwner {
     try {
       await fn();
     } catch (error) {
-      this.#logger.error({ err: error, scope: this.name }, "cleanup registered after disposal threw");
+      this.#logger.error(
+        { err: error, scope: this.name },
+        "cleanup registered after disposal threw",
+      );
     }
   }
 }
@@ -492,11 +546,14 @@ export class Scope implements AsyncDisposable, TaskOwner {
 function assertLogger(logger: unknown): asserts logger is Logger {
   const l = logger as Partial<Logger> | null;
   if (
-    typeof l !== "object" || l === null || typeof l.debug !== "function" || typeof l.info !== "function" ||
+    typeof l !== "object" || l === null || typeof l.debug !== "function" ||
+    typeof l.info !== "function" ||
     typeof l.warn !== "function" || typeof l.error !== "function"
   ) {
     throw new TypeError(
-      `${WHAT}: "logger" must be an object with debug, info, warn and error methods, received ${describe(logger)}`,
+      `${WHAT}: "logger" must be an object with debug, info, warn and error methods, received ${
+        describe(logger)
+      }`,
     );
   }
 }

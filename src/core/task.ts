@@ -18,9 +18,15 @@ import {
   START,
   type TaskOwner,
   type Timer,
-  unrefTimer,
 } from "./_internal.ts";
-import { assertFunction, assertKnownKeys, assertObject, assertPositiveMs, assertString, describe } from "./_validate.ts";
+import {
+  assertFunction,
+  assertKnownKeys,
+  assertObject,
+  assertPositiveMs,
+  assertString,
+  describe,
+} from "./_validate.ts";
 
 /**
  * Options of `scope.task()`.
@@ -121,6 +127,7 @@ export class Task<T> implements PromiseLike<Result<Error, T>> {
   #policy: RetryPolicy | undefined;
   #breaker: CircuitBreaker | undefined;
   #inBreaker: CircuitBreaker | undefined;
+  #trial = false;
   #holdsSlot = false;
 
   /** @internal Use `scope.task()`. */
@@ -147,14 +154,18 @@ export class Task<T> implements PromiseLike<Result<Error, T>> {
       if (cb !== undefined) {
         if (cb !== false && !(cb instanceof CircuitBreaker)) {
           throw new TypeError(
-            `${WHAT}: "circuitBreaker" must be a CircuitBreaker instance or false, received ${describe(cb)}`,
+            `${WHAT}: "circuitBreaker" must be a CircuitBreaker instance or false, received ${
+              describe(cb)
+            }`,
           );
         }
         this.#breaker = cb === false ? undefined : cb;
       }
       if (options.signal !== undefined) {
         if (!(options.signal instanceof AbortSignal)) {
-          throw new TypeError(`${WHAT}: "signal" must be an AbortSignal, received ${describe(options.signal)}`);
+          throw new TypeError(
+            `${WHAT}: "signal" must be an AbortSignal, received ${describe(options.signal)}`,
+          );
         }
         this.#signal = options.signal;
       }
@@ -175,7 +186,8 @@ export class Task<T> implements PromiseLike<Result<Error, T>> {
       signal.addEventListener("abort", this);
     }
     owner[ATTACH](this);
-    if (timeout !== undefined) this.#timer = unrefTimer(setTimeout(onTimeout, timeout, this, timeout));
+    // Task timers keep the process alive: the task is pending work.
+    if (timeout !== undefined) this.#timer = setTimeout(onTimeout, timeout, this, timeout);
     if (owner[ACQUIRE_SLOT](this)) {
       this.#holdsSlot = true;
       this.#run();
@@ -211,7 +223,9 @@ export class Task<T> implements PromiseLike<Result<Error, T>> {
    * @param reason The abort reason. @default an `AbortError` "task cancelled"
    */
   cancel(reason?: unknown): void {
-    this[ABORT](reason === undefined ? new AbortError(`Task "${this.name}" was cancelled`) : reason);
+    this[ABORT](
+      reason === undefined ? new AbortError(`Task "${this.name}" was cancelled`) : reason,
+    );
   }
 
   /** Awaits the Result. */
@@ -242,7 +256,8 @@ export class Task<T> implements PromiseLike<Result<Error, T>> {
   /** @internal A concurrency slot became free. */
   [START](): void {
     this.#holdsSlot = true;
-    this.#run();
+    if (this.#owner.isAborted) this[ABORT](this.#owner.abortReason);
+    else this.#run();
   }
 
   async #run(): Promise<void> {
@@ -253,26 +268,27 @@ export class Task<T> implements PromiseLike<Result<Error, T>> {
     for (;;) {
       try {
         if (breaker !== undefined) {
-          acquire(breaker);
+          this.#trial = acquire(breaker);
           this.#inBreaker = breaker;
         }
         let value = this.#fn(ctx ??= new Context(this as Task<unknown>, this.#owner));
         if (isThenable(value)) value = await value;
         if (this.#inBreaker !== undefined) {
           this.#inBreaker = undefined;
-          release(breaker!, undefined, true);
+          release(breaker!, undefined, true, this.#trial);
         }
         this.#finish(value as T, false);
         return;
       } catch (thrown) {
         if (this.#inBreaker !== undefined) {
           this.#inBreaker = undefined;
-          release(breaker!, thrown, false);
+          release(breaker!, thrown, false, this.#trial);
         }
         if (this.#result !== undefined) return;
         const error = toError(thrown);
         if (
-          policy === undefined || attempt >= policy.max || isFinal(error) || !this.#shouldRetry(policy, error)
+          policy === undefined || attempt >= policy.max || isFinal(error) ||
+          !this.#shouldRetry(policy, error)
         ) {
           this.#finish(error, true);
           return;
@@ -291,7 +307,10 @@ export class Task<T> implements PromiseLike<Result<Error, T>> {
     try {
       return policy.retryIf(error) === true;
     } catch (thrown) {
-      this.#owner.logger.error({ err: thrown, task: this.name }, "retry condition threw; not retrying");
+      this.#owner.logger.error(
+        { err: thrown, task: this.name },
+        "retry condition threw; not retrying",
+      );
       return false;
     }
   }
@@ -311,7 +330,11 @@ export class Task<T> implements PromiseLike<Result<Error, T>> {
     }
     if (typeof ms !== "number" || !(ms >= 0) || !Number.isFinite(ms)) {
       this.#finish(
-        new RangeError(`Cannot retry task: "retry.delay" returned ${describe(ms)}; expected a finite number >= 0`),
+        new RangeError(
+          `Cannot retry task: "retry.delay" returned ${
+            describe(ms)
+          }; expected a finite number >= 0`,
+        ),
         true,
       );
       return undefined;
@@ -322,7 +345,7 @@ export class Task<T> implements PromiseLike<Result<Error, T>> {
   #sleep(resolve: () => void, ms: number): void {
     if (this.#result !== undefined) return resolve();
     this.#wake = resolve;
-    this.#sleepTimer = unrefTimer(setTimeout(wake, ms, resolve));
+    this.#sleepTimer = setTimeout(wake, ms, resolve);
   }
 
   #finish(outcome: unknown, failed: boolean): void {
@@ -346,7 +369,7 @@ export class Task<T> implements PromiseLike<Result<Error, T>> {
     if (this.#inBreaker !== undefined) {
       const breaker = this.#inBreaker;
       this.#inBreaker = undefined;
-      release(breaker, reasonToError(this.#abortReason), false);
+      release(breaker, reasonToError(this.#abortReason), false, this.#trial);
     }
     this.#owner[DETACH](this);
     if (this.#holdsSlot) {

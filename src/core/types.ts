@@ -22,7 +22,9 @@
  * console.log(use([undefined, 2]));
  * ```
  */
-export type Result<E, T> = readonly [error: E, value: undefined] | readonly [error: undefined, value: T];
+export type Result<E, T> =
+  | readonly [error: E, value: undefined]
+  | readonly [error: undefined, value: T];
 
 /**
  * A pino-compatible logger (Fastify's `request.log` fits). Scopes pass theirs
