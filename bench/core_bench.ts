@@ -19,10 +19,13 @@ Deno.bench({ name: "scope() create + dispose, with parent", group: "scope" }, as
   const s = scope({ parent: root });
   await s[Symbol.asyncDispose]();
 });
-Deno.bench({ name: "scope() create + dispose, parent + context + name", group: "scope" }, async () => {
-  const s = scope({ parent: root, name: "request-1", context: { requestId: "1" } });
-  await s[Symbol.asyncDispose]();
-});
+Deno.bench(
+  { name: "scope() create + dispose, parent + context + name", group: "scope" },
+  async () => {
+    const s = scope({ parent: root, name: "request-1", context: { requestId: "1" } });
+    await s[Symbol.asyncDispose]();
+  },
+);
 
 const taskScope = scope({ name: "tasks" });
 Deno.bench({ name: "baseline: await fn()", group: "task", baseline: true }, async () => {
@@ -61,9 +64,12 @@ Deno.bench({ name: "channel send + receive (100, buffer 100)", group: "channel" 
   for (let i = 0; i < 100; i++) await ch.receive();
 });
 
-Deno.bench({ name: "baseline: await fn() (breaker)", group: "breaker", baseline: true }, async () => {
-  await asyncFn();
-});
+Deno.bench(
+  { name: "baseline: await fn() (breaker)", group: "breaker", baseline: true },
+  async () => {
+    await asyncFn();
+  },
+);
 Deno.bench({ name: "breaker.execute(fn)", group: "breaker" }, async () => {
   await breaker.execute(asyncFn);
 });
