@@ -421,7 +421,7 @@ async function writePackageJson(): Promise<void> {
     ...(Object.keys(typesVersions).length ? { typesVersions: { "*": typesVersions } } : {}),
     files: ["esm/", "cjs/", "README.md", "LICENSE"],
     sideEffects: false,
-    engines: { node: ">=20" },
+    engines: { node: ">=20.4" },
     keywords: ["fastify", "fastify-plugin", "structured-concurrency", "cancellation", "abort"],
     dependencies: { "fastify-plugin": npmRange("fastify-plugin") },
     peerDependencies: { fastify: "^5.0.0", "@fastify/sse": npmRange("@fastify/sse") },

@@ -89,7 +89,7 @@ interface Owner {
  * console.log(seen); // [ 1, 2, 3 ]
  * ```
  */
-export class Channel<T> implements AsyncIterable<T>, AsyncDisposable, Abortable {
+export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
   readonly #capacity: number;
   readonly #mode: Backpressure;
   readonly #onDrop: ((value: T) => void) | undefined;
@@ -100,6 +100,9 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable, Abortable 
   #owner: Owner | undefined;
 
   /**
+   * Creates a channel that belongs to no scope (`scope.channel()` makes one
+   * that closes with its scope).
+   *
    * @param options `{ buffer, backpressure, onDrop }`, or the capacity as a number.
    * @throws {TypeError | RangeError} When an option is invalid.
    */

@@ -132,6 +132,8 @@ export class CircuitBreaker {
   }
 
   /**
+   * Creates a closed breaker.
+   *
    * @param options Thresholds and timeouts; every field is optional.
    * @throws {TypeError | RangeError} When an option is invalid.
    */

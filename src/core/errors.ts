@@ -34,6 +34,8 @@ export class TimeoutError extends Error {
   /** The deadline that passed, in milliseconds. */
   readonly timeout: number;
   /**
+   * Creates the error.
+   *
    * @param message What timed out.
    * @param timeout The deadline in milliseconds.
    */
@@ -67,6 +69,8 @@ export class AbortError extends Error {
   /** The abort reason when it was not itself an Error (for example a string). */
   readonly reason: unknown;
   /**
+   * Creates the error.
+   *
    * @param message Why the work was cancelled.
    * @param reason The original abort reason, if any.
    */
@@ -94,8 +98,13 @@ export class AbortError extends Error {
  * ```
  */
 export class ClientDisconnectedError extends AbortError {
+  /** Stable machine-readable code. */
   override readonly code: string = "GGS_ERR_CLIENT_DISCONNECTED";
-  /** @param message What happened, by default "Client disconnected". */
+  /**
+   * Creates the error.
+   *
+   * @param message What happened, by default "Client disconnected".
+   */
   constructor(
     message = "Client disconnected before the response ended",
     options?: GoGoScopeErrorOptions,
@@ -126,7 +135,11 @@ export class CircuitOpenError extends Error {
   readonly statusCode: 503 = 503;
   /** Milliseconds until the breaker lets a trial call through. */
   readonly retryAfter: number;
-  /** @param retryAfter Milliseconds until a trial call is allowed. */
+  /**
+   * Creates the error.
+   *
+   * @param retryAfter Milliseconds until a trial call is allowed.
+   */
   constructor(
     retryAfter: number,
     message = "Circuit breaker is open",
@@ -154,7 +167,11 @@ export class CircuitOpenError extends Error {
 export class ChannelFullError extends Error {
   /** Stable machine-readable code. */
   readonly code: "GGS_ERR_CHANNEL_FULL" = "GGS_ERR_CHANNEL_FULL";
-  /** @param capacity The channel's capacity. */
+  /**
+   * Creates the error.
+   *
+   * @param capacity The channel's capacity.
+   */
   constructor(capacity: number, options?: GoGoScopeErrorOptions) {
     super(`Cannot send: the channel is full (capacity ${capacity}, backpressure 'error')`, options);
     this.name = "ChannelFullError";
@@ -179,7 +196,11 @@ export class ChannelFullError extends Error {
 export class UnknownError extends Error {
   /** Stable machine-readable code. */
   readonly code: "GGS_ERR_UNKNOWN" = "GGS_ERR_UNKNOWN";
-  /** @param message The thrown value as a string. */
+  /**
+   * Creates the error.
+   *
+   * @param message The thrown value as a string.
+   */
   constructor(message: string, options?: GoGoScopeErrorOptions) {
     super(message, options);
     this.name = "UnknownError";

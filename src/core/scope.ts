@@ -29,7 +29,6 @@ import {
   SET_OWNER,
   START,
   type Startable,
-  type TaskOwner,
   type Timer,
 } from "./_internal.ts";
 import {
@@ -109,7 +108,7 @@ function onScopeTimeout(s: Scope, ms: number): void {
  * if (!err) console.log(n); // 42
  * ```
  */
-export class Scope implements AsyncDisposable, TaskOwner {
+export class Scope implements AsyncDisposable {
   readonly #id: number;
   #name: string | undefined;
   readonly #parent: Scope | undefined;
@@ -275,18 +274,24 @@ export class Scope implements AsyncDisposable, TaskOwner {
   }
 
   /**
-   * Runs factories as tasks of this scope. Resolves `[undefined, values]` in
-   * input order, or fails fast with the first error after cancelling the
-   * siblings still running. With `continueOnError` it never fails and each
-   * slot holds that factory's own Result.
+   * Runs factories as tasks of this scope and never fails: each slot of the
+   * values holds that factory's own Result.
    *
    * @param factories Task functions.
-   * @param options `concurrency`, `continueOnError`, `timeout`.
+   * @param options `continueOnError: true`, and optionally `concurrency`, `timeout`.
    */
   parallel<const F extends readonly TaskFn<unknown>[]>(
     factories: F,
     options: ParallelOptions & { continueOnError: true },
   ): Promise<Result<Error, { -readonly [K in keyof F]: Result<Error, Awaited<ReturnType<F[K]>>> }>>;
+  /**
+   * Runs factories as tasks of this scope. Resolves `[undefined, values]` in
+   * input order, or fails fast with the first error after cancelling the
+   * siblings still running.
+   *
+   * @param factories Task functions.
+   * @param options `concurrency`, `continueOnError`, `timeout`.
+   */
   parallel<const F extends readonly TaskFn<unknown>[]>(
     factories: F,
     options?: ParallelOptions,
