@@ -61,6 +61,8 @@ interface LoadResult {
 const USAGE = `deno task bench:http [--duration 10] [--rounds 3] [--connections 100] [--warmup 3]
   [--runtime deno|node|both] [--variants bare,plugin,task] [--plugin auto|standin]
   [--build] [--client node|deno] [--pipelining 1]
+  [--rate N]     fixed total request rate (autocannon -R): compares server CPU per request at
+                 equal load, independent of how fast each variant could go
   [--cpu-prof]   record a V8 CPU profile of every server over the measured rounds (through the
                  inspector) into .tmp/cpu-prof/<runtime>-<variant>.cpuprofile; summarise with
                  deno run -A bench/_profile_summary.ts <file> --requests <served>`;
@@ -77,6 +79,7 @@ const flags = parseFlags(Deno.args, {
   client: "node",
   pipelining: "1",
   "cpu-prof": "false",
+  rate: "0",
   help: "false",
 });
 if (flags.help === "true") {
@@ -88,6 +91,8 @@ const rounds = numberFlag(flags, "rounds");
 const connections = numberFlag(flags, "connections");
 const warmup = Number(flags.warmup);
 const pipelining = numberFlag(flags, "pipelining");
+const rate = Number(flags.rate);
+if (!(rate >= 0)) throw new RangeError(`--rate must be >= 0, received ${flags.rate}`);
 const variants = (flags.variants ?? "").split(",").map((v) => v.trim()) as Variant[];
 for (const v of variants) {
   if (!VARIANTS.includes(v)) throw new TypeError(`--variants: unknown variant ${v}`);
@@ -155,6 +160,8 @@ async function load(port: number, seconds: number): Promise<LoadResult> {
     String(seconds),
     "--pipelining",
     String(pipelining),
+    "--rate",
+    String(rate),
   ];
   const result = flags.client === "node"
     ? await run("node", [runner, ...args], (seconds + 60) * 1000)
@@ -256,6 +263,7 @@ const info = await machineInfo(runtimes);
 console.log(
   `\n### HTTP throughput: autocannon -c ${connections} -d ${duration}` +
     (pipelining > 1 ? ` -p ${pipelining}` : "") +
+    (rate > 0 ? ` -R ${rate} (fixed rate: compare CPU µs/req, not req/s)` : "") +
     `, ${rounds} interleaved round(s), medians\n`,
 );
 for (const line of info) console.log(`- ${line}`);

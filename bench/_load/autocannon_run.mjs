@@ -15,6 +15,8 @@ const result = await autocannon({
   connections: Number(arg("connections", "100")),
   duration: Number(arg("duration", "10")),
   pipelining: Number(arg("pipelining", "1")),
+  // A fixed total request rate (0: as fast as possible), to compare CPU cost at equal load.
+  ...(Number(arg("rate", "0")) > 0 ? { overallRate: Number(arg("rate", "0")) } : {}),
 });
 const seconds = (new Date(result.finish).getTime() - new Date(result.start).getTime()) / 1000;
 process.stdout.write(
