@@ -173,6 +173,7 @@ async function load(port: number, seconds: number): Promise<LoadResult> {
 const samples = new Map<string, Sample[]>();
 const pluginSources = new Set<string>();
 const profilers = new Map<string, CpuProfiler>();
+const sourceOf = new Map<string, string>();
 try {
   for (const runtime of runtimes) {
     for (const variant of variants) {
@@ -187,6 +188,7 @@ try {
     const ready = await server.ready;
     ports.set(k, Number(ready.port));
     if (ready.variant !== "bare") pluginSources.add(`${k}: ${String(ready.pluginSource)}`);
+    sourceOf.set(k, String(ready.pluginSource));
     if (flags["cpu-prof"] === "true" && k.startsWith("node/")) {
       console.error(
         `${k}: pid ${String(ready.pid)}, profile in .tmp/cpu-prof/CPU.*.${
@@ -286,7 +288,10 @@ for (const runtime of runtimes) {
     const errors = list.reduce((n, s) => n + s.errors + s.non2xx, 0);
     rows.push([
       runtime.name,
-      LABELS[variant],
+      LABELS[variant] +
+      (!standin && (sourceOf.get(key(runtime, variant)) ?? "").startsWith("stand-in")
+        ? " (STAND-IN: the real plugin failed to load)"
+        : ""),
       int(median(rps)),
       `${int(Math.min(...rps))}–${int(Math.max(...rps))}`,
       Number.isNaN(bareMedian) ? "–" : (median(rps) / bareMedian).toFixed(3),

@@ -284,6 +284,9 @@ for (const result of results) {
     `#### ${result.runtime.name}, ${
       result.variant === "bare" ? "bare Fastify" : "with the plugin"
     }` +
+      (result.variant === "plugin" && result.pluginSource.startsWith("stand-in")
+        ? ` [${result.pluginSource}]`
+        : "") +
       ` (${result.seconds.toFixed(0)} s, ${int(result.connectionsOpened)} sockets opened)\n`,
   );
   console.log(table(
@@ -314,6 +317,14 @@ for (const result of results) {
       `(target ≤ +5 MB; ${(growth / requests).toFixed(1)} bytes/request), ` +
       `live children at the end ${end?.childCount ?? "n/a"} (target 0)`;
   console.log(`\nverdict: ${verdict}`);
+  if (result.variant === "plugin" && end !== undefined) {
+    console.log(
+      `disconnects: ${int(end.hangCancelled)} of ${
+        int(end.hangStarted)
+      } handlers were cancelled; ` +
+        `${int(end.hangCompleted)} ran to their end (disconnect not seen while the handler ran)`,
+    );
+  }
   if (result.unexpected > 0) {
     console.log(
       `unexpected responses: ${result.unexpected} (first: ${result.failures.join("; ")})`,
