@@ -30,12 +30,13 @@ import {
 import { CpuProfiler } from "./_inspector.ts";
 import { probePlugin } from "./_plugin_probe.ts";
 
-type Variant = "bare" | "plugin" | "task";
-const VARIANTS: readonly Variant[] = ["bare", "plugin", "task"];
+type Variant = "bare" | "plugin" | "task" | "await";
+const VARIANTS: readonly Variant[] = ["bare", "plugin", "task", "await"];
 const LABELS: Record<Variant, string> = {
   bare: "bare Fastify",
   plugin: "+ plugin",
   task: "+ plugin + one `task()` per request",
+  await: "bare, handler awaits an async fn (reference for `task`)",
 };
 
 interface Sample {
@@ -59,7 +60,7 @@ interface LoadResult {
 }
 
 const USAGE = `deno task bench:http [--duration 10] [--rounds 3] [--connections 100] [--warmup 3]
-  [--runtime deno|node|both] [--variants bare,plugin,task] [--plugin auto|standin]
+  [--runtime deno|node|both] [--variants bare,plugin,task[,await]] [--plugin auto|standin]
   [--build] [--client node|deno] [--pipelining 1]
   [--rate N]     fixed total request rate (autocannon -R): compares server CPU per request at
                  equal load, independent of how fast each variant could go
@@ -187,7 +188,9 @@ try {
   for (const [k, server] of servers) {
     const ready = await server.ready;
     ports.set(k, Number(ready.port));
-    if (ready.variant !== "bare") pluginSources.add(`${k}: ${String(ready.pluginSource)}`);
+    if (ready.variant === "plugin" || ready.variant === "task") {
+      pluginSources.add(`${k}: ${String(ready.pluginSource)}`);
+    }
     sourceOf.set(k, String(ready.pluginSource));
     if (flags["cpu-prof"] === "true" && k.startsWith("node/")) {
       console.error(

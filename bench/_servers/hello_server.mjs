@@ -1,4 +1,4 @@
-// One benchmark server: `--variant bare|plugin|task`, `--plugin <module specifier>|standin`.
+// One benchmark server: `--variant bare|plugin|task|await`, `--plugin <module specifier>|standin`.
 // Listens on 127.0.0.1 port 0, logs nothing per request, prints one `ready` JSON line with its
 // port, and answers `mark` / `report` on stdin with the process CPU time and the number of `GET /`
 // requests served since the last mark.
@@ -8,11 +8,13 @@ import { loadPlugin, parseArgs, send, serveControl } from "./_common.mjs";
 
 const args = parseArgs(process.argv.slice(2));
 const variant = args.variant ?? "bare";
-if (!["bare", "plugin", "task"].includes(variant)) throw new Error(`unknown variant ${variant}`);
+if (!["bare", "plugin", "task", "await"].includes(variant)) {
+  throw new Error(`unknown variant ${variant}`);
+}
 
 const app = Fastify({ logger: false });
 let pluginSource = "none";
-if (variant !== "bare") {
+if (variant === "plugin" || variant === "task") {
   const loaded = await loadPlugin(args.plugin);
   pluginSource = loaded.pluginSource;
   await app.register(loaded.plugin);
@@ -25,6 +27,13 @@ if (variant === "task") {
     const [error, value] = await request.scope.task(() => ({ ok: true }));
     if (error) throw error;
     return value;
+  });
+} else if (variant === "await") {
+  // Reference for `task`: bare Fastify, the handler awaits the same function directly.
+  const fn = async () => ({ ok: true });
+  app.get("/", async () => {
+    served++;
+    return await fn();
   });
 } else {
   app.get("/", async () => {
