@@ -60,6 +60,12 @@ export interface TaskOptions {
 const KNOWN = ["timeout", "retry", "circuitBreaker", "signal", "name"] as const;
 const WHAT = "Cannot create task";
 let nextId = 0;
+let captured: ((value: never) => void) | undefined;
+
+/** The executor of every Task: hands the resolve function to the constructor without a closure. */
+function capture(resolve: (value: never) => void): void {
+  captured = resolve;
+}
 
 class Context implements TaskContext {
   readonly #task: Task<unknown>;
@@ -108,15 +114,14 @@ function wake(resolve: () => void): void {
  * console.log(err?.message, t.isSettled); // The operation was aborted: not needed true
  * ```
  */
-export class Task<T> implements PromiseLike<Result<Error, T>> {
+export class Task<T> extends Promise<Result<Error, T>> {
   /** A process-unique id. */
   readonly id: number;
   readonly #owner: TaskOwner;
   readonly #fn: TaskFn<T>;
   #name: string | undefined;
   #result: Result<Error, T> | undefined;
-  #resolve!: (result: Result<Error, T>) => void;
-  readonly #promise: Promise<Result<Error, T>>;
+  readonly #resolve: (result: Result<Error, T>) => void;
   #controller: AbortController | undefined;
   #aborted = false;
   #abortReason: unknown;
@@ -133,6 +138,9 @@ export class Task<T> implements PromiseLike<Result<Error, T>> {
   /** @internal Use `scope.task()`. */
   constructor(owner: TaskOwner, fn: TaskFn<T>, options?: TaskOptions) {
     assertFunction(WHAT, "fn", fn);
+    super(capture);
+    this.#resolve = captured as (result: Result<Error, T>) => void;
+    captured = undefined;
     this.id = ++nextId;
     this.#owner = owner;
     this.#fn = fn;
@@ -170,9 +178,6 @@ export class Task<T> implements PromiseLike<Result<Error, T>> {
         this.#signal = options.signal;
       }
     }
-    this.#promise = new Promise((resolve) => {
-      this.#resolve = resolve;
-    });
     if (owner.isAborted) {
       this.#abort(owner.abortReason);
       return;
@@ -228,14 +233,6 @@ export class Task<T> implements PromiseLike<Result<Error, T>> {
     );
   }
 
-  /** Awaits the Result. */
-  then<R1 = Result<Error, T>, R2 = never>(
-    onfulfilled?: ((value: Result<Error, T>) => R1 | PromiseLike<R1>) | null,
-    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
-  ): Promise<R1 | R2> {
-    return this.#promise.then(onfulfilled, onrejected);
-  }
-
   /** @internal The scope, a timeout or an extra signal aborted this task. */
   [ABORT](reason: unknown): void {
     if (this.#result === undefined) this.#abort(reason);
@@ -260,7 +257,31 @@ export class Task<T> implements PromiseLike<Result<Error, T>> {
     else this.#run();
   }
 
-  async #run(): Promise<void> {
+  #run(): void {
+    if (this.#policy !== undefined || this.#breaker !== undefined) {
+      void this.#attempts();
+      return;
+    }
+    // One attempt, no breaker: no async function, no extra promise.
+    let value: T | PromiseLike<T>;
+    try {
+      value = this.#fn(new Context(this as Task<unknown>, this.#owner));
+      if (isThenable(value)) {
+        value.then(
+          (v) => this.#finish(v, false),
+          (thrown) => this.#finish(toError(thrown), true),
+        );
+        return;
+      }
+    } catch (thrown) {
+      this.#finish(toError(thrown), true);
+      return;
+    }
+    this.#finish(value, false);
+  }
+
+  /** The general path: retries and the circuit breaker. */
+  async #attempts(): Promise<void> {
     const policy = this.#policy;
     const breaker = this.#breaker;
     let attempt = 0;
@@ -378,6 +399,17 @@ export class Task<T> implements PromiseLike<Result<Error, T>> {
     }
   }
 }
+
+// A Task is a native promise (so `await task` takes V8's fast path instead of
+// the slower thenable job) whose `constructor` reads as `Promise`: `await`,
+// `Promise.resolve(task)` and `task.then()` then treat it as a plain promise
+// (per the spec's PromiseResolve and SpeciesConstructor), and `then()` never
+// calls Task's constructor with an executor.
+Object.defineProperty(Task.prototype, "constructor", {
+  value: Promise,
+  writable: true,
+  configurable: true,
+});
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === "object" || typeof value === "function") &&
