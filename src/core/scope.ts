@@ -92,6 +92,24 @@ const DISPOSED: AbortError = new AbortError("Scope disposed");
 const RESOLVED: Promise<void> = Promise.resolve();
 let nextId = 0;
 
+/**
+ * Internal (the Fastify plugin's hot path): a child scope from options the
+ * caller has already validated, without building an options object.
+ * `breaker`: undefined inherits the parent's, false none.
+ */
+export let childScope: (
+  parent: Scope,
+  name: string,
+  logger: Logger,
+  context: Readonly<Record<string, unknown>>,
+  timeout: number | undefined,
+  concurrency: number | undefined,
+  breaker: CircuitBreaker | false | undefined,
+) => Scope;
+
+/** Internal: disposes a scope; undefined when it finished synchronously (nothing to await). */
+export let disposeScope: (s: Scope) => Promise<void> | undefined;
+
 function onScopeTimeout(s: Scope, ms: number): void {
   s.cancel(new TimeoutError(`Scope "${s.name}" timed out after ${ms} ms`, ms));
 }
@@ -111,11 +129,11 @@ function onScopeTimeout(s: Scope, ms: number): void {
 export class Scope implements AsyncDisposable {
   readonly #id: number;
   #name: string | undefined;
-  readonly #parent: Scope | undefined;
-  readonly #context: Readonly<Record<string, unknown>>;
-  readonly #logger: Logger;
-  readonly #breaker: CircuitBreaker | undefined;
-  readonly #limit: number;
+  #parent: Scope | undefined;
+  #context: Readonly<Record<string, unknown>>;
+  #logger: Logger;
+  #breaker: CircuitBreaker | undefined;
+  #limit: number;
   #running = 0;
   #queue: Startable[] | undefined;
   #controller: AbortController | undefined;
@@ -123,7 +141,17 @@ export class Scope implements AsyncDisposable {
   #reason: unknown;
   #disposing = false;
   #disposal: Promise<void> | undefined;
-  #children: Set<Scope> | undefined;
+  // Live children, as an intrusive doubly linked list: O(1) to add and
+  // remove, and no allocation per child.
+  #firstChild: Scope | undefined;
+  #lastChild: Scope | undefined;
+  #prevSibling: Scope | undefined;
+  #nextSibling: Scope | undefined;
+  #childCount = 0;
+  #linked = false;
+  // Unsettled tasks and open channels: the first in a slot of its own, so a
+  // request with one task at a time never allocates a Set.
+  #dependent: Abortable | undefined;
   #dependents: Set<Abortable> | undefined;
   #cleanups: (() => unknown)[] | undefined;
   #resources: Map<unknown, unknown> | undefined;
@@ -169,20 +197,12 @@ export class Scope implements AsyncDisposable {
     if (logger !== undefined) assertLogger(logger);
 
     this.#name = name;
-    this.#parent = parent;
     this.#breaker = breaker;
     this.#limit = concurrency ?? Infinity;
     const inherited = parent === undefined ? EMPTY_CONTEXT : parent.#context;
     this.#context = context === undefined ? inherited : { ...inherited, ...context };
     this.#logger = logger ?? (parent === undefined ? defaultLogger : parent.#logger);
-
-    if (parent !== undefined) {
-      if (parent.#aborted) {
-        this.#abortWith(parent.#reason);
-      } else {
-        (parent.#children ??= new Set()).add(this);
-      }
-    }
+    if (parent !== undefined) this.#link(parent);
     if (signal !== undefined && !this.#aborted) {
       if (signal.aborted) this.#abortWith(signal.reason);
       else {
@@ -190,11 +210,61 @@ export class Scope implements AsyncDisposable {
         signal.addEventListener("abort", this);
       }
     }
-    if (timeout !== undefined && !this.#aborted) {
-      // Kept referenced: pending work under a deadline must see it fire. It is
-      // cleared when the scope aborts or is disposed.
-      this.#timer = setTimeout(onScopeTimeout, timeout, this, timeout);
+    if (timeout !== undefined) this.#startTimer(timeout);
+  }
+
+  static {
+    childScope = (parent, name, logger, context, timeout, concurrency, breaker) => {
+      const s = new Scope();
+      s.#name = name;
+      s.#logger = logger;
+      s.#context = parent.#context === EMPTY_CONTEXT ? context : { ...parent.#context, ...context };
+      s.#breaker = breaker === undefined ? parent.#breaker : breaker || undefined;
+      if (concurrency !== undefined) s.#limit = concurrency;
+      s.#link(parent);
+      if (timeout !== undefined) s.#startTimer(timeout);
+      return s;
+    };
+    disposeScope = (s) => {
+      const disposal = s[Symbol.asyncDispose]();
+      return disposal === RESOLVED ? undefined : disposal;
+    };
+  }
+
+  #link(parent: Scope): void {
+    this.#parent = parent;
+    if (parent.#aborted) {
+      this.#abortWith(parent.#reason);
+      return;
     }
+    const last = parent.#lastChild;
+    this.#prevSibling = last;
+    if (last === undefined) parent.#firstChild = this;
+    else last.#nextSibling = this;
+    parent.#lastChild = this;
+    parent.#childCount++;
+    this.#linked = true;
+  }
+
+  #unlink(): void {
+    if (!this.#linked) return;
+    this.#linked = false;
+    const parent = this.#parent!;
+    const prev = this.#prevSibling;
+    const next = this.#nextSibling;
+    if (prev === undefined) parent.#firstChild = next;
+    else prev.#nextSibling = next;
+    if (next === undefined) parent.#lastChild = prev;
+    else next.#prevSibling = prev;
+    this.#prevSibling = undefined;
+    parent.#childCount--;
+  }
+
+  #startTimer(timeout: number): void {
+    if (this.#aborted) return;
+    // Kept referenced: pending work under a deadline must see it fire. It is
+    // cleared when the scope aborts or is disposed.
+    this.#timer = setTimeout(onScopeTimeout, timeout, this, timeout);
   }
 
   /** The scope's name: the `name` option, or `scope-<n>`. */
@@ -248,12 +318,13 @@ export class Scope implements AsyncDisposable {
 
   /** How many child scopes are alive (created and not yet disposed). */
   get childCount(): number {
-    return this.#children?.size ?? 0;
+    return this.#childCount;
   }
 
   /** How many of the scope's tasks have not settled yet (running or queued). */
   get taskCount(): number {
     let n = 0;
+    if (this.#dependent instanceof Task) n++;
     if (this.#dependents) { for (const d of this.#dependents) if (d instanceof Task) n++; }
     return n;
   }
@@ -418,7 +489,10 @@ export class Scope implements AsyncDisposable {
     if (this.#disposal !== undefined) return this.#disposal;
     this.#disposing = true;
     if (!this.#aborted) {
-      if (this.#controller !== undefined || this.#children?.size || this.#dependents?.size) {
+      if (
+        this.#controller !== undefined || this.#childCount > 0 || this.#dependent !== undefined ||
+        this.#dependents?.size
+      ) {
         // Aborting runs listeners, which may call dispose again: the promise
         // they get must exist (and be this one) before the abort.
         let start!: () => void;
@@ -445,12 +519,14 @@ export class Scope implements AsyncDisposable {
 
   /** @internal */
   [ATTACH](dependent: Abortable): void {
-    (this.#dependents ??= new Set()).add(dependent);
+    if (this.#dependent === undefined) this.#dependent = dependent;
+    else (this.#dependents ??= new Set()).add(dependent);
   }
 
   /** @internal */
   [DETACH](dependent: Abortable): void {
-    this.#dependents?.delete(dependent);
+    if (this.#dependent === dependent) this.#dependent = undefined;
+    else this.#dependents?.delete(dependent);
   }
 
   /** @internal */
@@ -489,7 +565,12 @@ export class Scope implements AsyncDisposable {
       this.#timer = undefined;
     }
     this.#controller?.abort(reason);
-    if (this.#children !== undefined) { for (const child of this.#children) child[ABORT](reason); }
+    for (let child = this.#firstChild; child !== undefined;) {
+      const next = child.#nextSibling;
+      child[ABORT](reason);
+      child = next;
+    }
+    this.#dependent?.[ABORT](reason);
     if (this.#dependents !== undefined) {
       for (const dependent of this.#dependents) dependent[ABORT](reason);
     }
@@ -497,16 +578,18 @@ export class Scope implements AsyncDisposable {
 
   /** Disposal after the abort: children, cleanups, detach. */
   #settle(): Promise<void> {
-    if (this.#children?.size || this.#cleanups !== undefined) return this.#disposeSlow();
+    if (this.#childCount > 0 || this.#cleanups !== undefined) return this.#disposeSlow();
     this.#detach();
     return RESOLVED;
   }
 
   async #disposeSlow(): Promise<void> {
     const errors: unknown[] = [];
-    if (this.#children?.size) {
+    if (this.#childCount > 0) {
+      const children: Scope[] = [];
+      for (let c = this.#firstChild; c !== undefined; c = c.#nextSibling) children.push(c);
       const results = await Promise.allSettled(
-        Array.from(this.#children, (c) => c[Symbol.asyncDispose]()),
+        children.map((c) => c[Symbol.asyncDispose]()),
       );
       for (const r of results) if (r.status === "rejected") errors.push(r.reason);
     }
@@ -533,7 +616,7 @@ export class Scope implements AsyncDisposable {
       this.#external.removeEventListener("abort", this);
       this.#external = undefined;
     }
-    if (this.#parent !== undefined) this.#parent.#children?.delete(this);
+    this.#unlink();
   }
 
   async #runLate(fn: () => unknown): Promise<void> {

@@ -21,6 +21,7 @@ import {
   type Scope,
   scope,
 } from "../core/mod.ts";
+import { childScope, disposeScope } from "../core/scope.ts";
 import {
   checkBreaker,
   checkConcurrency,
@@ -194,15 +195,10 @@ function onRawClose(this: RawReply): void {
       ),
     );
   }
-  void disposeRequestScope(request);
-}
-
-async function disposeRequestScope(request: FastifyRequest): Promise<void> {
-  try {
-    await request.scope[Symbol.asyncDispose]();
-  } catch (error) {
+  // Usually finishes synchronously; only cleanups or children make it async.
+  disposeScope(requestScope)?.catch((error: unknown) => {
     request.log.error({ err: error }, "go-go-scope: disposing the request scope failed");
-  }
+  });
 }
 
 function validateOptions(options: FastifyGoGoScopeOptions): {
@@ -259,20 +255,19 @@ const plugin = async (
       const found = settingsOf(request);
       const settings = found instanceof Error ? NO_SETTINGS : found;
       const id = request.id;
-      const scopeOptions: Mutable<ScopeOptions> = {
-        parent: root,
-        name: "request-" + id,
-        logger: request.log,
-        context: { requestId: id },
-      };
       const deadline = settings.timeout === undefined ? timeout : settings.timeout;
-      if (deadline !== undefined && deadline !== false) scopeOptions.timeout = deadline;
-      if (concurrency !== undefined) scopeOptions.concurrency = concurrency;
-      // false: this route's scope does not inherit the root's breaker.
-      if (settings.circuitBreaker !== undefined) {
-        scopeOptions.circuitBreaker = settings.circuitBreaker;
-      }
-      request.scope = scope(scopeOptions);
+      // Options were validated at registration (and per route in onRoute):
+      // the request scope is built without an options object. A route's
+      // circuitBreaker false means no breaker, not even the root's.
+      request.scope = childScope(
+        root,
+        "request-" + id,
+        request.log,
+        { requestId: id },
+        deadline === false ? undefined : deadline,
+        concurrency,
+        settings.circuitBreaker,
+      );
       const raw = reply.raw as unknown as RawReply;
       raw[kRequest] = request;
       raw.on("close", onRawClose);
