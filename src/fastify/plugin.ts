@@ -18,7 +18,7 @@ import {
   type CircuitBreaker,
   type CircuitBreakerOptions,
   ClientDisconnectedError,
-  type Scope,
+  Scope,
   scope,
 } from "../core/mod.ts";
 import { childScope, disposeScope } from "../core/scope.ts";
@@ -137,6 +137,7 @@ interface RouteSettings {
 const NO_SETTINGS: RouteSettings = Object.freeze({ timeout: undefined, circuitBreaker: undefined });
 const kRouteSettings: unique symbol = Symbol("go-go-scope.routeSettings");
 const kRequest: unique symbol = Symbol("go-go-scope.request");
+const kScope: unique symbol = Symbol("go-go-scope.scope");
 
 type RouteConfig = { scope?: unknown; [kRouteSettings]?: RouteSettings | Error };
 type ScopeOptions = NonNullable<Parameters<typeof scope>[0]>;
@@ -147,6 +148,7 @@ interface RawReply {
   readonly writableEnded: boolean;
   readonly destroyed?: boolean;
   [kRequest]?: FastifyRequest | undefined;
+  [kScope]?: Scope | undefined;
   on(event: "close", listener: (this: RawReply) => void): unknown;
 }
 
@@ -184,11 +186,21 @@ function settingsOf(request: FastifyRequest): RouteSettings | Error {
 /** The one `'close'` listener of every `reply.raw`: `this` is the raw response. */
 function onRawClose(this: RawReply): void {
   const request = this[kRequest];
-  if (request === undefined) return;
+  const own = this[kScope];
+  if (request === undefined || own === undefined) return;
   this[kRequest] = undefined;
-  const requestScope = request.scope;
+  this[kScope] = undefined;
+  const ended = this.writableEnded;
+  endScope(own, request, ended);
+  // A hook may have replaced request.scope with a scope of its own (the
+  // pattern the go-go-scope docs show): it ends with the response too.
+  const current: unknown = request.scope;
+  if (current !== own && current instanceof Scope) endScope(current, request, ended);
+}
+
+function endScope(requestScope: Scope, request: FastifyRequest, ended: boolean): void {
   if (requestScope.isDisposed) return; // the root's disposal got there first
-  if (!this.writableEnded && !requestScope.isAborted) {
+  if (!ended && !requestScope.isAborted) {
     requestScope.cancel(
       new ClientDisconnectedError(
         `Client disconnected before the response ended (request ${request.id})`,
@@ -259,7 +271,7 @@ const plugin = async (
       // Options were validated at registration (and per route in onRoute):
       // the request scope is built without an options object. A route's
       // circuitBreaker false means no breaker, not even the root's.
-      request.scope = childScope(
+      const requestScope = childScope(
         root,
         "request-" + id,
         request.log,
@@ -268,8 +280,10 @@ const plugin = async (
         concurrency,
         settings.circuitBreaker,
       );
+      request.scope = requestScope;
       const raw = reply.raw as unknown as RawReply;
       raw[kRequest] = request;
+      raw[kScope] = requestScope;
       raw.on("close", onRawClose);
       // The client may have left while an earlier async hook ran: then
       // 'close' has already fired and will not fire again.

@@ -3,6 +3,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
+import net from "node:net";
+import Fastify from "fastify";
+import { ClientDisconnectedError, fastifyGoGoScope, type Scope, scope } from "../../mod.ts";
 import { buildApp } from "../../examples/server.ts";
 import { createDataSources, type DataSources } from "../../examples/data_sources.ts";
 import { listen, request, sleep, waitFor } from "./_helpers.ts";
@@ -177,5 +180,62 @@ describe("seed: a background job on the root scope", () => {
     const stoppedAt = sources.metricsSamples;
     await sleep(20);
     assert.equal(sources.metricsSamples, stoppedAt, "the collector stopped with the app");
+  });
+});
+
+describe("seed: the lifecycle-hooks snippet (a hook that sets request.scope itself)", () => {
+  // The seed shows how the plugin integrates with an onRequest hook that
+  // assigns `request.scope = scope({ parent: rootScope, name })`. A user who
+  // copies it replaces the plugin's request scope: both must still end with
+  // the response, or each request would leave a child on the root.
+  async function appWithUserHook() {
+    const app = Fastify();
+    await app.register(fastifyGoGoScope, { name: "my-api" });
+    const rootScope = app.scope;
+    app.addHook("onRequest", async (request) => {
+      request.scope = scope({ parent: rootScope, name: `request-${request.id}` });
+    });
+    let seen: Scope | undefined;
+    app.get("/work", async (request) => {
+      seen = request.scope;
+      const [err, value] = await request.scope.task(() => "done");
+      if (err) throw err;
+      return { value, name: request.scope.name };
+    });
+    app.get("/hang", async (request) => {
+      seen = request.scope;
+      const [err] = await request.scope.task(({ signal }) =>
+        new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)))
+      );
+      return { aborted: err?.name };
+    });
+    return { app, seen: () => seen };
+  }
+
+  it("serves the request through the hook's scope and disposes both scopes after it", async (t) => {
+    const { app, seen } = await appWithUserHook();
+    t.after(() => app.close());
+    const port = await listen(app);
+    for (let i = 0; i < 20; i++) {
+      const response = await request(port, "/work");
+      assert.equal(response.status, 200);
+      assert.equal(JSON.parse(response.body).value, "done");
+    }
+    await waitFor(() => app.scope.childCount === 0, "every request scope to be released");
+    assert.equal(seen()?.isDisposed, true);
+  });
+
+  it("a client that leaves cancels the hook's scope too", async (t) => {
+    const { app, seen } = await appWithUserHook();
+    t.after(() => app.close());
+    const port = await listen(app);
+    const socket = net.connect(port, "127.0.0.1");
+    socket.on("error", () => {});
+    socket.write("GET /hang HTTP/1.1\r\nHost: x\r\n\r\n");
+    await waitFor(() => seen() !== undefined, "the handler to start");
+    socket.destroy();
+    await waitFor(() => seen()!.isDisposed, "the hook's scope to be disposed");
+    assert.ok(seen()!.abortReason instanceof ClientDisconnectedError);
+    assert.equal(app.scope.childCount, 0);
   });
 });
