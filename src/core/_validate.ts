@@ -1,39 +1,41 @@
-// Small named validators. Each throws a TypeError or RangeError whose message
+// Small named validators, shared by the core and the plugin. Each throws a
+// TypeError (wrong type) or RangeError (right type, bad value) whose message
 // names what failed, the option, the accepted values and what was received.
 
 /** Renders a received value for an error message. */
 export function describe(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") {
-    return String(value);
-  }
-  if (value === null) return "null";
-  if (value === undefined) return "undefined";
-  if (typeof value === "function") return `a function`;
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === "function") return "a function";
+  if (typeof value !== "object") return String(value);
   if (Array.isArray(value)) return "an array";
   const name = (value as object).constructor?.name;
   return name && name !== "Object" ? `an instance of ${name}` : "an object";
 }
 
-/** Throws unless `value` is a finite number > 0 (milliseconds). */
-export function assertPositiveMs(
+/** Throws `${what}: "${option}" must be ${accepted}, received …`. */
+export function fail(
+  what: string,
+  option: string,
+  accepted: string,
+  value: unknown,
+  range: boolean,
+): never {
+  const message = `${what}: "${option}" must be ${accepted}, received ${describe(value)}`;
+  throw range ? new RangeError(message) : new TypeError(message);
+}
+
+/** Throws unless `value` is a finite number of milliseconds, > 0 (or >= 0 with `orZero`). */
+export function assertMs(
   what: string,
   option: string,
   value: unknown,
+  orZero = false,
 ): asserts value is number {
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `${what}: "${option}" must be a finite number of milliseconds > 0, received ${
-        describe(value)
-      }`,
-    );
-  }
-  if (!(value > 0) || !Number.isFinite(value)) {
-    throw new RangeError(
-      `${what}: "${option}" must be a finite number of milliseconds > 0, received ${
-        describe(value)
-      }`,
-    );
+  const accepted = `a finite number of milliseconds ${orZero ? ">=" : ">"} 0`;
+  if (typeof value !== "number") fail(what, option, accepted, value, false);
+  if (!(orZero ? value >= 0 : value > 0) || !Number.isFinite(value)) {
+    fail(what, option, accepted, value, true);
   }
 }
 
@@ -44,42 +46,14 @@ export function assertInteger(
   value: unknown,
   min: number,
 ): asserts value is number {
-  const accepted = min === 0 ? "an integer >= 0" : `an integer >= ${min}`;
-  if (typeof value !== "number") {
-    throw new TypeError(`${what}: "${option}" must be ${accepted}, received ${describe(value)}`);
-  }
-  if (!Number.isInteger(value) || value < min) {
-    throw new RangeError(`${what}: "${option}" must be ${accepted}, received ${describe(value)}`);
-  }
-}
-
-/** Throws unless `value` is a finite number >= 0. */
-export function assertNonNegativeMs(
-  what: string,
-  option: string,
-  value: unknown,
-): asserts value is number {
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `${what}: "${option}" must be a finite number of milliseconds >= 0, received ${
-        describe(value)
-      }`,
-    );
-  }
-  if (!(value >= 0) || !Number.isFinite(value)) {
-    throw new RangeError(
-      `${what}: "${option}" must be a finite number of milliseconds >= 0, received ${
-        describe(value)
-      }`,
-    );
-  }
+  const accepted = `an integer >= ${min}`;
+  if (typeof value !== "number") fail(what, option, accepted, value, false);
+  if (!Number.isInteger(value) || value < min) fail(what, option, accepted, value, true);
 }
 
 /** Throws unless `value` is a function. */
 export function assertFunction(what: string, option: string, value: unknown): void {
-  if (typeof value !== "function") {
-    throw new TypeError(`${what}: "${option}" must be a function, received ${describe(value)}`);
-  }
+  if (typeof value !== "function") fail(what, option, "a function", value, false);
 }
 
 /** Throws unless `value` is a string. */
@@ -88,9 +62,7 @@ export function assertString(
   option: string,
   value: unknown,
 ): asserts value is string {
-  if (typeof value !== "string") {
-    throw new TypeError(`${what}: "${option}" must be a string, received ${describe(value)}`);
-  }
+  if (typeof value !== "string") fail(what, option, "a string", value, false);
 }
 
 /** Throws unless `value` is one of `accepted`. */
@@ -101,11 +73,7 @@ export function assertOneOf<T extends string>(
   accepted: readonly T[],
 ): asserts value is T {
   if (!accepted.includes(value as T)) {
-    throw new TypeError(
-      `${what}: "${option}" must be one of ${accepted.map((a) => `'${a}'`).join(", ")}, received ${
-        describe(value)
-      }`,
-    );
+    fail(what, option, `one of ${accepted.map((a) => `'${a}'`).join(", ")}`, value, false);
   }
 }
 
@@ -116,7 +84,7 @@ export function assertObject<T>(
   value: T,
 ): asserts value is T & object {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new TypeError(`${what}: "${option}" must be an object, received ${describe(value)}`);
+    fail(what, option, "an object", value, false);
   }
 }
 

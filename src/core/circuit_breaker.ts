@@ -9,9 +9,9 @@ import {
   assertFunction,
   assertInteger,
   assertKnownKeys,
+  assertMs,
   assertObject,
   assertOneOf,
-  assertPositiveMs,
 } from "./_validate.ts";
 
 /** The breaker's state. */
@@ -147,7 +147,7 @@ export class CircuitBreaker {
       isFailure = defaultIsFailure,
     } = options;
     assertInteger(WHAT, "failureThreshold", failureThreshold, 1);
-    assertPositiveMs(WHAT, "resetTimeout", resetTimeout);
+    assertMs(WHAT, "resetTimeout", resetTimeout);
     assertInteger(WHAT, "successThreshold", successThreshold, 1);
     assertFunction(WHAT, "isFailure", isFailure);
     this.#failureThreshold = failureThreshold;

@@ -6,13 +6,7 @@
 import { AbortError, TimeoutError } from "./errors.ts";
 import type { Task } from "./task.ts";
 import type { Result, TaskFn } from "./types.ts";
-import {
-  assertInteger,
-  assertKnownKeys,
-  assertObject,
-  assertPositiveMs,
-  describe,
-} from "./_validate.ts";
+import { assertInteger, assertKnownKeys, assertMs, assertObject, describe } from "./_validate.ts";
 
 /** A factory run by `parallel`, `race` or `any`: a task function. */
 export type Factory = TaskFn<unknown>;
@@ -87,7 +81,7 @@ function checkOptions(what: string, options: object | undefined, known: readonly
   assertObject(what, "options", options);
   assertKnownKeys(what, options, known);
   const { timeout, concurrency, continueOnError } = options as ParallelOptions;
-  if (timeout !== undefined) assertPositiveMs(what, "timeout", timeout);
+  if (timeout !== undefined) assertMs(what, "timeout", timeout);
   if (concurrency !== undefined) assertInteger(what, "concurrency", concurrency, 1);
   if (continueOnError !== undefined && typeof continueOnError !== "boolean") {
     throw new TypeError(

@@ -4,13 +4,7 @@
  * @module
  */
 import { CircuitOpenError, isAbortError, TimeoutError } from "./errors.ts";
-import {
-  assertFunction,
-  assertInteger,
-  assertKnownKeys,
-  assertNonNegativeMs,
-  describe,
-} from "./_validate.ts";
+import { assertFunction, assertInteger, assertKnownKeys, assertMs, describe } from "./_validate.ts";
 
 /** The named retry presets: 3 retries each, starting at 100 ms. */
 export type RetryPreset = "exponential" | "linear" | "fixed";
@@ -86,7 +80,7 @@ export function toRetryPolicy(retry: RetryOption): RetryPolicy {
     const { delay } = retry;
     let delayFn: (attempt: number, error: Error) => number = exponential;
     if (typeof delay === "number") {
-      assertNonNegativeMs(WHAT, "retry.delay", delay);
+      assertMs(WHAT, "retry.delay", delay, true);
       delayFn = () => delay;
     } else if (delay !== undefined) {
       assertFunction(WHAT, "retry.delay", delay);

@@ -35,8 +35,8 @@ import {
   assertFunction,
   assertInteger,
   assertKnownKeys,
+  assertMs,
   assertObject,
-  assertPositiveMs,
   assertString,
   describe,
 } from "./_validate.ts";
@@ -177,7 +177,7 @@ export class Scope implements AsyncDisposable {
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new TypeError(`${WHAT}: "signal" must be an AbortSignal, received ${describe(signal)}`);
     }
-    if (timeout !== undefined) assertPositiveMs(WHAT, "timeout", timeout);
+    if (timeout !== undefined) assertMs(WHAT, "timeout", timeout);
     if (concurrency !== undefined) assertInteger(WHAT, "concurrency", concurrency, 1);
     let breaker = parent === undefined ? undefined : parent.#breaker;
     if (circuitBreaker !== undefined) {

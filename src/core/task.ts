@@ -22,8 +22,8 @@ import {
 import {
   assertFunction,
   assertKnownKeys,
+  assertMs,
   assertObject,
-  assertPositiveMs,
   assertString,
   describe,
 } from "./_validate.ts";
@@ -154,7 +154,7 @@ export class Task<T> extends Promise<Result<Error, T>> {
         this.#name = options.name;
       }
       if (options.timeout !== undefined) {
-        assertPositiveMs(WHAT, "timeout", options.timeout);
+        assertMs(WHAT, "timeout", options.timeout);
         timeout = options.timeout;
       }
       if (options.retry !== undefined) this.#policy = toRetryPolicy(options.retry as RetryOption);

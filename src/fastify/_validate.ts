@@ -3,28 +3,7 @@
 // names the option, the accepted values and what was received.
 
 import { CircuitBreaker, type CircuitBreakerOptions } from "../core/mod.ts";
-
-/** Renders a received value for an error message. */
-export function received(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (value === null || value === undefined) return String(value);
-  if (typeof value !== "object" && typeof value !== "function") return String(value);
-  if (typeof value === "function") return "a function";
-  if (Array.isArray(value)) return "an array";
-  const name = (value as object).constructor?.name;
-  return name && name !== "Object" ? `an instance of ${name}` : "an object";
-}
-
-function fail(
-  where: string,
-  option: string,
-  accepted: string,
-  value: unknown,
-  range: boolean,
-): never {
-  const message = `${where}: "${option}" must be ${accepted}, received ${received(value)}`;
-  throw range ? new RangeError(message) : new TypeError(message);
-}
+import { fail } from "../core/_validate.ts";
 
 /** A finite number of milliseconds > 0; `false` too when `allowFalse`. */
 export function checkTimeout(
