@@ -18,6 +18,7 @@ import {
   type Values,
 } from "./parallel.ts";
 import { Task, type TaskOptions } from "./task.ts";
+import { type Deadline, startDeadline } from "./_deadline.ts";
 import { defaultLogger, type Logger, type Result, type TaskFn } from "./types.ts";
 import {
   ABORT,
@@ -29,7 +30,6 @@ import {
   SET_OWNER,
   START,
   type Startable,
-  type Timer,
 } from "./_internal.ts";
 import {
   assertFunction,
@@ -155,7 +155,7 @@ export class Scope implements AsyncDisposable {
   #dependents: Set<Abortable> | undefined;
   #cleanups: (() => unknown)[] | undefined;
   #resources: Map<unknown, unknown> | undefined;
-  #timer: Timer | undefined;
+  #deadline: Deadline<Scope> | undefined;
   #external: AbortSignal | undefined;
 
   /** @internal Use {@linkcode scope}. */
@@ -262,9 +262,8 @@ export class Scope implements AsyncDisposable {
 
   #startTimer(timeout: number): void {
     if (this.#aborted) return;
-    // Kept referenced: pending work under a deadline must see it fire. It is
-    // cleared when the scope aborts or is disposed.
-    this.#timer = setTimeout(onScopeTimeout, timeout, this, timeout);
+    // Cancelled when the scope aborts or is disposed.
+    this.#deadline = startDeadline<Scope>(timeout, onScopeTimeout, this);
   }
 
   /** The scope's name: the `name` option, or `scope-<n>`. */
@@ -503,6 +502,10 @@ export class Scope implements AsyncDisposable {
       }
       this.#aborted = true;
       this.#reason = DISPOSED;
+      if (this.#deadline !== undefined) {
+        this.#deadline.cancel();
+        this.#deadline = undefined;
+      }
     }
     return this.#disposal = this.#settle();
   }
@@ -560,9 +563,9 @@ export class Scope implements AsyncDisposable {
   #abortWith(reason: unknown): void {
     this.#aborted = true;
     this.#reason = reason;
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
+    if (this.#deadline !== undefined) {
+      this.#deadline.cancel();
+      this.#deadline = undefined;
     }
     this.#controller?.abort(reason);
     for (let child = this.#firstChild; child !== undefined;) {

@@ -6,6 +6,7 @@
  */
 import { acquire, CircuitBreaker, release } from "./circuit_breaker.ts";
 import { AbortError, reasonToError, TimeoutError, toError } from "./errors.ts";
+import { type Deadline, startDeadline } from "./_deadline.ts";
 import { isFinal, type RetryOption, type RetryPolicy, toRetryPolicy } from "./retry.ts";
 import type { Logger, Result, TaskContext, TaskFn } from "./types.ts";
 import {
@@ -125,7 +126,7 @@ export class Task<T> extends Promise<Result<Error, T>> {
   #controller: AbortController | undefined;
   #aborted = false;
   #abortReason: unknown;
-  #timer: Timer | undefined;
+  #deadline: Deadline<Task<unknown>> | undefined;
   #sleepTimer: Timer | undefined;
   #wake: (() => void) | undefined;
   #signal: AbortSignal | undefined;
@@ -191,8 +192,9 @@ export class Task<T> extends Promise<Result<Error, T>> {
       signal.addEventListener("abort", this);
     }
     owner[ATTACH](this);
-    // Task timers keep the process alive: the task is pending work.
-    if (timeout !== undefined) this.#timer = setTimeout(onTimeout, timeout, this, timeout);
+    if (timeout !== undefined) {
+      this.#deadline = startDeadline(timeout, onTimeout, this as Task<unknown>);
+    }
     if (owner[ACQUIRE_SLOT](this)) {
       this.#holdsSlot = true;
       this.#run();
@@ -381,7 +383,7 @@ export class Task<T> extends Promise<Result<Error, T>> {
   }
 
   #cleanup(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#deadline?.cancel();
     if (this.#sleepTimer !== undefined) {
       clearTimeout(this.#sleepTimer);
       this.#wake?.();

@@ -2,6 +2,7 @@
 // core_contract.md ("scope(options?)" and "Disposal").
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import process from "node:process";
 import { AbortError, CircuitBreaker, type Scope, scope, TimeoutError } from "../../src/core/mod.ts";
 import {
   alive,
@@ -612,4 +613,14 @@ test("scope: a channel of a child scope closes when the parent is disposed", asy
   await ch.send(1);
   await dispose(s);
   assert.equal(ch.isClosed, true);
+});
+
+test("scope: disposing a scope with a timeout and nothing else running clears its deadline", async () => {
+  // Deno's sanitizer fails this test if the deadline's timer outlives it;
+  // under Node the active-resource count shows it.
+  const timers = () => process.getActiveResourcesInfo().filter((k) => k === "Timeout").length;
+  const before = timers();
+  const scopes = Array.from({ length: 5 }, () => scope({ timeout: 60_000 }));
+  for (const s of scopes) await dispose(s);
+  assert.equal(timers(), before);
 });
