@@ -1,6 +1,7 @@
 // Shared helpers of the plugin's tests: polling, sleeping, a log collector and
 // small node:http clients. node: modules only, so the tests run in Deno and Node.
 import http from "node:http";
+import process from "node:process";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 
@@ -44,7 +45,7 @@ export function deferred<T = void>(): Deferred<T> {
 export interface LogRecord {
   level: number;
   msg?: string;
-  err?: { message?: string; type?: string };
+  err?: { message?: string; type?: string; aggregateErrors?: { message?: string }[] };
   [key: string]: unknown;
 }
 
@@ -128,4 +129,32 @@ export function requestAndLeave(
     }
     until.then(() => req.destroy());
   });
+}
+
+/** Unhandled rejections seen on `process` while watching (works in Deno and Node). */
+export function watchUnhandledRejections(): { seen: unknown[]; stop(): void } {
+  const seen: unknown[] = [];
+  const listener = (reason: unknown) => void seen.push(reason);
+  process.on("unhandledRejection", listener);
+  return { seen, stop: () => void process.off("unhandledRejection", listener) };
+}
+
+/** How many referenced timers (`setTimeout`/`setInterval`) are pending right now. */
+export function activeTimers(): number {
+  return process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
+}
+
+/** Runs `fn(0) … fn(count - 1)`, at most `size` at a time, and returns the results in order. */
+export async function inBatches<T>(
+  count: number,
+  size: number,
+  fn: (i: number) => Promise<T>,
+): Promise<T[]> {
+  const results: T[] = [];
+  for (let start = 0; start < count; start += size) {
+    const batch = [];
+    for (let i = start; i < Math.min(count, start + size); i++) batch.push(fn(i));
+    results.push(...await Promise.all(batch));
+  }
+  return results;
 }
