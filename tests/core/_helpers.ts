@@ -73,3 +73,8 @@ export async function alive<T>(p: PromiseLike<T>, ms = 5000): Promise<T> {
     clearTimeout(timer);
   }
 }
+
+/** Disposes a scope (what `await using` does at the end of a block). */
+export function dispose(s: { [Symbol.asyncDispose](): Promise<void> }): Promise<void> {
+  return s[Symbol.asyncDispose]();
+}

@@ -2,12 +2,8 @@
 // iteration, disposal. One named test per rule of core_contract.md.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AbortError, Channel, ChannelFullError, type Scope, scope } from "../../src/core/mod.ts";
-import { sleep, tick } from "./_helpers.ts";
-
-function dispose(s: Scope): Promise<void> {
-  return s[Symbol.asyncDispose]();
-}
+import { AbortError, Channel, ChannelFullError, scope } from "../../src/core/mod.ts";
+import { dispose, sleep, tick } from "./_helpers.ts";
 
 /** Tracks whether a promise has settled yet. */
 function track<T>(p: Promise<T>): { settled: () => boolean; promise: Promise<T> } {

@@ -7,15 +7,10 @@ import {
   CircuitBreaker,
   type CircuitBreakerEventData,
   CircuitOpenError,
-  type Scope,
   scope,
   TimeoutError,
 } from "../../src/core/mod.ts";
-import { alive, deferred, forever, sleep, untilAborted } from "./_helpers.ts";
-
-function dispose(s: Scope): Promise<void> {
-  return s[Symbol.asyncDispose]();
-}
+import { alive, deferred, dispose, forever, sleep, untilAborted } from "./_helpers.ts";
 
 const down = (): Promise<never> => Promise.reject(new Error("down"));
 const up = (): string => "up";

@@ -2,12 +2,8 @@
 // core_contract.md.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AbortError, CircuitBreaker, type Scope, scope, TimeoutError } from "../../src/core/mod.ts";
-import { alive, sleep, tick, untilAborted } from "./_helpers.ts";
-
-function dispose(s: Scope): Promise<void> {
-  return s[Symbol.asyncDispose]();
-}
+import { AbortError, CircuitBreaker, scope, TimeoutError } from "../../src/core/mod.ts";
+import { alive, dispose, sleep, tick, untilAborted } from "./_helpers.ts";
 
 // ---------------------------------------------------------------- parallel
 

@@ -12,11 +12,7 @@ import {
   scope,
   TimeoutError,
 } from "../../src/core/mod.ts";
-import { alive, recordingLogger, sleep } from "./_helpers.ts";
-
-function dispose(s: Scope): Promise<void> {
-  return s[Symbol.asyncDispose]();
-}
+import { alive, dispose, recordingLogger, sleep } from "./_helpers.ts";
 
 /** Runs an always-failing task with `retry` and returns the attempt times (ms since start). */
 async function attemptTimes(s: Scope, retry: RetryOption): Promise<number[]> {

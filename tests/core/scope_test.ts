@@ -7,16 +7,13 @@ import { AbortError, CircuitBreaker, type Scope, scope, TimeoutError } from "../
 import {
   alive,
   deferred,
+  dispose,
   forever,
   recordingLogger,
   sleep,
   tick,
   untilAborted,
 } from "./_helpers.ts";
-
-function dispose(s: Scope): Promise<void> {
-  return s[Symbol.asyncDispose]();
-}
 
 // ---------------------------------------------------------------- options
 

@@ -6,7 +6,6 @@ import {
   AbortError,
   CircuitBreaker,
   type Result,
-  type Scope,
   scope,
   Task,
   TimeoutError,
@@ -15,16 +14,13 @@ import {
 import {
   alive,
   deferred,
+  dispose,
   forever,
   recordingLogger,
   sleep,
   tick,
   untilAborted,
 } from "./_helpers.ts";
-
-function dispose(s: Scope): Promise<void> {
-  return s[Symbol.asyncDispose]();
-}
 
 test("task: starts eagerly, without being awaited", async () => {
   const s = scope();
