@@ -307,3 +307,21 @@ test("channel: a blocked sender is delivered when a receiver drains the buffer (
   assert.deepEqual(results, [true, true, true, true]);
   await dispose(s);
 });
+
+test("channel: leaving a for-await loop early closes the channel and releases blocked senders", async () => {
+  const s = scope();
+  const ch = s.channel<number>({ buffer: 1 });
+  const sent: Promise<boolean>[] = [];
+  for (let i = 1; i <= 3; i++) sent.push(ch.send(i)); // 1 buffered, 2 and 3 blocked
+  const seen: number[] = [];
+  for await (const n of ch) {
+    seen.push(n);
+    break;
+  }
+  assert.deepEqual(seen, [1]);
+  assert.equal(ch.isClosed, true);
+  // 2 moved into the buffer when 1 was received; 3 was still waiting: it learns the consumer left.
+  assert.deepEqual(await Promise.all(sent), [true, true, false]);
+  assert.equal(await ch.send(4), false);
+  await dispose(s);
+});
