@@ -64,6 +64,8 @@ const USAGE = `deno task bench:http [--duration 10] [--rounds 3] [--connections 
   [--build] [--client node|deno] [--pipelining 1]
   [--rate N]     fixed total request rate (autocannon -R): compares server CPU per request at
                  equal load, independent of how fast each variant could go
+  [--fresh]      start new server processes for every round, so that one process's JIT luck
+                 (the same server can differ by 15% from one process to the next) averages out
   [--cpu-prof]   record a V8 CPU profile of every server over the measured rounds (through the
                  inspector) into .tmp/cpu-prof/<runtime>-<variant>.cpuprofile; summarise with
                  deno run -A bench/_profile_summary.ts <file> --requests <served>`;
@@ -80,6 +82,7 @@ const flags = parseFlags(Deno.args, {
   client: "node",
   pipelining: "1",
   "cpu-prof": "false",
+  fresh: "false",
   rate: "0",
   help: "false",
 });
@@ -93,6 +96,10 @@ const connections = numberFlag(flags, "connections");
 const warmup = Number(flags.warmup);
 const pipelining = numberFlag(flags, "pipelining");
 const rate = Number(flags.rate);
+const fresh = flags.fresh === "true";
+if (fresh && flags["cpu-prof"] === "true") {
+  throw new TypeError("--fresh and --cpu-prof do not go together (one profile per process)");
+}
 if (!(rate >= 0)) throw new RangeError(`--rate must be >= 0, received ${flags.rate}`);
 const variants = (flags.variants ?? "").split(",").map((v) => v.trim()) as Variant[];
 for (const v of variants) {
@@ -144,6 +151,7 @@ const key = (r: Runtime, v: Variant): string => `${r.name}/${v}`;
 
 async function closeAll(): Promise<void> {
   await Promise.all([...servers.values()].map((s) => s.close()));
+  servers.clear();
 }
 const onSignal = (): void => {
   closeAll().finally(() => Deno.exit(130));
@@ -175,7 +183,10 @@ const samples = new Map<string, Sample[]>();
 const pluginSources = new Set<string>();
 const profilers = new Map<string, CpuProfiler>();
 const sourceOf = new Map<string, string>();
-try {
+const ports = new Map<string, number>();
+
+/** Starts one server per runtime and variant, records their ports, and warms them up. */
+async function startAll(): Promise<void> {
   for (const runtime of runtimes) {
     for (const variant of variants) {
       servers.set(
@@ -184,7 +195,6 @@ try {
       );
     }
   }
-  const ports = new Map<string, number>();
   for (const [k, server] of servers) {
     const ready = await server.ready;
     ports.set(k, Number(ready.port));
@@ -200,12 +210,15 @@ try {
       );
     }
   }
-  for (const source of pluginSources) console.error(`plugin ${source}`);
-
   if (warmup > 0) {
     console.error(`warming up each server for ${warmup} s ...`);
     for (const port of ports.values()) await load(port, warmup);
   }
+}
+
+try {
+  await startAll();
+  for (const source of pluginSources) console.error(`plugin ${source}`);
   if (flags["cpu-prof"] === "true") {
     for (const [k, server] of servers) {
       const profiler = await CpuProfiler.connect(await server.inspectorUrl);
@@ -214,6 +227,10 @@ try {
     }
   }
   for (let round = 1; round <= rounds; round++) {
+    if (fresh && round > 1) {
+      await closeAll();
+      await startAll();
+    }
     for (const runtime of runtimes) {
       for (const variant of variants) {
         const k = key(runtime, variant);
@@ -269,7 +286,9 @@ console.log(
   `\n### HTTP throughput: autocannon -c ${connections} -d ${duration}` +
     (pipelining > 1 ? ` -p ${pipelining}` : "") +
     (rate > 0 ? ` -R ${rate} (fixed rate: compare CPU µs/req, not req/s)` : "") +
-    `, ${rounds} interleaved round(s), medians\n`,
+    `, ${rounds} interleaved round(s)${
+      fresh ? ", new server processes every round" : ""
+    }, medians\n`,
 );
 for (const line of info) console.log(`- ${line}`);
 console.log(`- load generator: autocannon 8 under ${flags.client}, in its own process`);

@@ -8,6 +8,7 @@
  * @module
  */
 import type { Channel, Scope, TaskContext } from "../core/mod.ts";
+import { assertInteger } from "../core/_validate.ts";
 
 /**
  * One server-sent event: a string (sent as `data:` lines) or a message object
@@ -190,7 +191,7 @@ export async function sendEvents<T extends SSEEvent>(
  * @param producer Sends events on the channel it is given.
  * @param options The channel's `buffer`.
  * @returns A promise that settles when the stream is over.
- * @throws {RangeError} If `buffer` is not an integer >= 0.
+ * @throws {TypeError | RangeError} If `buffer` is not an integer >= 0.
  *
  * @example
  * ```ts
@@ -218,11 +219,7 @@ export async function streamEvents<T extends SSEEvent>(
   options: StreamEventsOptions = {},
 ): Promise<void> {
   const { buffer = 16 } = options;
-  if (typeof buffer !== "number" || !Number.isInteger(buffer) || buffer < 0) {
-    throw new RangeError(
-      `Cannot stream events: "buffer" must be an integer >= 0, received ${String(buffer)}`,
-    );
-  }
+  assertInteger("Cannot stream events", "buffer", buffer, 0);
   const requestScope = reply.request.scope;
   const events = requestScope.channel<T>({ buffer });
   const task = requestScope.task(async (ctx) => {
