@@ -30,13 +30,14 @@ import {
 import { CpuProfiler } from "./_inspector.ts";
 import { probePlugin } from "./_plugin_probe.ts";
 
-type Variant = "bare" | "plugin" | "task" | "await";
-const VARIANTS: readonly Variant[] = ["bare", "plugin", "task", "await"];
+type Variant = "bare" | "plugin" | "task" | "await" | "plugin-await";
+const VARIANTS: readonly Variant[] = ["bare", "plugin", "task", "await", "plugin-await"];
 const LABELS: Record<Variant, string> = {
   bare: "bare Fastify",
   plugin: "+ plugin",
   task: "+ plugin + one `task()` per request",
   await: "bare, handler awaits an async fn (reference for `task`)",
+  "plugin-await": "+ plugin, handler awaits an async fn (no task)",
 };
 
 interface Sample {
@@ -198,7 +199,9 @@ async function startAll(): Promise<void> {
   for (const [k, server] of servers) {
     const ready = await server.ready;
     ports.set(k, Number(ready.port));
-    if (ready.variant === "plugin" || ready.variant === "task") {
+    if (
+      ready.variant === "plugin" || ready.variant === "task" || ready.variant === "plugin-await"
+    ) {
       pluginSources.add(`${k}: ${String(ready.pluginSource)}`);
     }
     sourceOf.set(k, String(ready.pluginSource));

@@ -8,13 +8,13 @@ import { loadPlugin, parseArgs, send, serveControl } from "./_common.mjs";
 
 const args = parseArgs(process.argv.slice(2));
 const variant = args.variant ?? "bare";
-if (!["bare", "plugin", "task", "await"].includes(variant)) {
+if (!["bare", "plugin", "task", "await", "plugin-await"].includes(variant)) {
   throw new Error(`unknown variant ${variant}`);
 }
 
 const app = Fastify({ logger: false });
 let pluginSource = "none";
-if (variant === "plugin" || variant === "task") {
+if (variant === "plugin" || variant === "task" || variant === "plugin-await") {
   const loaded = await loadPlugin(args.plugin);
   pluginSource = loaded.pluginSource;
   await app.register(loaded.plugin);
@@ -28,8 +28,8 @@ if (variant === "task") {
     if (error) throw error;
     return value;
   });
-} else if (variant === "await") {
-  // Reference for `task`: bare Fastify, the handler awaits the same function directly.
+} else if (variant === "await" || variant === "plugin-await") {
+  // Reference for `task`: the handler awaits the same function directly (with or without the plugin).
   const fn = async () => ({ ok: true });
   app.get("/", async () => {
     served++;
