@@ -146,39 +146,8 @@ export class Task<T> extends Promise<Result<Error, T>> {
     this.#owner = owner;
     this.#fn = fn;
     this.#breaker = owner.circuitBreaker;
-    let timeout: number | undefined;
-    if (options !== undefined) {
-      assertObject(WHAT, "options", options);
-      assertKnownKeys(WHAT, options, KNOWN);
-      if (options.name !== undefined) {
-        assertString(WHAT, "name", options.name);
-        this.#name = options.name;
-      }
-      if (options.timeout !== undefined) {
-        assertMs(WHAT, "timeout", options.timeout);
-        timeout = options.timeout;
-      }
-      if (options.retry !== undefined) this.#policy = toRetryPolicy(options.retry as RetryOption);
-      const cb = options.circuitBreaker;
-      if (cb !== undefined) {
-        if (cb !== false && !(cb instanceof CircuitBreaker)) {
-          throw new TypeError(
-            `${WHAT}: "circuitBreaker" must be a CircuitBreaker instance or false, received ${
-              describe(cb)
-            }`,
-          );
-        }
-        this.#breaker = cb === false ? undefined : cb;
-      }
-      if (options.signal !== undefined) {
-        if (!(options.signal instanceof AbortSignal)) {
-          throw new TypeError(
-            `${WHAT}: "signal" must be an AbortSignal, received ${describe(options.signal)}`,
-          );
-        }
-        this.#signal = options.signal;
-      }
-    }
+    // Options are parsed out of line: the constructor stays small on the hot path.
+    const timeout = options === undefined ? undefined : this.#parse(options);
     if (owner.isAborted) {
       this.#abort(owner.abortReason);
       return;
@@ -199,6 +168,42 @@ export class Task<T> extends Promise<Result<Error, T>> {
       this.#holdsSlot = true;
       this.#run();
     }
+  }
+
+  /** Validates the options, applies them, and returns the timeout. */
+  #parse(options: TaskOptions): number | undefined {
+    let timeout: number | undefined;
+    assertObject(WHAT, "options", options);
+    assertKnownKeys(WHAT, options, KNOWN);
+    if (options.name !== undefined) {
+      assertString(WHAT, "name", options.name);
+      this.#name = options.name;
+    }
+    if (options.timeout !== undefined) {
+      assertMs(WHAT, "timeout", options.timeout);
+      timeout = options.timeout;
+    }
+    if (options.retry !== undefined) this.#policy = toRetryPolicy(options.retry as RetryOption);
+    const cb = options.circuitBreaker;
+    if (cb !== undefined) {
+      if (cb !== false && !(cb instanceof CircuitBreaker)) {
+        throw new TypeError(
+          `${WHAT}: "circuitBreaker" must be a CircuitBreaker instance or false, received ${
+            describe(cb)
+          }`,
+        );
+      }
+      this.#breaker = cb === false ? undefined : cb;
+    }
+    if (options.signal !== undefined) {
+      if (!(options.signal instanceof AbortSignal)) {
+        throw new TypeError(
+          `${WHAT}: "signal" must be an AbortSignal, received ${describe(options.signal)}`,
+        );
+      }
+      this.#signal = options.signal;
+    }
+    return timeout;
   }
 
   /** The task's name, `task-<id>` unless one was given. */
