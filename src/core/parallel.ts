@@ -4,6 +4,7 @@
  * @module
  */
 import { AbortError, TimeoutError } from "./errors.ts";
+import { startDeadline } from "./_deadline.ts";
 import type { Task } from "./task.ts";
 import type { Result, TaskFn } from "./types.ts";
 import { assertInteger, assertKnownKeys, assertMs, assertObject, describe } from "./_validate.ts";
@@ -102,11 +103,15 @@ function deadline(
   ms: number | undefined,
 ): { promise: Promise<Error>; clear(): void } | undefined {
   if (ms === undefined) return undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const promise = new Promise<Error>((resolve) => {
-    timer = setTimeout(resolve, ms, new TimeoutError(`${what} timed out after ${ms} ms`, ms));
-  });
-  return { promise, clear: () => clearTimeout(timer) };
+  let expire!: (error: Error) => void;
+  const promise = new Promise<Error>((resolve) => expire = resolve);
+  // The same shared deadline lists as scopes and tasks; the error is built only if it fires.
+  const started = startDeadline(
+    ms,
+    (resolve, after) => resolve(new TimeoutError(`${what} timed out after ${after} ms`, after)),
+    expire,
+  );
+  return { promise, clear: () => started.cancel() };
 }
 
 /** `scope.parallel()` (internal: see `Scope.parallel`). */

@@ -4,11 +4,9 @@ import http from "node:http";
 import process from "node:process";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
+import { sleep } from "../core/_helpers.ts";
 
-/** Resolves after `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { type Deferred, deferred, sleep } from "../core/_helpers.ts";
 
 /** Polls `predicate` every few milliseconds until it holds, or fails after `timeout` ms. */
 export async function waitFor(
@@ -21,24 +19,6 @@ export async function waitFor(
     if (Date.now() - start > timeout) throw new Error(`Timed out waiting for: ${what}`);
     await sleep(2);
   }
-}
-
-/** A deferred promise. */
-export interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
-/** Creates a {@linkcode Deferred}. */
-export function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }
 
 /** One record of {@linkcode logCollector}. */
