@@ -181,6 +181,7 @@ async function load(port: number, seconds: number): Promise<LoadResult> {
 }
 
 const samples = new Map<string, Sample[]>();
+const sampleRound = new WeakMap<Sample, number>();
 const pluginSources = new Set<string>();
 const profilers = new Map<string, CpuProfiler>();
 const sourceOf = new Map<string, string>();
@@ -234,8 +235,12 @@ try {
       await closeAll();
       await startAll();
     }
-    for (const runtime of runtimes) {
-      for (const variant of variants) {
+    // Snake order (bare, plugin, task, then task, plugin, bare): a slow spell of the machine
+    // that spans a round's end lands on the same variants from both sides, so it shifts the
+    // per-round ratios less than a fixed order would.
+    const order = round % 2 === 1 ? runtimes : [...runtimes].reverse();
+    for (const runtime of order) {
+      for (const variant of round % 2 === 1 ? variants : [...variants].reverse()) {
         const k = key(runtime, variant);
         const server = servers.get(k);
         const port = ports.get(k);
@@ -253,6 +258,7 @@ try {
           served,
         };
         samples.set(k, [...(samples.get(k) ?? []), sample]);
+        sampleRound.set(sample, round);
         console.error(
           `round ${round}/${rounds} ${k}: ${int(sample.reqPerSec)} req/s, p99 ${sample.p99} ms, ` +
             `${sample.cpuMicrosPerRequest.toFixed(1)} µs CPU/req` +
@@ -311,6 +317,25 @@ for (const runtime of runtimes) {
     if (list.length === 0) continue;
     const rps = list.map((s) => s.reqPerSec);
     const errors = list.reduce((n, s) => n + s.errors + s.non2xx, 0);
+    // Paired: this variant's req/s over bare's in the same round, and the CPU difference.
+    const ratios: number[] = [];
+    const cpuDeltas: number[] = [];
+    for (const sample of list) {
+      const base = bare?.find((b) => sampleRound.get(b) === sampleRound.get(sample));
+      if (base === undefined) continue;
+      ratios.push(sample.reqPerSec / base.reqPerSec);
+      cpuDeltas.push(sample.cpuMicrosPerRequest - base.cpuMicrosPerRequest);
+    }
+    const paired = ratios.length === 0
+      ? "–"
+      : variant === "bare"
+      ? "1.000"
+      : `${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(2)}–${
+        Math.max(...ratios).toFixed(2)
+      })`;
+    const cpuOver = cpuDeltas.length === 0 || variant === "bare"
+      ? "–"
+      : `${median(cpuDeltas) >= 0 ? "+" : "−"}${Math.abs(median(cpuDeltas)).toFixed(1)}`;
     rows.push([
       runtime.name,
       LABELS[variant] +
@@ -320,8 +345,10 @@ for (const runtime of runtimes) {
       int(median(rps)),
       `${int(Math.min(...rps))}–${int(Math.max(...rps))}`,
       Number.isNaN(bareMedian) ? "–" : (median(rps) / bareMedian).toFixed(3),
+      paired,
       `${median(list.map((s) => s.p99))} ms`,
       median(list.map((s) => s.cpuMicrosPerRequest)).toFixed(1),
+      cpuOver,
       String(errors),
     ]);
   }
@@ -332,9 +359,11 @@ console.log(table(
     "variant",
     "req/s (median)",
     "min–max",
-    "ratio to bare",
+    "ratio of medians",
+    "paired ratio (min–max)",
     "p99",
     "server CPU µs/req",
+    "CPU over bare",
     "errors",
   ],
   rows,
