@@ -47,6 +47,10 @@ interface Sample {
   errors: number;
   non2xx: number;
   served: number;
+  /** Main-thread GC pause per request, µs (Node only; 0 under Deno). */
+  gcMicrosPerRequest: number;
+  /** Young-generation size at the end of the window, MB. */
+  newSpaceMb: number;
 }
 
 interface LoadResult {
@@ -187,9 +191,12 @@ const profilers = new Map<string, CpuProfiler>();
 const sourceOf = new Map<string, string>();
 const ports = new Map<string, number>();
 
-/** Starts one server per runtime and variant, records their ports, and warms them up. */
-async function startAll(): Promise<void> {
-  for (const runtime of runtimes) {
+/**
+ * Starts one server per variant for each of `which` runtimes, records their ports, and warms
+ * them up.
+ */
+async function startAll(which: readonly Runtime[] = runtimes): Promise<void> {
+  for (const runtime of which) {
     for (const variant of variants) {
       servers.set(
         key(runtime, variant),
@@ -221,7 +228,7 @@ async function startAll(): Promise<void> {
 }
 
 try {
-  await startAll();
+  await startAll(fresh ? runtimes.slice(0, 1) : runtimes);
   for (const source of pluginSources) console.error(`plugin ${source}`);
   if (flags["cpu-prof"] === "true") {
     for (const [k, server] of servers) {
@@ -231,15 +238,17 @@ try {
     }
   }
   for (let round = 1; round <= rounds; round++) {
-    if (fresh && round > 1) {
-      await closeAll();
-      await startAll();
-    }
     // Snake order (bare, plugin, task, then task, plugin, bare): a slow spell of the machine
     // that spans a round's end lands on the same variants from both sides, so it shifts the
     // per-round ratios less than a fixed order would.
     const order = round % 2 === 1 ? runtimes : [...runtimes].reverse();
     for (const runtime of order) {
+      if (fresh && !(round === 1 && runtime === runtimes[0])) {
+        // New processes, and only this runtime's: idle servers of the other runtime stay out of
+        // the way of the measured ones.
+        await closeAll();
+        await startAll([runtime]);
+      }
       for (const variant of round % 2 === 1 ? variants : [...variants].reverse()) {
         const k = key(runtime, variant);
         const server = servers.get(k);
@@ -256,12 +265,17 @@ try {
           errors: result.errors + result.timeouts,
           non2xx: result.non2xx,
           served,
+          gcMicrosPerRequest: served > 0 ? Number(report.gcMs ?? 0) * 1000 / served : NaN,
+          newSpaceMb: Number(report.newSpaceBytes ?? 0) / 2 ** 20,
         };
         samples.set(k, [...(samples.get(k) ?? []), sample]);
         sampleRound.set(sample, round);
         console.error(
           `round ${round}/${rounds} ${k}: ${int(sample.reqPerSec)} req/s, p99 ${sample.p99} ms, ` +
-            `${sample.cpuMicrosPerRequest.toFixed(1)} µs CPU/req` +
+            `${sample.cpuMicrosPerRequest.toFixed(1)} µs CPU/req, ` +
+            `GC ${sample.gcMicrosPerRequest.toFixed(2)} µs/req (${
+              String(report.gcCount ?? 0)
+            } pauses), new space ${sample.newSpaceMb.toFixed(1)} MB` +
             (sample.errors + sample.non2xx > 0
               ? `, ${sample.errors} errors, ${sample.non2xx} non-2xx`
               : ""),

@@ -3,6 +3,8 @@
 // port, and answers `mark` / `report` on stdin with the process CPU time and the number of `GET /`
 // requests served since the last mark.
 import process from "node:process";
+import v8 from "node:v8";
+import { PerformanceObserver } from "node:perf_hooks";
 import Fastify from "fastify";
 import { loadPlugin, parseArgs, send, serveControl } from "./_common.mjs";
 
@@ -44,17 +46,43 @@ if (variant === "task") {
 
 await app.listen({ host: "127.0.0.1", port: 0 });
 
+// Garbage collection on the main thread (Node reports it; Deno does not, and reads 0).
+let gcCount = 0;
+let gcMs = 0;
+try {
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcCount++;
+      gcMs += entry.duration;
+    }
+  }).observe({ entryTypes: ["gc"] });
+} catch {
+  // not supported by this runtime
+}
+const newSpaceBytes = () =>
+  v8.getHeapSpaceStatistics?.().find((s) => s.space_name === "new_space")?.space_size ?? 0;
+
 let markCpu = process.cpuUsage();
 let markServed = 0;
+let markGcCount = 0;
+let markGcMs = 0;
 serveControl(app, {
   mark: () => {
     markServed = served;
+    markGcCount = gcCount;
+    markGcMs = gcMs;
     markCpu = process.cpuUsage();
     return {};
   },
   report: () => {
     const cpu = process.cpuUsage(markCpu);
-    return { cpuMicros: cpu.user + cpu.system, served: served - markServed };
+    return {
+      cpuMicros: cpu.user + cpu.system,
+      served: served - markServed,
+      gcCount: gcCount - markGcCount,
+      gcMs: gcMs - markGcMs,
+      newSpaceBytes: newSpaceBytes(),
+    };
   },
 }, Number(args["max-seconds"] ?? 3600));
 

@@ -136,8 +136,6 @@ interface RouteSettings {
 
 const NO_SETTINGS: RouteSettings = Object.freeze({ timeout: undefined, circuitBreaker: undefined });
 const kRouteSettings: unique symbol = Symbol("go-go-scope.routeSettings");
-const kRequest: unique symbol = Symbol("go-go-scope.request");
-const kScope: unique symbol = Symbol("go-go-scope.scope");
 
 type RouteConfig = { scope?: unknown; [kRouteSettings]?: RouteSettings | Error };
 type ScopeOptions = NonNullable<Parameters<typeof scope>[0]>;
@@ -147,9 +145,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 interface RawReply {
   readonly writableEnded: boolean;
   readonly destroyed?: boolean;
-  [kRequest]?: FastifyRequest | undefined;
-  [kScope]?: Scope | undefined;
-  on(event: "close", listener: (this: RawReply) => void): unknown;
+  on(event: "close", listener: () => void): unknown;
 }
 
 function routeSettings(value: unknown, route: string): RouteSettings {
@@ -183,19 +179,25 @@ function settingsOf(request: FastifyRequest): RouteSettings | Error {
   return settings;
 }
 
-/** The one `'close'` listener of every `reply.raw`: `this` is the raw response. */
-function onRawClose(this: RawReply): void {
-  const request = this[kRequest];
-  const own = this[kScope];
-  if (request === undefined || own === undefined) return;
-  this[kRequest] = undefined;
-  this[kScope] = undefined;
-  const ended = this.writableEnded;
-  endScope(own, request, ended);
-  // A hook may have replaced request.scope with a scope of its own (the
-  // pattern the go-go-scope docs show): it ends with the response too.
-  const current: unknown = request.scope;
-  if (current !== own && current instanceof Scope) endScope(current, request, ended);
+/**
+ * Ends the request scope when `reply.raw` closes: cancels it first if the
+ * response did not end (the client left), then disposes it. The state lives in
+ * this listener's closure, not on `reply.raw`: properties added to Node's
+ * response objects would give them a second hidden class that Node's own
+ * response code then has to handle.
+ */
+function closeListener(raw: RawReply, request: FastifyRequest, own: Scope): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    const ended = raw.writableEnded;
+    endScope(own, request, ended);
+    // A hook may have replaced request.scope with a scope of its own (the
+    // pattern the go-go-scope docs show): it ends with the response too.
+    const current: unknown = request.scope;
+    if (current !== own && current instanceof Scope) endScope(current, request, ended);
+  };
 }
 
 function endScope(requestScope: Scope, request: FastifyRequest, ended: boolean): void {
@@ -282,12 +284,11 @@ const plugin = async (
       );
       request.scope = requestScope;
       const raw = reply.raw as unknown as RawReply;
-      raw[kRequest] = request;
-      raw[kScope] = requestScope;
-      raw.on("close", onRawClose);
+      const onClose = closeListener(raw, request, requestScope);
+      raw.on("close", onClose);
       // The client may have left while an earlier async hook ran: then
       // 'close' has already fired and will not fire again.
-      if (raw.destroyed === true) onRawClose.call(raw);
+      if (raw.destroyed === true) onClose();
       done(found instanceof Error ? found : undefined);
     },
   );
