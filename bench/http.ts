@@ -30,10 +30,11 @@ import {
 import { CpuProfiler } from "./_inspector.ts";
 import { probePlugin } from "./_plugin_probe.ts";
 
-type Variant = "bare" | "plugin" | "task" | "await" | "plugin-await";
-const VARIANTS: readonly Variant[] = ["bare", "plugin", "task", "await", "plugin-await"];
+type Variant = "bare" | "control" | "plugin" | "task" | "await" | "plugin-await";
+const VARIANTS: readonly Variant[] = ["bare", "control", "plugin", "task", "await", "plugin-await"];
 const LABELS: Record<Variant, string> = {
   bare: "bare Fastify",
+  control: "bare Fastify again (control: the noise floor)",
   plugin: "+ plugin",
   task: "+ plugin + one `task()` per request",
   await: "bare, handler awaits an async fn (reference for `task`)",
@@ -65,7 +66,8 @@ interface LoadResult {
 }
 
 const USAGE = `deno task bench:http [--duration 10] [--rounds 3] [--connections 100] [--warmup 3]
-  [--runtime deno|node|both] [--variants bare,plugin,task[,await]] [--plugin auto|standin]
+  [--runtime deno|node|both] [--variants bare,plugin,task[,control,await,plugin-await]]
+  [--plugin auto|standin]
   [--build] [--client node|deno] [--pipelining 1]
   [--rate N]     fixed total request rate (autocannon -R): compares server CPU per request at
                  equal load, independent of how fast each variant could go

@@ -1,5 +1,6 @@
 // Runs autocannon once, in its own process, and prints one JSON line with the result.
 // Usage: node bench/_load/autocannon_run.mjs --url http://127.0.0.1:PORT/ --connections 100 --duration 10
+//        [--amount N] [--rate N] [--pipelining N] [--timeout s]
 import process from "node:process";
 import autocannon from "autocannon";
 
@@ -14,6 +15,10 @@ const result = await autocannon({
   url,
   connections: Number(arg("connections", "100")),
   duration: Number(arg("duration", "10")),
+  // Seconds before a request counts as timed out (autocannon's default is 10).
+  timeout: Number(arg("timeout", "10")),
+  // A fixed number of requests instead of a duration (0: use the duration).
+  ...(Number(arg("amount", "0")) > 0 ? { amount: Number(arg("amount", "0")) } : {}),
   pipelining: Number(arg("pipelining", "1")),
   // A fixed total request rate (0: as fast as possible), to compare CPU cost at equal load.
   ...(Number(arg("rate", "0")) > 0 ? { overallRate: Number(arg("rate", "0")) } : {}),

@@ -1,4 +1,6 @@
-// One benchmark server: `--variant bare|plugin|task|await`, `--plugin <module specifier>|standin`.
+// One benchmark server: `--variant bare|control|plugin|task|await|plugin-await` (control is
+// bare Fastify again, in a process of its own: the noise floor of a comparison),
+// `--plugin <module specifier>|standin`.
 // Listens on 127.0.0.1 port 0, logs nothing per request, prints one `ready` JSON line with its
 // port, and answers `mark` / `report` on stdin with the process CPU time and the number of `GET /`
 // requests served since the last mark.
@@ -10,7 +12,7 @@ import { loadPlugin, parseArgs, send, serveControl } from "./_common.mjs";
 
 const args = parseArgs(process.argv.slice(2));
 const variant = args.variant ?? "bare";
-if (!["bare", "plugin", "task", "await", "plugin-await"].includes(variant)) {
+if (!["bare", "control", "plugin", "task", "await", "plugin-await"].includes(variant)) {
   throw new Error(`unknown variant ${variant}`);
 }
 

@@ -1,0 +1,291 @@
+/**
+ * Work per request, counted in machine instructions: bare Fastify vs. + fastifyGoGoScope vs. the
+ * plugin plus one awaited `request.scope.task()` per request, each server run under
+ * `valgrind --tool=callgrind`. Instruction counts do not depend on what else the machine is doing,
+ * so this measures the plugin's cost where req/s on a shared 2-vCPU machine cannot (it moves by
+ * ±15% from one process to the next). It does not see cache misses or scheduling, which is why
+ * `bench:http` measures throughput as well.
+ *
+ * Each server is warmed up (uninstrumented, so JIT tiering settles), then instrumentation is
+ * switched on and the counters zeroed, a fixed number of requests is served, and the counters are
+ * dumped. Instructions per request = all threads' instructions in that window / requests served.
+ *
+ * ```sh
+ * deno task bench:instr                            # Node, 20,000 warm-up + 5,000 counted requests
+ * deno task bench:instr --runtime both --repeat 2  # Deno too, each variant twice
+ * ```
+ *
+ * Needs valgrind (Debian: `apt-get install valgrind`).
+ *
+ * @module
+ */
+import {
+  denoRuntime,
+  int,
+  machineInfo,
+  median,
+  nodeRuntime,
+  numberFlag,
+  parseFlags,
+  ROOT,
+  run,
+  type Runtime,
+  ServerProcess,
+  table,
+} from "./_lib.ts";
+
+type Variant = "bare" | "control" | "plugin" | "task" | "await" | "plugin-await";
+const VARIANTS: readonly Variant[] = ["bare", "control", "plugin", "task", "await", "plugin-await"];
+const LABELS: Record<Variant, string> = {
+  bare: "bare Fastify",
+  control: "bare Fastify again (control: the noise floor)",
+  plugin: "+ plugin",
+  task: "+ plugin + one `task()` per request",
+  await: "bare, handler awaits an async fn",
+  "plugin-await": "+ plugin, handler awaits an async fn (no task)",
+};
+
+const flags = parseFlags(Deno.args, {
+  runtime: "node",
+  variants: "bare,plugin,task",
+  warmup: "20000",
+  requests: "5000",
+  connections: "20",
+  repeat: "1",
+  build: "false",
+  "cache-sim": "false",
+  script: "bench/_servers/hello_server.mjs",
+  "any-variant": "false",
+  help: "false",
+});
+const cacheSim = flags["cache-sim"] === "true";
+if (flags.help === "true") {
+  console.log(
+    "deno task bench:instr [--runtime node|deno|both] [--variants bare,plugin,task[,await,plugin-await]]\n" +
+      "  [--warmup 20000] [--requests 5000] [--connections 20] [--repeat 1] [--build]\n" +
+      "  [--cache-sim]   also simulate the caches: first- and last-level misses per request",
+  );
+  Deno.exit(0);
+}
+const warmup = numberFlag(flags, "warmup");
+const requests = numberFlag(flags, "requests");
+const connections = numberFlag(flags, "connections");
+const repeat = numberFlag(flags, "repeat");
+const variants = (flags.variants ?? "").split(",").map((v) => v.trim()) as Variant[];
+for (const v of variants) {
+  if (flags["any-variant"] !== "true" && !VARIANTS.includes(v)) {
+    throw new TypeError(`--variants: unknown variant ${v}`);
+  }
+}
+if (!["deno", "node", "both"].includes(flags.runtime ?? "")) {
+  throw new TypeError(`--runtime must be deno, node or both, received ${flags.runtime}`);
+}
+if ((await run("valgrind", ["--version"]).catch(() => ({ code: 1 }))).code !== 0) {
+  console.error("valgrind is not installed (Debian: apt-get install valgrind)");
+  Deno.exit(1);
+}
+
+const outDir = `${ROOT}.tmp/callgrind`;
+await Deno.mkdir(outDir, { recursive: true });
+
+/** Wraps a runtime so that its servers run under callgrind, uninstrumented until switched on. */
+function underCallgrind(runtime: Runtime, label: string): Runtime {
+  return {
+    ...runtime,
+    command: "valgrind",
+    prefix: [
+      "--tool=callgrind",
+      "--instr-atstart=no",
+      // JIT-compiled code is written to anonymous memory: valgrind must notice it changing.
+      "--smc-check=all-non-file",
+      "--quiet",
+      // One count per thread: the main thread runs the JavaScript; the others compile, collect
+      // garbage and (Deno) poll for I/O.
+      "--separate-threads=yes",
+      ...(cacheSim ? ["--cache-sim=yes"] : []),
+      `--callgrind-out-file=${outDir}/${label}.%p`,
+      runtime.command,
+      ...runtime.prefix,
+    ],
+  };
+}
+
+/** Sends `amount` requests; errors fail the run only when `strict` (the counted window). */
+async function load(port: number, amount: number, strict: boolean): Promise<void> {
+  const result = await run("node", [
+    `${ROOT}bench/_load/autocannon_run.mjs`,
+    "--url",
+    `http://127.0.0.1:${port}/`,
+    "--connections",
+    String(connections),
+    "--amount",
+    String(amount),
+    "--duration",
+    "3600",
+    // Under valgrind the first requests wait for the JIT: be patient.
+    "--timeout",
+    "120",
+  ], 3_600_000);
+  if (result.code !== 0) throw new Error(`autocannon failed (${result.code}): ${result.stderr}`);
+  const parsed = JSON.parse(result.stdout.split("\n").at(-1) ?? "") as {
+    errors: number;
+    non2xx: number;
+  };
+  if (strict && parsed.errors + parsed.non2xx > 0) {
+    throw new Error(`load: ${parsed.errors} errors, ${parsed.non2xx} non-2xx responses`);
+  }
+}
+
+async function callgrindControl(pid: number, ...args: string[]): Promise<void> {
+  const result = await run("callgrind_control", [...args, String(pid)], 300_000);
+  if (result.code !== 0) {
+    throw new Error(`callgrind_control ${args.join(" ")} ${pid}: ${result.stderr}`);
+  }
+}
+
+/** Event name → count, from one callgrind dump file. */
+async function readTotals(file: string): Promise<Record<string, number>> {
+  const text = await Deno.readTextFile(file);
+  const events = /^events:\s*(.*)$/m.exec(text)?.[1]?.trim().split(/\s+/) ?? [];
+  const values = /^(?:totals|summary):\s*(.*)$/m.exec(text)?.[1]?.trim().split(/\s+/) ?? [];
+  const out: Record<string, number> = {};
+  events.forEach((name, i) => {
+    out[name] = Number(values[i] ?? 0);
+  });
+  return out;
+}
+
+/**
+ * The event totals of the first dump of `pid` (one file per thread, `<label>.<pid>.1-<thread>`):
+ * `Ir` (instructions) and, with `--cache-sim`, the cache misses (`D1mr`, `D1mw`, `I1mr`, `DLmr`,
+ * `DLmw`, `ILmr`), for the main thread (thread 1) and for all threads together.
+ */
+async function totals(
+  pid: number,
+  label: string,
+): Promise<{ main: Record<string, number>; all: Record<string, number> }> {
+  const prefix = `${label}.${pid}.1-`;
+  let main: Record<string, number> | undefined;
+  const all: Record<string, number> = {};
+  for (const entry of Deno.readDirSync(outDir)) {
+    if (!entry.name.startsWith(prefix)) continue;
+    const counted = await readTotals(`${outDir}/${entry.name}`);
+    if (entry.name === `${prefix}01`) main = counted;
+    for (const [name, value] of Object.entries(counted)) all[name] = (all[name] ?? 0) + value;
+  }
+  if (main === undefined || !(main.Ir! > 0)) {
+    throw new Error(`no callgrind dump of the main thread for ${label} (pid ${pid})`);
+  }
+  return { main, all };
+}
+
+const runtimes: Runtime[] = [];
+if (flags.runtime !== "node") runtimes.push(denoRuntime());
+if (flags.runtime !== "deno") {
+  const node = await nodeRuntime({ build: flags.build === "true", standin: false });
+  if (typeof node === "string") console.error(`skipping node: ${node}`);
+  else runtimes.push(node);
+}
+
+const results = new Map<string, number[]>();
+const allThreads = new Map<string, number[]>();
+const misses = new Map<string, { d1: number; i1: number; ll: number }[]>();
+const script = `${ROOT}${flags.script}`;
+for (let r = 1; r <= repeat; r++) {
+  for (const runtime of runtimes) {
+    for (const variant of variants) {
+      const label = `${runtime.name}-${variant}`;
+      const server = new ServerProcess(label, underCallgrind(runtime, label), script, [
+        "--variant",
+        variant,
+      ]);
+      try {
+        const ready = await server.ready;
+        const port = Number(ready.port);
+        const pid = Number(ready.pid);
+        if (variant === "plugin" || variant === "task" || variant === "plugin-await") {
+          if (String(ready.pluginSource).startsWith("stand-in")) {
+            throw new Error(`${label}: the real plugin failed to load: ${ready.pluginSource}`);
+          }
+        }
+        console.error(`${label}: pid ${pid}, warming up with ${warmup} requests ...`);
+        await load(port, warmup, false);
+        await callgrindControl(pid, "--instr=on");
+        await callgrindControl(pid, "--zero");
+        await server.command("mark", 300_000);
+        await load(port, requests, true);
+        const report = await server.command("report", 300_000);
+        await callgrindControl(pid, "--dump");
+        const served = Number(report.served);
+        const { main, all } = await totals(pid, label);
+        const counted = main;
+        const perRequest = main.Ir! / served;
+        results.set(label, [...(results.get(label) ?? []), perRequest]);
+        allThreads.set(label, [...(allThreads.get(label) ?? []), all.Ir! / served]);
+        if (cacheSim) {
+          const d1 = ((counted.D1mr ?? 0) + (counted.D1mw ?? 0)) / served;
+          const ll = ((counted.DLmr ?? 0) + (counted.DLmw ?? 0) + (counted.ILmr ?? 0)) / served;
+          const i1 = (counted.I1mr ?? 0) / served;
+          misses.set(label, [...(misses.get(label) ?? []), { d1, i1, ll }]);
+        }
+        console.error(
+          `${label}: ${int(perRequest)} instructions per request on the main thread, ` +
+            `${int(all.Ir! / served)} in all threads (${served} served)`,
+        );
+      } finally {
+        await server.close();
+      }
+    }
+  }
+}
+
+const info = await machineInfo(runtimes);
+console.log(
+  `\n### Instructions per request (callgrind): ${warmup} warm-up + ${requests} counted requests, ` +
+    `autocannon -c ${connections}, ${repeat} run(s) per variant\n`,
+);
+for (const line of info) console.log(`- ${line}`);
+console.log("");
+const rows: string[][] = [];
+for (const runtime of runtimes) {
+  const bare = results.get(`${runtime.name}-bare`);
+  const base = bare === undefined ? NaN : median(bare);
+  for (const variant of variants) {
+    const list = results.get(`${runtime.name}-${variant}`);
+    if (list === undefined) continue;
+    const m = median(list);
+    const missList = misses.get(`${runtime.name}-${variant}`) ?? [];
+    const cacheCells = cacheSim
+      ? [
+        int(median(missList.map((x) => x.d1))),
+        int(median(missList.map((x) => x.i1))),
+        int(median(missList.map((x) => x.ll))),
+      ]
+      : [];
+    rows.push([
+      runtime.name,
+      LABELS[variant] ?? variant,
+      ...cacheCells,
+      int(m),
+      list.length > 1 ? `${int(Math.min(...list))}–${int(Math.max(...list))}` : "–",
+      Number.isNaN(base) ? "–" : (m / base).toFixed(3),
+      Number.isNaN(base) || variant === "bare" ? "–" : `${int(m - base)}`,
+      Number.isNaN(base) ? "–" : (base / m).toFixed(3),
+      int(median(allThreads.get(`${runtime.name}-${variant}`) ?? [])),
+    ]);
+  }
+}
+console.log(table(
+  [
+    "runtime",
+    "variant",
+    ...(cacheSim ? ["D1 misses/request", "I1 misses/request", "last-level misses/request"] : []),
+    "main-thread instructions/request",
+    "min–max",
+    "ratio to bare",
+    "over bare",
+    "throughput bound (bare/variant)",
+    "all threads/request",
+  ],
+  rows,
+));
