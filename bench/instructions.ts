@@ -55,6 +55,7 @@ const flags = parseFlags(Deno.args, {
   build: "false",
   "cache-sim": "false",
   script: "bench/_servers/hello_server.mjs",
+  plugin: "",
   "any-variant": "false",
   help: "false",
 });
@@ -63,7 +64,9 @@ if (flags.help === "true") {
   console.log(
     "deno task bench:instr [--runtime node|deno|both] [--variants bare,plugin,task[,await,plugin-await]]\n" +
       "  [--warmup 20000] [--requests 5000] [--connections 20] [--repeat 1] [--build]\n" +
-      "  [--cache-sim]   also simulate the caches: first- and last-level misses per request",
+      "  [--cache-sim]   also simulate the caches: first- and last-level misses per request\n" +
+      "  [--plugin path] the plugin module to load instead of mod.ts / npm/esm/mod.js\n" +
+      "  [--script path] [--any-variant]   another server script, with variants of its own",
   );
   Deno.exit(0);
 }
@@ -185,6 +188,12 @@ if (flags.runtime !== "deno") {
   const node = await nodeRuntime({ build: flags.build === "true", standin: false });
   if (typeof node === "string") console.error(`skipping node: ${node}`);
   else runtimes.push(node);
+}
+if (flags.plugin !== "") {
+  // Another build of the plugin (a module path), to compare two versions instruction by instruction.
+  for (const runtime of runtimes) {
+    runtime.pluginSpec = new URL(flags.plugin!, `file://${ROOT}`).href;
+  }
 }
 
 const results = new Map<string, number[]>();

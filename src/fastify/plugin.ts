@@ -249,9 +249,17 @@ const plugin = async (
   // assigns the real scope before any handler can read it.
   fastify.decorateRequest("scope", null as unknown as Scope);
 
+  // Reading a route's settings costs a `request.routeOptions`, which Fastify
+  // builds anew on every read: about half of the plugin's cost per request.
+  // Skip it while no route can have settings: none declared `config.scope`
+  // (onRoute sees every route declared after this point), and no route
+  // existed before the plugin was registered (onRoute never saw those).
+  let routesMayHaveSettings = !/^\(empty tree\)\s*$/.test(fastify.printRoutes());
+
   fastify.addHook("onRoute", (route: RouteOptions) => {
     const config = route.config as RouteConfig | undefined;
     if (config === undefined || config.scope === undefined) return;
+    routesMayHaveSettings = true;
     const method = Array.isArray(route.method) ? route.method.join(",") : route.method;
     const settings = routeSettings(config.scope, `${method} ${route.url}`);
     // Fastify copies the config's own properties (symbols included) into the
@@ -266,7 +274,7 @@ const plugin = async (
       reply: FastifyReply,
       done: HookHandlerDoneFunction,
     ): void {
-      const found = settingsOf(request);
+      const found = routesMayHaveSettings ? settingsOf(request) : NO_SETTINGS;
       const settings = found instanceof Error ? NO_SETTINGS : found;
       const id = request.id;
       const deadline = settings.timeout === undefined ? timeout : settings.timeout;
