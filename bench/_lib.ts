@@ -5,6 +5,29 @@
  * @module
  */
 
+/** The variants of `bench/_servers/hello_server.mjs`, measured by `bench:http` and `bench:instr`. */
+export type Variant = "bare" | "control" | "plugin" | "task" | "await" | "plugin-await";
+
+/** Every variant, in report order. */
+export const VARIANTS: readonly Variant[] = [
+  "bare",
+  "control",
+  "plugin",
+  "task",
+  "await",
+  "plugin-await",
+];
+
+/** How each variant is named in the reports. */
+export const LABELS: Record<Variant, string> = {
+  bare: "bare Fastify",
+  control: "bare Fastify again (control: the noise floor)",
+  plugin: "+ plugin",
+  task: "+ plugin + one `task()` per request",
+  await: "bare, handler awaits an async fn (reference for `task`)",
+  "plugin-await": "+ plugin, handler awaits an async fn (no task)",
+};
+
 /** A runtime that runs a benchmark server. */
 export type RuntimeName = "deno" | "node";
 

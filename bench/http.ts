@@ -16,6 +16,7 @@
 import {
   denoRuntime,
   int,
+  LABELS,
   machineInfo,
   median,
   nodeRuntime,
@@ -26,20 +27,11 @@ import {
   type Runtime,
   ServerProcess,
   table,
+  type Variant,
+  VARIANTS,
 } from "./_lib.ts";
 import { CpuProfiler } from "./_inspector.ts";
 import { probePlugin } from "./_plugin_probe.ts";
-
-type Variant = "bare" | "control" | "plugin" | "task" | "await" | "plugin-await";
-const VARIANTS: readonly Variant[] = ["bare", "control", "plugin", "task", "await", "plugin-await"];
-const LABELS: Record<Variant, string> = {
-  bare: "bare Fastify",
-  control: "bare Fastify again (control: the noise floor)",
-  plugin: "+ plugin",
-  task: "+ plugin + one `task()` per request",
-  await: "bare, handler awaits an async fn (reference for `task`)",
-  "plugin-await": "+ plugin, handler awaits an async fn (no task)",
-};
 
 interface Sample {
   reqPerSec: number;

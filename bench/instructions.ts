@@ -22,6 +22,7 @@
 import {
   denoRuntime,
   int,
+  LABELS,
   machineInfo,
   median,
   nodeRuntime,
@@ -32,18 +33,9 @@ import {
   type Runtime,
   ServerProcess,
   table,
+  type Variant,
+  VARIANTS,
 } from "./_lib.ts";
-
-type Variant = "bare" | "control" | "plugin" | "task" | "await" | "plugin-await";
-const VARIANTS: readonly Variant[] = ["bare", "control", "plugin", "task", "await", "plugin-await"];
-const LABELS: Record<Variant, string> = {
-  bare: "bare Fastify",
-  control: "bare Fastify again (control: the noise floor)",
-  plugin: "+ plugin",
-  task: "+ plugin + one `task()` per request",
-  await: "bare, handler awaits an async fn",
-  "plugin-await": "+ plugin, handler awaits an async fn (no task)",
-};
 
 const flags = parseFlags(Deno.args, {
   runtime: "node",
@@ -62,7 +54,7 @@ const flags = parseFlags(Deno.args, {
 const cacheSim = flags["cache-sim"] === "true";
 if (flags.help === "true") {
   console.log(
-    "deno task bench:instr [--runtime node|deno|both] [--variants bare,plugin,task[,await,plugin-await]]\n" +
+    "deno task bench:instr [--runtime node|deno|both] [--variants bare,plugin,task[,control,await,plugin-await]]\n" +
       "  [--warmup 20000] [--requests 5000] [--connections 20] [--repeat 1] [--build]\n" +
       "  [--cache-sim]   also simulate the caches: first- and last-level misses per request\n" +
       "  [--plugin path] the plugin module to load instead of mod.ts / npm/esm/mod.js\n" +
