@@ -3,8 +3,8 @@
  * plugin plus one awaited `request.scope.task()` per request, each server run under
  * `valgrind --tool=callgrind`. Instruction counts do not depend on what else the machine is doing,
  * so this measures the plugin's cost where req/s on a shared 2-vCPU machine cannot (it moves by
- * ±15% from one process to the next). It does not see cache misses or scheduling, which is why
- * `bench:http` measures throughput as well.
+ * ±15% from one process to the next). It does not see real cache misses (`--cache-sim`
+ * simulates them) or scheduling, which is why `bench:http` measures throughput as well.
  *
  * Each server is warmed up (uninstrumented, so JIT tiering settles), then instrumentation is
  * switched on and the counters zeroed, a fixed number of requests is served, and the counters are
@@ -188,9 +188,15 @@ if (flags.plugin !== "") {
   }
 }
 
-const results = new Map<string, number[]>();
-const allThreads = new Map<string, number[]>();
-const misses = new Map<string, { d1: number; i1: number; ll: number }[]>();
+/** One counted process, per request: instructions (main thread, all threads) and cache misses. */
+interface Run {
+  main: number;
+  all: number;
+  d1: number;
+  i1: number;
+  ll: number;
+}
+const runs = new Map<string, Run[]>();
 const script = `${ROOT}${flags.script}`;
 for (let r = 1; r <= repeat; r++) {
   for (const runtime of runtimes) {
@@ -219,19 +225,18 @@ for (let r = 1; r <= repeat; r++) {
         await callgrindControl(pid, "--dump");
         const served = Number(report.served);
         const { main, all } = await totals(pid, label);
-        const counted = main;
-        const perRequest = main.Ir! / served;
-        results.set(label, [...(results.get(label) ?? []), perRequest]);
-        allThreads.set(label, [...(allThreads.get(label) ?? []), all.Ir! / served]);
-        if (cacheSim) {
-          const d1 = ((counted.D1mr ?? 0) + (counted.D1mw ?? 0)) / served;
-          const ll = ((counted.DLmr ?? 0) + (counted.DLmw ?? 0) + (counted.ILmr ?? 0)) / served;
-          const i1 = (counted.I1mr ?? 0) / served;
-          misses.set(label, [...(misses.get(label) ?? []), { d1, i1, ll }]);
-        }
+        const perRequest = (event: number | undefined) => (event ?? 0) / served;
+        const counted: Run = {
+          main: perRequest(main.Ir),
+          all: perRequest(all.Ir),
+          d1: perRequest(main.D1mr) + perRequest(main.D1mw),
+          i1: perRequest(main.I1mr),
+          ll: perRequest(main.DLmr) + perRequest(main.DLmw) + perRequest(main.ILmr),
+        };
+        runs.set(label, [...(runs.get(label) ?? []), counted]);
         console.error(
-          `${label}: ${int(perRequest)} instructions per request on the main thread, ` +
-            `${int(all.Ir! / served)} in all threads (${served} served)`,
+          `${label}: ${int(counted.main)} instructions per request on the main thread, ` +
+            `${int(counted.all)} in all threads (${served} served)`,
         );
       } finally {
         await server.close();
@@ -249,18 +254,18 @@ for (const line of info) console.log(`- ${line}`);
 console.log("");
 const rows: string[][] = [];
 for (const runtime of runtimes) {
-  const bare = results.get(`${runtime.name}-bare`);
-  const base = bare === undefined ? NaN : median(bare);
+  const bare = runs.get(`${runtime.name}-bare`);
+  const base = bare === undefined ? NaN : median(bare.map((r) => r.main));
   for (const variant of variants) {
-    const list = results.get(`${runtime.name}-${variant}`);
+    const list = runs.get(`${runtime.name}-${variant}`);
     if (list === undefined) continue;
-    const m = median(list);
-    const missList = misses.get(`${runtime.name}-${variant}`) ?? [];
+    const mains = list.map((r) => r.main);
+    const m = median(mains);
     const cacheCells = cacheSim
       ? [
-        int(median(missList.map((x) => x.d1))),
-        int(median(missList.map((x) => x.i1))),
-        int(median(missList.map((x) => x.ll))),
+        int(median(list.map((r) => r.d1))),
+        int(median(list.map((r) => r.i1))),
+        int(median(list.map((r) => r.ll))),
       ]
       : [];
     rows.push([
@@ -268,11 +273,11 @@ for (const runtime of runtimes) {
       LABELS[variant] ?? variant,
       ...cacheCells,
       int(m),
-      list.length > 1 ? `${int(Math.min(...list))}–${int(Math.max(...list))}` : "–",
+      list.length > 1 ? `${int(Math.min(...mains))}–${int(Math.max(...mains))}` : "–",
       Number.isNaN(base) ? "–" : (m / base).toFixed(3),
       Number.isNaN(base) || variant === "bare" ? "–" : `${int(m - base)}`,
       Number.isNaN(base) ? "–" : (base / m).toFixed(3),
-      int(median(allThreads.get(`${runtime.name}-${variant}`) ?? [])),
+      int(median(list.map((r) => r.all))),
     ]);
   }
 }

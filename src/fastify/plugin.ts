@@ -250,7 +250,8 @@ const plugin = async (
   fastify.decorateRequest("scope", null as unknown as Scope);
 
   // Reading a route's settings costs a `request.routeOptions`, which Fastify
-  // builds anew on every read: about half of the plugin's cost per request.
+  // builds anew on every read: about a third of the plugin's instructions per
+  // request (BENCHMARKS.md).
   // Skip it while no route can have settings: none declared `config.scope`
   // (onRoute sees every route declared after this point), and no route
   // existed before the plugin was registered (onRoute never saw those).
