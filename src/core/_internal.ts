@@ -38,4 +38,24 @@ export const START: unique symbol = Symbol("ggs.start");
 /** A timer handle in both runtimes. */
 export type Timer = ReturnType<typeof setTimeout>;
 
+export const CHILD: unique symbol = Symbol("ggs.child");
+export const DISPOSE: unique symbol = Symbol("ggs.dispose");
+
+/**
+ * What the Fastify plugin passes to create a request scope. Validated by the
+ * caller (at registration and in onRoute), so the hot path builds no options
+ * object and runs no validator.
+ */
+export interface ChildSettings {
+  readonly name: string;
+  readonly logger: Logger;
+  readonly context: Readonly<Record<string, unknown>>;
+  /** Milliseconds; `undefined` for no deadline. */
+  readonly timeout: number | undefined;
+  /** `undefined` for no limit. */
+  readonly concurrency: number | undefined;
+  /** `undefined` inherits the parent's breaker; `false` means none. */
+  readonly circuitBreaker: CircuitBreaker | false | undefined;
+}
+
 export const SET_OWNER: unique symbol = Symbol("ggs.setOwner");

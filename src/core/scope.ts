@@ -25,7 +25,10 @@ import {
   type Abortable,
   ACQUIRE_SLOT,
   ATTACH,
+  CHILD,
+  type ChildSettings,
   DETACH,
+  DISPOSE,
   RELEASE_SLOT,
   SET_OWNER,
   START,
@@ -91,24 +94,6 @@ const EMPTY_CONTEXT: Readonly<Record<string, unknown>> = Object.freeze({});
 const DISPOSED: AbortError = new AbortError("Scope disposed");
 const RESOLVED: Promise<void> = Promise.resolve();
 let nextId = 0;
-
-/**
- * Internal (the Fastify plugin's hot path): a child scope from options the
- * caller has already validated, without building an options object.
- * `breaker`: undefined inherits the parent's, false none.
- */
-export let childScope: (
-  parent: Scope,
-  name: string,
-  logger: Logger,
-  context: Readonly<Record<string, unknown>>,
-  timeout: number | undefined,
-  concurrency: number | undefined,
-  breaker: CircuitBreaker | false | undefined,
-) => Scope;
-
-/** Internal: disposes a scope; undefined when it finished synchronously (nothing to await). */
-export let disposeScope: (s: Scope) => Promise<void> | undefined;
 
 function onScopeTimeout(s: Scope, ms: number): void {
   s.cancel(new TimeoutError(`Scope "${s.name}" timed out after ${ms} ms`, ms));
@@ -213,22 +198,25 @@ export class Scope implements AsyncDisposable {
     if (timeout !== undefined) this.#startTimer(timeout);
   }
 
-  static {
-    childScope = (parent, name, logger, context, timeout, concurrency, breaker) => {
-      const s = new Scope();
-      s.#name = name;
-      s.#logger = logger;
-      s.#context = parent.#context === EMPTY_CONTEXT ? context : { ...parent.#context, ...context };
-      s.#breaker = breaker === undefined ? parent.#breaker : breaker || undefined;
-      if (concurrency !== undefined) s.#limit = concurrency;
-      s.#link(parent);
-      if (timeout !== undefined) s.#startTimer(timeout);
-      return s;
-    };
-    disposeScope = (s) => {
-      const disposal = s[Symbol.asyncDispose]();
-      return disposal === RESOLVED ? undefined : disposal;
-    };
+  /** @internal The plugin's door (see `_child_scope.ts`): a child from validated settings. */
+  static [CHILD](parent: Scope, settings: ChildSettings): Scope {
+    const s = new Scope();
+    s.#name = settings.name;
+    s.#logger = settings.logger;
+    const context = settings.context;
+    s.#context = parent.#context === EMPTY_CONTEXT ? context : { ...parent.#context, ...context };
+    const breaker = settings.circuitBreaker;
+    s.#breaker = breaker === undefined ? parent.#breaker : breaker || undefined;
+    if (settings.concurrency !== undefined) s.#limit = settings.concurrency;
+    s.#link(parent);
+    if (settings.timeout !== undefined) s.#startTimer(settings.timeout);
+    return s;
+  }
+
+  /** @internal Disposes; `undefined` when disposal finished synchronously (nothing to await). */
+  [DISPOSE](): Promise<void> | undefined {
+    const disposal = this[Symbol.asyncDispose]();
+    return disposal === RESOLVED ? undefined : disposal;
   }
 
   #link(parent: Scope): void {

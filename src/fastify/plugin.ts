@@ -21,7 +21,7 @@ import {
   Scope,
   scope,
 } from "../core/mod.ts";
-import { childScope, disposeScope } from "../core/scope.ts";
+import { childScope, disposeScope } from "../core/_child_scope.ts";
 import {
   checkBreaker,
   checkConcurrency,
@@ -280,17 +280,17 @@ const plugin = async (
       const id = request.id;
       const deadline = settings.timeout === undefined ? timeout : settings.timeout;
       // Options were validated at registration (and per route in onRoute):
-      // the request scope is built without an options object. A route's
-      // circuitBreaker false means no breaker, not even the root's.
-      const requestScope = childScope(
-        root,
-        "request-" + id,
-        request.log,
-        { requestId: id },
-        deadline === false ? undefined : deadline,
+      // the request scope is built through the internal door, which runs no
+      // validator. A route's circuitBreaker false means no breaker, not even
+      // the root's.
+      const requestScope = childScope(root, {
+        name: "request-" + id,
+        logger: request.log,
+        context: { requestId: id },
+        timeout: deadline === false ? undefined : deadline,
         concurrency,
-        settings.circuitBreaker,
-      );
+        circuitBreaker: settings.circuitBreaker,
+      });
       request.scope = requestScope;
       const raw = reply.raw as unknown as RawReply;
       const onClose = closeListener(raw, request, requestScope);
