@@ -37,6 +37,16 @@ export {
   type CircuitState,
 } from "./circuit_breaker.ts";
 
+// ---- parity 1: context and services (scope-core) ----
+
+// ---- parity 1: cancellation and scheduling (schedule) ----
+
+// ---- parity 1: channels, broadcast, select (channels) ----
+
+// ---- parity 2: locks, idempotency, cache, checkpoints (providers) ----
+
+// ---- parity 2: rate limiting, timing, events, diagnostics (primitives) ----
+
 // Errors
 export {
   AbortError,

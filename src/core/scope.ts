@@ -77,6 +77,12 @@ export interface ScopeOptions {
   context?: Record<string, unknown>;
   /** A pino-compatible logger. @default the parent's, or a console logger for warnings and errors */
   logger?: Logger;
+
+  // ---- parity 1 options (scope-core) ----
+
+  // ---- parity 2 options (primitives) ----
+
+  // ---- persistence options (providers, redis) ----
 }
 
 const KNOWN = [
@@ -393,6 +399,16 @@ export class Scope implements AsyncDisposable {
   createChild(options?: Omit<ScopeOptions, "parent">): Scope {
     return new Scope(options === undefined ? { parent: this } : { ...options, parent: this });
   }
+
+  // ---- parity 1: context and services (scope-core) ----
+
+  // ---- parity 1: cancellation and scheduling (schedule) ----
+
+  // ---- parity 1: channels, broadcast, select (channels) ----
+
+  // ---- parity 2: locks, idempotency, cache, checkpoints (providers) ----
+
+  // ---- parity 2: rate limiting, timing, events, diagnostics (primitives) ----
 
   /**
    * Registers a cleanup that runs when the scope is disposed, after its tasks
