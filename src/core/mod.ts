@@ -44,6 +44,31 @@ export {
 // ---- parity 1: channels, broadcast, select (channels) ----
 
 // ---- parity 2: locks, idempotency, cache, checkpoints (providers) ----
+export type {
+  CacheProvider,
+  CacheStats,
+  Checkpoint,
+  CheckpointProvider,
+  CircuitBreakerPersistedState,
+  CircuitBreakerStateProvider,
+  IdempotencyProvider,
+  LockHandle,
+  LockMode,
+  LockProvider,
+  PersistenceAdapter,
+  PersistenceAdapterOptions,
+  PersistenceProviders,
+} from "./persistence.ts";
+export { getPersistence, resolvePersistence } from "./scope_persistence.ts";
+export {
+  createLock,
+  Lock,
+  type LockAcquireOptions,
+  LockGuard,
+  type LockOptions,
+  type LockStats,
+} from "./lock.ts";
+export { InMemoryLockProvider } from "./in_memory_lock_provider.ts";
 
 // ---- parity 2: rate limiting, timing, events, diagnostics (primitives) ----
 

@@ -18,6 +18,9 @@ import {
   type Values,
 } from "./parallel.ts";
 import { Task, type TaskOptions } from "./task.ts";
+import { acquireLock, type Lock, type LockOptions } from "./lock.ts";
+import type { PersistenceAdapter, PersistenceProviders } from "./persistence.ts";
+import { getPersistence, setPersistence } from "./scope_persistence.ts";
 import { type Deadline, startDeadline } from "./_deadline.ts";
 import { defaultLogger, type Logger, type Result, type TaskFn } from "./types.ts";
 import {
@@ -83,6 +86,12 @@ export interface ScopeOptions {
   // ---- parity 2 options (primitives) ----
 
   // ---- persistence options (providers, redis) ----
+  /**
+   * Where keyed locks, breaker state, idempotent results, caches and
+   * checkpoints are kept: an adapter, or `{ lock, circuitBreaker, idempotency,
+   * cache, checkpoint }`. Merged over the parent's. @default in-memory providers
+   */
+  persistence?: PersistenceAdapter | PersistenceProviders;
 }
 
 const KNOWN = [
@@ -94,6 +103,7 @@ const KNOWN = [
   "circuitBreaker",
   "context",
   "logger",
+  "persistence",
 ] as const;
 const WHAT = "Cannot create scope";
 const EMPTY_CONTEXT: Readonly<Record<string, unknown>> = Object.freeze({});
@@ -186,6 +196,7 @@ export class Scope implements AsyncDisposable {
     }
     if (context !== undefined) assertObject(WHAT, "context", context);
     if (logger !== undefined) assertLogger(logger);
+    if (options.persistence !== undefined) setPersistence(this, options.persistence, parent);
 
     this.#name = name;
     this.#breaker = breaker;
@@ -407,6 +418,21 @@ export class Scope implements AsyncDisposable {
   // ---- parity 1: channels, broadcast, select (channels) ----
 
   // ---- parity 2: locks, idempotency, cache, checkpoints (providers) ----
+
+  /** The persistence providers of this scope (its own option over its parents'), if any. */
+  get persistence(): PersistenceProviders | undefined {
+    return getPersistence(this);
+  }
+
+  /**
+   * Creates a lock tied to this scope: exclusive (`acquire()`), read-write
+   * (`allowMultipleReaders`: `read()`/`write()`), local or, with a `key`, held
+   * through the scope's `persistence.lock`. Aborting the scope rejects its
+   * waiters and releases what it holds.
+   */
+  acquireLock(options?: LockOptions): Lock {
+    return acquireLock(this, options);
+  }
 
   // ---- parity 2: rate limiting, timing, events, diagnostics (primitives) ----
 
