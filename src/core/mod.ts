@@ -59,7 +59,7 @@ export type {
   PersistenceAdapterOptions,
   PersistenceProviders,
 } from "./persistence.ts";
-export { getPersistence, resolvePersistence } from "./scope_persistence.ts";
+export { getPersistence, type PersistenceOption, resolvePersistence } from "./scope_persistence.ts";
 export {
   createLock,
   Lock,
@@ -69,6 +69,21 @@ export {
   type LockStats,
 } from "./lock.ts";
 export { InMemoryLockProvider } from "./in_memory_lock_provider.ts";
+export { createCache, InMemoryCache, type InMemoryCacheOptions } from "./cache.ts";
+export {
+  createIdempotencyProvider,
+  type IdempotencyOptions,
+  InMemoryIdempotencyProvider,
+  type InMemoryIdempotencyProviderOptions,
+} from "./idempotency.ts";
+export {
+  type CheckpointContext,
+  type CheckpointOptions,
+  createProgressContext,
+  InMemoryCheckpointProvider,
+  type ProgressContext,
+  type ResumeTaskOptions,
+} from "./checkpoint.ts";
 
 // ---- parity 2: rate limiting, timing, events, diagnostics (primitives) ----
 

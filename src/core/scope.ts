@@ -19,8 +19,9 @@ import {
 } from "./parallel.ts";
 import { Task, type TaskOptions } from "./task.ts";
 import { acquireLock, type Lock, type LockOptions } from "./lock.ts";
-import type { PersistenceAdapter, PersistenceProviders } from "./persistence.ts";
-import { getPersistence, setPersistence } from "./scope_persistence.ts";
+import { resumeTask, type ResumeTaskOptions } from "./checkpoint.ts";
+import type { PersistenceProviders } from "./persistence.ts";
+import { getPersistence, type PersistenceOption, setPersistence } from "./scope_persistence.ts";
 import { type Deadline, startDeadline } from "./_deadline.ts";
 import { defaultLogger, type Logger, type Result, type TaskFn } from "./types.ts";
 import {
@@ -91,7 +92,7 @@ export interface ScopeOptions {
    * checkpoints are kept: an adapter, or `{ lock, circuitBreaker, idempotency,
    * cache, checkpoint }`. Merged over the parent's. @default in-memory providers
    */
-  persistence?: PersistenceAdapter | PersistenceProviders;
+  persistence?: PersistenceOption;
 }
 
 const KNOWN = [
@@ -432,6 +433,18 @@ export class Scope implements AsyncDisposable {
    */
   acquireLock(options?: LockOptions): Lock {
     return acquireLock(this, options);
+  }
+
+  /**
+   * Runs `fn` as the task `taskId` (option `id`): `ctx.checkpoint.data` holds
+   * the latest checkpoint a previous unfinished run saved.
+   */
+  resumeTask<T>(
+    taskId: string,
+    fn: TaskFn<T>,
+    options?: Omit<TaskOptions, "id"> & ResumeTaskOptions,
+  ): Promise<Result<Error, T>> {
+    return resumeTask(this, taskId, fn, options as Record<string, unknown>);
   }
 
   // ---- parity 2: rate limiting, timing, events, diagnostics (primitives) ----

@@ -20,6 +20,18 @@ import type {
 } from "./persistence.ts";
 import { describe } from "./_validate.ts";
 
+/**
+ * What the scope option `persistence` accepts: an adapter, an object of
+ * providers, or one provider object (used for every feature it implements).
+ */
+export type PersistenceOption =
+  | PersistenceAdapter
+  | PersistenceProviders
+  | LockProvider
+  | CircuitBreakerStateProvider
+  | CacheProvider
+  | CheckpointProvider;
+
 /** What the lookup needs from a scope. */
 interface Node {
   readonly parent: Node | undefined;
@@ -54,7 +66,7 @@ function implementsSlot(value: unknown, slot: Slot): boolean {
  * provider, or it provides nothing.
  */
 export function resolvePersistence(
-  value: PersistenceAdapter | PersistenceProviders,
+  value: PersistenceOption,
 ): PersistenceProviders {
   const what = "Cannot create scope";
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -96,7 +108,7 @@ export function resolvePersistence(
 /** @internal Records the scope's own `persistence` option (called by the Scope constructor). */
 export function setPersistence(
   scope: Node,
-  value: PersistenceAdapter | PersistenceProviders,
+  value: PersistenceOption,
   parent: Node | undefined,
 ): void {
   const own = resolvePersistence(value);

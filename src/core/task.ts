@@ -7,6 +7,8 @@
 import { acquire, CircuitBreaker, release } from "./circuit_breaker.ts";
 import { AbortError, reasonToError, TimeoutError, toError } from "./errors.ts";
 import { type Deadline, startDeadline } from "./_deadline.ts";
+import { type CheckpointOptions, withCheckpoints } from "./checkpoint.ts";
+import { type IdempotencyOptions, withIdempotency } from "./idempotency.ts";
 import { isFinal, type RetryOption, type RetryPolicy, toRetryPolicy } from "./retry.ts";
 import type { Logger, Result, TaskContext, TaskFn } from "./types.ts";
 import {
@@ -56,9 +58,24 @@ export interface TaskOptions {
   signal?: AbortSignal;
   /** A name for logs and errors. @default `task-<id>` */
   name?: string;
+  /** Reuse a stored successful result under `key` (see idempotency.ts). */
+  idempotency?: IdempotencyOptions;
+  /** A stable id: the task gets `ctx.checkpoint` and `ctx.progress` (see checkpoint.ts). */
+  id?: string;
+  /** Checkpoint settings for a task with an `id`. */
+  checkpoint?: CheckpointOptions;
 }
 
-const KNOWN = ["timeout", "retry", "circuitBreaker", "signal", "name"] as const;
+const KNOWN = [
+  "timeout",
+  "retry",
+  "circuitBreaker",
+  "signal",
+  "name",
+  "idempotency",
+  "id",
+  "checkpoint",
+] as const;
 const WHAT = "Cannot create task";
 let nextId = 0;
 let captured: ((value: never) => void) | undefined;
@@ -119,7 +136,7 @@ export class Task<T> extends Promise<Result<Error, T>> {
   /** A process-unique id. */
   readonly id: number;
   readonly #owner: TaskOwner;
-  readonly #fn: TaskFn<T>;
+  #fn: TaskFn<T>;
   #name: string | undefined;
   #result: Result<Error, T> | undefined;
   readonly #resolve: (result: Result<Error, T>) => void;
@@ -202,6 +219,13 @@ export class Task<T> extends Promise<Result<Error, T>> {
         );
       }
       this.#signal = options.signal;
+    }
+    if (options.id !== undefined || options.checkpoint !== undefined) {
+      this.#fn = withCheckpoints(this.#fn, options.id, options.checkpoint, this.#owner);
+      this.#name ??= options.id;
+    }
+    if (options.idempotency !== undefined) {
+      this.#fn = withIdempotency(this.#fn, options.idempotency, this.#owner);
     }
     return timeout;
   }

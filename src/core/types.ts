@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { CheckpointContext, ProgressContext } from "./checkpoint.ts";
 
 /**
  * The outcome of anything that runs user code: `[undefined, value]` on
@@ -72,6 +73,10 @@ export interface TaskContext {
   readonly context: Readonly<Record<string, unknown>>;
   /** The scope's logger. */
   readonly logger: Logger;
+  /** With the task option `id`: save checkpoints and read the latest one's data. */
+  readonly checkpoint?: CheckpointContext;
+  /** With the task option `id`: report progress (saved with each checkpoint). */
+  readonly progress?: ProgressContext;
 }
 
 /**

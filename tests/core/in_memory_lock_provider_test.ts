@@ -62,7 +62,13 @@ test("lock provider: onRelease listeners hear releases until removed", async () 
 
 test("lock provider: bad input throws at once, naming the option", () => {
   const p = new InMemoryLockProvider();
-  assert.throws(() => p.acquire("k", 0, "a"), /"ttl" must be a finite number of milliseconds > 0, received 0/);
-  assert.throws(() => p.acquire("k", 10, "a", "weird" as never), /"mode" must be one of 'exclusive', 'shared', received "weird"/);
+  assert.throws(
+    () => p.acquire("k", 0, "a"),
+    /"ttl" must be a finite number of milliseconds > 0, received 0/,
+  );
+  assert.throws(
+    () => p.acquire("k", 10, "a", "weird" as never),
+    /"mode" must be one of 'exclusive', 'shared', received "weird"/,
+  );
   assert.throws(() => p.acquire(5 as never, 10), /"key" must be a string/);
 });

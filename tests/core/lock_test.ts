@@ -80,7 +80,10 @@ test("lock: read-write: readers share, a writer waits for them and excludes ever
 
 test("lock: acquire() on a read-write lock and read() on a mutex throw, naming the fix", async () => {
   await using s = scope();
-  assert.throws(() => s.acquireLock({ allowMultipleReaders: true }).acquire(), /use read\(\) or write\(\)/);
+  assert.throws(
+    () => s.acquireLock({ allowMultipleReaders: true }).acquire(),
+    /use read\(\) or write\(\)/,
+  );
   assert.throws(() => s.acquireLock().read(), /allowMultipleReaders: true/);
 });
 
@@ -230,9 +233,15 @@ test("lock: createLock(signal) rejects waiters when the signal aborts and remove
 
 test("lock: bad options throw at once, naming the option", async () => {
   await using s = scope();
-  assert.throws(() => s.acquireLock({ ttl: -1 }), /"ttl" must be a finite number of milliseconds > 0, received -1/);
+  assert.throws(
+    () => s.acquireLock({ ttl: -1 }),
+    /"ttl" must be a finite number of milliseconds > 0, received -1/,
+  );
   assert.throws(() => s.acquireLock({ key: 1 as never }), /"key" must be a string, received 1/);
   assert.throws(() => s.acquireLock({ tll: 5 } as never), /unknown option "tll"/);
-  assert.throws(() => s.acquireLock({ provider: {} as never, key: "a" }), /"provider" must be a LockProvider/);
+  assert.throws(
+    () => s.acquireLock({ provider: {} as never, key: "a" }),
+    /"provider" must be a LockProvider/,
+  );
   assert.throws(() => s.acquireLock().acquire({ timeout: "1" as never }), /"timeout" must be/);
 });

@@ -44,7 +44,13 @@ test("persistence: an adapter provides each feature whose methods it has, and id
 });
 
 test("persistence: bad values throw, naming the option", () => {
-  assert.throws(() => scope({ persistence: 5 as never }), /"persistence" must be an adapter or an object of providers/);
-  assert.throws(() => scope({ persistence: { lock: {} } as never }), /"persistence.lock" must be an object with methods acquire, extend, forceRelease, received an object/);
+  assert.throws(
+    () => scope({ persistence: 5 as never }),
+    /"persistence" must be an adapter or an object of providers/,
+  );
+  assert.throws(
+    () => scope({ persistence: { lock: {} } as never }),
+    /"persistence.lock" must be an object with methods acquire, extend, forceRelease, received an object/,
+  );
   assert.throws(() => scope({ persistence: {} }), /must provide at least one of/);
 });
