@@ -185,9 +185,9 @@ test("lock: a keyed lock whose holder stopped extending expires after its ttl", 
 test("lock: a held keyed lock is extended while held", async () => {
   await using s = scope();
   const provider = new InMemoryLockProvider();
-  const lock = s.acquireLock({ key: "long", provider, ttl: 20 });
+  const lock = s.acquireLock({ key: "long", provider, ttl: 100 });
   const g = await lock.acquire();
-  await sleep(50);
+  await sleep(250); // more than twice the ttl
   assert.equal(await provider.isLocked("long"), true);
   await g.release();
   assert.equal(await provider.isLocked("long"), false);
