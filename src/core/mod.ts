@@ -42,6 +42,7 @@ export {
 // ---- parity 1: cancellation and scheduling (schedule) ----
 
 // ---- parity 1: channels, broadcast, select (channels) ----
+export type { BackpressureStrategy } from "./channel.ts";
 
 // ---- parity 2: locks, idempotency, cache, checkpoints (providers) ----
 
