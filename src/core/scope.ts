@@ -6,6 +6,7 @@
  * @module
  */
 import { Channel, type ChannelOptions } from "./channel.ts";
+import { type BroadcastChannel, ownedBroadcast } from "./broadcast.ts";
 import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit_breaker.ts";
 import { AbortError, TimeoutError } from "./errors.ts";
 import {
@@ -405,6 +406,11 @@ export class Scope implements AsyncDisposable {
   // ---- parity 1: cancellation and scheduling (schedule) ----
 
   // ---- parity 1: channels, broadcast, select (channels) ----
+
+  /** Creates a {@linkcode BroadcastChannel} owned by this scope: it closes when the scope aborts. */
+  broadcast<T>(): BroadcastChannel<T> {
+    return ownedBroadcast<T>(this);
+  }
 
   // ---- parity 2: locks, idempotency, cache, checkpoints (providers) ----
 
