@@ -44,6 +44,7 @@ export {
 // ---- parity 1: channels, broadcast, select (channels) ----
 export type { BackpressureStrategy } from "./channel.ts";
 export { BroadcastChannel } from "./broadcast.ts";
+export type { SelectHandler, SelectOptions } from "./select.ts";
 
 // ---- parity 2: locks, idempotency, cache, checkpoints (providers) ----
 
