@@ -31,8 +31,11 @@ export { type Backpressure, Channel, type ChannelOptions } from "./channel.ts";
 // Resilience
 export {
   CircuitBreaker,
+  type CircuitBreakerAdvancedOptions,
   type CircuitBreakerEvent,
-  type CircuitBreakerEventData,
+  type CircuitBreakerEventHandler,
+  type CircuitBreakerEvents,
+  type CircuitBreakerHooks,
   type CircuitBreakerOptions,
   type CircuitState,
 } from "./circuit_breaker.ts";
