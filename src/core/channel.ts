@@ -8,6 +8,7 @@ import { ChannelFullError } from "./errors.ts";
 import { defaultLogger, type Logger } from "./types.ts";
 import { ABORT, type Abortable, ATTACH, DETACH, SET_OWNER } from "./_internal.ts";
 import { parseChannelOptions } from "./_channel_options.ts";
+import { SampleQueue } from "./_sample_queue.ts";
 
 /**
  * What `send()` does when the buffer is full; `'sample'` never blocks and
@@ -104,9 +105,8 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
   readonly #capacity: number;
   readonly #mode: Backpressure;
   readonly #onDrop: ((value: T) => void) | undefined;
-  /** `'sample'` only: how long a value stays, and when each buffered value was sent. */
-  readonly #window: number;
-  readonly #stamps: number[] | undefined;
+  /** `'sample'` mode's buffer (then `#buffer` stays empty). */
+  readonly #sample: SampleQueue<T> | undefined;
   #buffer: T[] = [];
   #receivers: ((value: T | undefined) => void)[] = [];
   #senders: Sender<T>[] = [];
@@ -125,14 +125,14 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
     this.#capacity = settings.capacity;
     this.#mode = settings.mode;
     this.#onDrop = settings.onDrop;
-    this.#window = settings.window;
-    this.#stamps = settings.mode === "sample" ? [] : undefined;
+    if (settings.mode === "sample") {
+      this.#sample = new SampleQueue(settings.window, settings.capacity, (v) => this.#drop(v));
+    }
   }
 
   /** How many values wait in the buffer (in `'sample'` mode, those still inside the window). */
   get size(): number {
-    if (this.#stamps !== undefined) this.#expire();
-    return this.#buffer.length;
+    return this.#sample !== undefined ? this.#sample.size : this.#buffer.length;
   }
 
   /** The buffer's capacity (0: rendezvous). */
@@ -174,7 +174,10 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
       receiver(value);
       return TRUE;
     }
-    if (this.#stamps !== undefined) return this.#sample(value, this.#stamps);
+    if (this.#sample !== undefined) {
+      this.#sample.push(value);
+      return TRUE;
+    }
     if (this.#buffer.length < this.#capacity) {
       this.#buffer.push(value);
       return TRUE;
@@ -247,7 +250,7 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
   /** @internal The owning scope aborted: close, drop the buffer, reject waiting senders. */
   [ABORT](reason: unknown): void {
     this.#buffer.length = 0;
-    if (this.#stamps !== undefined) this.#stamps.length = 0;
+    this.#sample?.clear();
     if (this.#closed && this.#senders.length === 0) return;
     this.#closed = true;
     this.#owner = undefined;
@@ -279,11 +282,7 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
 
   /** Takes the next ready value (buffer first, then a waiting sender) or `undefined`. */
   #take(): T | undefined {
-    if (this.#stamps !== undefined) {
-      this.#expire();
-      this.#stamps.shift();
-      return this.#buffer.shift();
-    }
+    if (this.#sample !== undefined) return this.#sample.shift();
     if (this.#buffer.length > 0) {
       const value = this.#buffer.shift()!;
       const sender = this.#senders.shift();
@@ -297,29 +296,6 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
     if (sender === undefined) return undefined;
     sender.resolve(true);
     return sender.value;
-  }
-
-  /** `'sample'` mode with nobody waiting: keep the value, stamped, within the window and the cap. */
-  #sample(value: T, stamps: number[]): Promise<boolean> {
-    const now = performance.now();
-    this.#expire(now);
-    if (this.#capacity > 0 && this.#buffer.length >= this.#capacity) {
-      stamps.shift();
-      this.#drop(this.#buffer.shift()!);
-    }
-    this.#buffer.push(value);
-    stamps.push(now);
-    return TRUE;
-  }
-
-  /** `'sample'` mode: values sent more than `sampleWindow` ms ago leave the buffer through `onDrop`. */
-  #expire(now: number = performance.now()): void {
-    const stamps = this.#stamps!;
-    const cutoff = now - this.#window;
-    while (stamps.length > 0 && stamps[0]! <= cutoff) {
-      stamps.shift();
-      this.#drop(this.#buffer.shift()!);
-    }
   }
 
   #drop(value: T): void {
