@@ -7,16 +7,17 @@
 import { ChannelFullError } from "./errors.ts";
 import { defaultLogger, type Logger } from "./types.ts";
 import { ABORT, type Abortable, ATTACH, DETACH, SET_OWNER } from "./_internal.ts";
-import {
-  assertFunction,
-  assertInteger,
-  assertKnownKeys,
-  assertObject,
-  assertOneOf,
-} from "./_validate.ts";
+import { parseChannelOptions } from "./_channel_options.ts";
+import { SampleQueue } from "./_sample_queue.ts";
 
-/** What `send()` does when the buffer is full. */
-export type Backpressure = "block" | "drop-oldest" | "drop-latest" | "error";
+/**
+ * What `send()` does when the buffer is full; `'sample'` never blocks and
+ * keeps only the values sent in the last `sampleWindow` milliseconds.
+ */
+export type Backpressure = "block" | "drop-oldest" | "drop-latest" | "error" | "sample";
+
+/** go-go-scope's name for {@linkcode Backpressure}. */
+export type BackpressureStrategy = Backpressure;
 
 /**
  * Options of a {@linkcode Channel}.
@@ -39,11 +40,19 @@ export interface ChannelOptions<T> {
   /**
    * When the buffer is full: `'block'` waits for room, `'drop-oldest'` drops
    * the oldest buffered value, `'drop-latest'` drops the value being sent,
-   * `'error'` rejects with `ChannelFullError`. @default 'block'
+   * `'error'` rejects with `ChannelFullError`, `'sample'` keeps only the
+   * values sent in the last `sampleWindow` ms (older ones expire to `onDrop`;
+   * a capacity above 0 also caps how many it keeps, dropping the oldest).
+   * @default 'block'
    */
   backpressure?: Backpressure;
-  /** Called with each value a drop mode discards. */
+  /** Called with each value a drop mode discards or a sample window expires. */
   onDrop?: (value: T) => void;
+  /**
+   * Milliseconds a value stays receivable with `backpressure: 'sample'`
+   * (refused with any other mode). @default 1000
+   */
+  sampleWindow?: number;
 }
 
 interface Sender<T> {
@@ -52,9 +61,12 @@ interface Sender<T> {
   reject(reason: unknown): void;
 }
 
-const MODES: readonly Backpressure[] = ["block", "drop-oldest", "drop-latest", "error"];
-const KNOWN = ["buffer", "capacity", "backpressure", "onDrop"] as const;
-const WHAT = "Cannot create channel";
+/** @internal Hooks `select()` uses to wait on several channels without consuming from the losers. */
+export const POLL: unique symbol = Symbol("ggs.channel.poll");
+/** @internal */
+export const WAIT: unique symbol = Symbol("ggs.channel.wait");
+/** @internal */
+export const UNWAIT: unique symbol = Symbol("ggs.channel.unwait");
 const TRUE: Promise<boolean> = Promise.resolve(true);
 const FALSE: Promise<boolean> = Promise.resolve(false);
 const DONE: Promise<IteratorResult<never, undefined>> = Promise.resolve({
@@ -93,6 +105,8 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
   readonly #capacity: number;
   readonly #mode: Backpressure;
   readonly #onDrop: ((value: T) => void) | undefined;
+  /** `'sample'` mode's buffer (then `#buffer` stays empty). */
+  readonly #sample: SampleQueue<T> | undefined;
   #buffer: T[] = [];
   #receivers: ((value: T | undefined) => void)[] = [];
   #senders: Sender<T>[] = [];
@@ -103,36 +117,37 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
    * Creates a channel that belongs to no scope (`scope.channel()` makes one
    * that closes with its scope).
    *
-   * @param options `{ buffer, backpressure, onDrop }`, or the capacity as a number.
+   * @param options `{ buffer, backpressure, onDrop, sampleWindow }`, or the capacity as a number.
    * @throws {TypeError | RangeError} When an option is invalid.
    */
   constructor(options: ChannelOptions<T> | number = {}) {
-    if (typeof options === "number") options = { buffer: options };
-    assertObject(WHAT, "options", options);
-    assertKnownKeys(WHAT, options, KNOWN);
-    const { buffer, capacity, backpressure = "block", onDrop } = options;
-    if (buffer !== undefined && capacity !== undefined && buffer !== capacity) {
-      throw new TypeError(
-        `${WHAT}: give "buffer" or its alias "capacity", not both (received ${buffer} and ${capacity})`,
-      );
+    const settings = parseChannelOptions(options);
+    this.#capacity = settings.capacity;
+    this.#mode = settings.mode;
+    this.#onDrop = settings.onDrop;
+    if (settings.mode === "sample") {
+      this.#sample = new SampleQueue(settings.window, settings.capacity, (v) => this.#drop(v));
     }
-    const size = buffer !== undefined ? buffer : capacity !== undefined ? capacity : 0;
-    assertInteger(WHAT, buffer !== undefined ? "buffer" : "capacity", size, 0);
-    assertOneOf(WHAT, "backpressure", backpressure, MODES);
-    if (onDrop !== undefined) assertFunction(WHAT, "onDrop", onDrop);
-    this.#capacity = size;
-    this.#mode = backpressure;
-    this.#onDrop = onDrop;
   }
 
-  /** How many values wait in the buffer. */
+  /** How many values wait in the buffer (in `'sample'` mode, those still inside the window). */
   get size(): number {
-    return this.#buffer.length;
+    return this.#sample !== undefined ? this.#sample.size : this.#buffer.length;
   }
 
   /** The buffer's capacity (0: rendezvous). */
   get capacity(): number {
     return this.#capacity;
+  }
+
+  /** go-go-scope's name for {@linkcode Channel.capacity}. */
+  get cap(): number {
+    return this.#capacity;
+  }
+
+  /** The backpressure mode (go-go-scope calls it the strategy). */
+  get strategy(): Backpressure {
+    return this.#mode;
   }
 
   /** True once closed (by `close()`, disposal or the scope aborting). */
@@ -143,7 +158,7 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
   /**
    * Sends a value. Resolves `true` once it is buffered or handed to a
    * receiver, `false` if the channel is closed or a drop mode discarded it.
-   * With `'block'` it waits while the buffer is full.
+   * With `'block'` it waits while the buffer is full; `'sample'` never waits.
    *
    * @throws {TypeError} When `value` is `undefined` (thrown at once).
    */
@@ -159,13 +174,15 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
       receiver(value);
       return TRUE;
     }
+    if (this.#sample !== undefined) {
+      this.#sample.push(value);
+      return TRUE;
+    }
     if (this.#buffer.length < this.#capacity) {
       this.#buffer.push(value);
       return TRUE;
     }
     switch (this.#mode) {
-      case "block":
-        return new Promise((resolve, reject) => this.#senders.push({ value, resolve, reject }));
       case "drop-oldest":
         if (this.#capacity > 0) {
           this.#drop(this.#buffer.shift()!);
@@ -179,25 +196,15 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
         return FALSE;
       case "error":
         return Promise.reject(new ChannelFullError(this.#capacity));
+      default:
+        return new Promise((resolve, reject) => this.#senders.push({ value, resolve, reject }));
     }
   }
 
   /** Receives the next value; `undefined` once the channel is closed and drained. */
   receive(): Promise<T | undefined> {
-    if (this.#buffer.length > 0) {
-      const value = this.#buffer.shift()!;
-      const sender = this.#senders.shift();
-      if (sender !== undefined) {
-        this.#buffer.push(sender.value);
-        sender.resolve(true);
-      }
-      return Promise.resolve(value);
-    }
-    const sender = this.#senders.shift();
-    if (sender !== undefined) {
-      sender.resolve(true);
-      return Promise.resolve(sender.value);
-    }
+    const value = this.#take();
+    if (value !== undefined) return Promise.resolve(value);
     if (this.#closed) return Promise.resolve(undefined);
     return new Promise((resolve) => this.#receivers.push(resolve));
   }
@@ -242,13 +249,11 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
 
   /** @internal The owning scope aborted: close, drop the buffer, reject waiting senders. */
   [ABORT](reason: unknown): void {
-    if (this.#closed && this.#senders.length === 0) {
-      this.#buffer.length = 0;
-      return;
-    }
+    this.#buffer.length = 0;
+    this.#sample?.clear();
+    if (this.#closed && this.#senders.length === 0) return;
     this.#closed = true;
     this.#owner = undefined;
-    this.#buffer.length = 0;
     for (const sender of this.#senders.splice(0)) sender.reject(reason);
     for (const receiver of this.#receivers.splice(0)) receiver(undefined);
   }
@@ -257,6 +262,40 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
   [SET_OWNER](owner: Owner): void {
     this.#owner = owner;
     owner[ATTACH](this);
+  }
+
+  /** @internal For `select()`: a value if one is ready now, else `undefined` (never waits). */
+  [POLL](): T | undefined {
+    return this.#take();
+  }
+
+  /** @internal For `select()`: `receiver` gets the next value, or `undefined` on close/abort. */
+  [WAIT](receiver: (value: T | undefined) => void): void {
+    this.#receivers.push(receiver);
+  }
+
+  /** @internal For `select()`: withdraws a receiver `[WAIT]` added and that was not called. */
+  [UNWAIT](receiver: (value: T | undefined) => void): void {
+    const i = this.#receivers.indexOf(receiver);
+    if (i !== -1) this.#receivers.splice(i, 1);
+  }
+
+  /** Takes the next ready value (buffer first, then a waiting sender) or `undefined`. */
+  #take(): T | undefined {
+    if (this.#sample !== undefined) return this.#sample.shift();
+    if (this.#buffer.length > 0) {
+      const value = this.#buffer.shift()!;
+      const sender = this.#senders.shift();
+      if (sender !== undefined) {
+        this.#buffer.push(sender.value);
+        sender.resolve(true);
+      }
+      return value;
+    }
+    const sender = this.#senders.shift();
+    if (sender === undefined) return undefined;
+    sender.resolve(true);
+    return sender.value;
   }
 
   #drop(value: T): void {

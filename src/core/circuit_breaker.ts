@@ -6,6 +6,21 @@
  */
 import { CircuitOpenError, isAbortError } from "./errors.ts";
 import {
+  type BreakerEvents,
+  type CircuitBreakerEvent,
+  type CircuitBreakerEventHandler,
+  type CircuitBreakerEvents,
+  type CircuitBreakerHooks,
+  EVENTS,
+  eventsFromOptions,
+  subscribe,
+} from "./_breaker_events.ts";
+import {
+  adaptiveFrom,
+  type AdaptiveThreshold,
+  type CircuitBreakerAdvancedOptions,
+} from "./_adaptive_threshold.ts";
+import {
   assertFunction,
   assertInteger,
   assertKnownKeys,
@@ -17,18 +32,16 @@ import {
 /** The breaker's state. */
 export type CircuitState = "closed" | "open" | "half-open";
 
-/** Events a breaker emits; see {@linkcode CircuitBreaker.on}. */
-export type CircuitBreakerEvent =
-  | "stateChange"
-  | "open"
-  | "halfOpen"
-  | "close"
-  | "success"
-  | "failure"
-  | "reject";
+export type {
+  CircuitBreakerAdvancedOptions,
+  CircuitBreakerEvent,
+  CircuitBreakerEventHandler,
+  CircuitBreakerEvents,
+  CircuitBreakerHooks,
+};
 
 /** Options of {@linkcode CircuitBreaker}. */
-export interface CircuitBreakerOptions {
+export interface CircuitBreakerOptions extends CircuitBreakerHooks {
   /**
    * Consecutive failures that open the breaker.
    * @default 5
@@ -50,30 +63,21 @@ export interface CircuitBreakerOptions {
    * was disposed or the client left), which are not the dependency's fault.
    */
   isFailure?: (error: unknown) => boolean;
+  /** Opt-in refinements: the adaptive threshold. */
+  advanced?: CircuitBreakerAdvancedOptions;
 }
 
-/** What a {@linkcode CircuitBreaker.on} handler receives. */
-export interface CircuitBreakerEventData {
-  /** The event's name. */
-  event: CircuitBreakerEvent;
-  /** The state after the event. */
-  state: CircuitState;
-  /** The state before a `stateChange`. */
-  from?: CircuitState;
-  /** The error of a `failure` (or the rejection of a `reject`). */
-  error?: unknown;
-}
-
-const EVENTS: readonly CircuitBreakerEvent[] = [
-  "stateChange",
-  "open",
-  "halfOpen",
-  "close",
-  "success",
-  "failure",
-  "reject",
-];
-const KNOWN = ["failureThreshold", "resetTimeout", "successThreshold", "isFailure"] as const;
+const KNOWN = [
+  "failureThreshold",
+  "resetTimeout",
+  "successThreshold",
+  "isFailure",
+  "onStateChange",
+  "onOpen",
+  "onClose",
+  "onHalfOpen",
+  "advanced",
+] as const satisfies readonly (keyof CircuitBreakerOptions)[];
 const WHAT = "Cannot create circuit breaker";
 
 function defaultIsFailure(error: unknown): boolean {
@@ -114,7 +118,7 @@ export let release: (breaker: CircuitBreaker, error: unknown, ok: boolean, trial
  * console.log(err instanceof CircuitOpenError); // true
  * ```
  */
-export class CircuitBreaker {
+export class CircuitBreaker implements AsyncDisposable {
   #failureThreshold: number;
   #resetTimeout: number;
   #successThreshold: number;
@@ -124,7 +128,10 @@ export class CircuitBreaker {
   #successes = 0;
   #openedAt = 0;
   #trialInFlight = false;
-  #handlers: Map<CircuitBreakerEvent, Set<(data: CircuitBreakerEventData) => void>> | undefined;
+  /** The consecutive failures that last opened it (what `stateChange` and `open` report). */
+  #tripCount = 0;
+  #events: BreakerEvents<CircuitBreakerEvents> | undefined;
+  #adaptive: AdaptiveThreshold | undefined;
 
   static {
     acquire = (b) => b.#acquire();
@@ -154,6 +161,8 @@ export class CircuitBreaker {
     this.#resetTimeout = resetTimeout;
     this.#successThreshold = successThreshold;
     this.#isFailure = isFailure;
+    this.#adaptive = adaptiveFrom(options.advanced, failureThreshold);
+    this.#events = eventsFromOptions(WHAT, options);
   }
 
   /** The current state. An open breaker whose `resetTimeout` has passed reads `'half-open'`. */
@@ -164,9 +173,24 @@ export class CircuitBreaker {
     return this.#state;
   }
 
+  /** go-go-scope's name for {@linkcode CircuitBreaker.state}. */
+  get currentState(): CircuitState {
+    return this.state;
+  }
+
   /** Consecutive failures counted so far while closed. */
   get failureCount(): number {
     return this.#failures;
+  }
+
+  /** The consecutive failures that open it now: `failureThreshold`, or the adaptive one. */
+  get failureThreshold(): number {
+    return this.#adaptive?.threshold ?? this.#failureThreshold;
+  }
+
+  /** Failed share of the calls in `advanced.errorRateWindowMs` (0 unless adaptive). */
+  get errorRate(): number {
+    return this.#adaptive?.errorRate() ?? 0;
   }
 
   /**
@@ -196,7 +220,15 @@ export class CircuitBreaker {
     this.#failures = 0;
     this.#successes = 0;
     this.#trialInFlight = false;
+    this.#adaptive?.reset();
     if (this.#state !== "closed") this.#transition("closed");
+  }
+
+  /** Removes every handler (the option hooks too), then resets it without emitting. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.#events = undefined;
+    this.reset();
+    return Promise.resolve();
   }
 
   /**
@@ -204,20 +236,24 @@ export class CircuitBreaker {
    * `console.error` and never breaks the breaker.
    *
    * @param event One of `'stateChange'`, `'open'`, `'halfOpen'`, `'close'`,
-   * `'success'`, `'failure'`, `'reject'`.
-   * @param handler Receives `{ event, state, from?, error? }`.
+   * `'success'`, `'failure'`, `'reject'`, `'thresholdAdapt'`.
+   * @param handler Receives the event's arguments (see {@linkcode CircuitBreakerEvents}).
    * @returns A function that unsubscribes.
    */
-  on(event: CircuitBreakerEvent, handler: (data: CircuitBreakerEventData) => void): () => void {
-    assertOneOf("Cannot subscribe to circuit breaker", "event", event, EVENTS);
-    assertFunction("Cannot subscribe to circuit breaker", "handler", handler);
-    this.#handlers ??= new Map();
-    let set = this.#handlers.get(event);
-    if (!set) this.#handlers.set(event, set = new Set());
-    set.add(handler);
-    return () => {
-      set.delete(handler);
-    };
+  on<E extends CircuitBreakerEvent>(event: E, handler: CircuitBreakerEventHandler<E>): () => void {
+    this.#events = subscribe(this.#events, event, handler, false);
+    return () => this.#events?.remove(event, handler);
+  }
+
+  /** Like {@linkcode CircuitBreaker.on}, for the next emission of `event` only. */
+  once<E extends CircuitBreakerEvent>(event: E, handler: CircuitBreakerEventHandler<E>): void {
+    this.#events = subscribe(this.#events, event, handler, true);
+  }
+
+  /** Unsubscribes a handler given to `on()` or `once()`. */
+  off<E extends CircuitBreakerEvent>(event: E, handler: CircuitBreakerEventHandler<E>): void {
+    assertOneOf("Cannot unsubscribe from circuit breaker", "event", event, EVENTS);
+    this.#events?.remove(event, handler);
   }
 
   #acquire(): boolean {
@@ -230,13 +266,10 @@ export class CircuitBreaker {
     const retryAfter = state === "open"
       ? Math.max(0, this.#openedAt + this.#resetTimeout - Date.now())
       : 0;
-    const error = new CircuitOpenError(
-      retryAfter,
-      state === "open"
-        ? `Circuit breaker is open; retry in ${retryAfter} ms`
-        : "Circuit breaker is half-open and its trial call is in flight",
-    );
-    this.#emit("reject", { error });
+    // One message for both refusals (open, or half-open with its trial in
+    // flight): go-go-scope users compare it; the wait is in `retryAfter`.
+    const error = new CircuitOpenError(retryAfter);
+    this.#emit("reject", error);
     throw error;
   }
 
@@ -245,6 +278,7 @@ export class CircuitBreaker {
     const trial = isTrial && this.#state === "half-open" && this.#trialInFlight;
     if (trial) this.#trialInFlight = false;
     if (ok) {
+      if (this.#adaptive !== undefined) this.#adapt(true);
       this.#emit("success");
       if (trial) {
         if (++this.#successes >= this.#successThreshold) {
@@ -265,17 +299,25 @@ export class CircuitBreaker {
       counts = true;
     }
     if (!counts) return;
-    this.#emit("failure", { error });
+    if (this.#adaptive !== undefined) this.#adapt(false);
+    this.#emit("failure", error);
     if (trial) {
-      this.#open();
-    } else if (this.#state === "closed" && ++this.#failures >= this.#failureThreshold) {
-      this.#open();
+      this.#open(1);
+    } else if (this.#state === "closed" && ++this.#failures >= this.failureThreshold) {
+      this.#open(this.#failures);
     }
   }
 
-  #open(): void {
+  /** Counts an outcome in the adaptive window; emits `thresholdAdapt` when the threshold moves. */
+  #adapt(ok: boolean): void {
+    const rate = this.#adaptive!.record(ok);
+    if (rate !== undefined) this.#emit("thresholdAdapt", this.#adaptive!.threshold, rate);
+  }
+
+  #open(failureCount: number): void {
     this.#failures = 0;
     this.#successes = 0;
+    this.#tripCount = failureCount;
     this.#openedAt = Date.now();
     this.#transition("open");
   }
@@ -284,17 +326,18 @@ export class CircuitBreaker {
     const from = this.#state;
     this.#state = to;
     if (from === to) return;
-    this.#emit("stateChange", { from });
-    this.#emit(to === "open" ? "open" : to === "closed" ? "close" : "halfOpen");
+    const count = to === "closed" ? 0 : this.#tripCount;
+    this.#emit("stateChange", from, to, count);
+    if (to === "open") this.#emit("open", count);
+    else this.#emit(to === "closed" ? "close" : "halfOpen");
   }
 
-  #emit(event: CircuitBreakerEvent, extra?: Partial<CircuitBreakerEventData>): void {
-    const set = this.#handlers?.get(event);
-    if (!set || set.size === 0) return;
-    const data: CircuitBreakerEventData = { event, state: this.#state, ...extra };
-    for (const handler of set) {
+  #emit<E extends CircuitBreakerEvent>(event: E, ...args: CircuitBreakerEvents[E]): void {
+    const handlers = this.#events?.take(event);
+    if (handlers === undefined) return;
+    for (const handler of handlers) {
       try {
-        handler(data);
+        handler(...args);
       } catch (error) {
         console.error(`CircuitBreaker: a '${event}' handler threw`, error);
       }

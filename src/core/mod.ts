@@ -31,8 +31,11 @@ export { type Backpressure, Channel, type ChannelOptions } from "./channel.ts";
 // Resilience
 export {
   CircuitBreaker,
+  type CircuitBreakerAdvancedOptions,
   type CircuitBreakerEvent,
-  type CircuitBreakerEventData,
+  type CircuitBreakerEventHandler,
+  type CircuitBreakerEvents,
+  type CircuitBreakerHooks,
   type CircuitBreakerOptions,
   type CircuitState,
 } from "./circuit_breaker.ts";
@@ -42,6 +45,9 @@ export {
 // ---- parity 1: cancellation and scheduling (schedule) ----
 
 // ---- parity 1: channels, broadcast, select (channels) ----
+export type { BackpressureStrategy } from "./channel.ts";
+export { BroadcastChannel } from "./broadcast.ts";
+export type { SelectHandler, SelectOptions } from "./select.ts";
 
 // ---- parity 2: locks, idempotency, cache, checkpoints (providers) ----
 export type {

@@ -6,6 +6,8 @@
  * @module
  */
 import { Channel, type ChannelOptions } from "./channel.ts";
+import { type BroadcastChannel, ownedBroadcast } from "./broadcast.ts";
+import { select as selectChannels, type SelectHandler, type SelectOptions } from "./select.ts";
 import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit_breaker.ts";
 import { AbortError, TimeoutError } from "./errors.ts";
 import {
@@ -417,6 +419,25 @@ export class Scope implements AsyncDisposable {
   // ---- parity 1: cancellation and scheduling (schedule) ----
 
   // ---- parity 1: channels, broadcast, select (channels) ----
+
+  /** Creates a {@linkcode BroadcastChannel} owned by this scope: it closes when the scope aborts. */
+  broadcast<T>(): BroadcastChannel<T> {
+    return ownedBroadcast<T>(this);
+  }
+
+  /**
+   * Go-style select: waits for the first channel of `cases` with a value and
+   * runs its handler (the other channels keep their values). Resolves
+   * `[undefined, result]`, or `[err]`: the handler's error, a `TimeoutError`
+   * after `options.timeout` ms, the scope's abort reason, or "All channels are
+   * closed". @throws {TypeError | RangeError} On a non-Map, empty Map or bad option.
+   */
+  select<T, R>(
+    cases: Map<Channel<T>, SelectHandler<T, R>>,
+    options?: SelectOptions,
+  ): Promise<Result<Error, R>> {
+    return selectChannels(this, cases, options);
+  }
 
   // ---- parity 2: locks, idempotency, cache, checkpoints (providers) ----
 

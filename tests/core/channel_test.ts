@@ -2,6 +2,7 @@
 // iteration, disposal. One named test per rule of core_contract.md.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { AbortError, Channel, ChannelFullError, scope } from "../../src/core/mod.ts";
 import { dispose, sleep, tick } from "./_helpers.ts";
 
@@ -324,4 +325,189 @@ test("channel: leaving a for-await loop early closes the channel and releases bl
   assert.deepEqual(await Promise.all(sent), [true, true, false]);
   assert.equal(await ch.send(4), false);
   await dispose(s);
+});
+
+// ---- go-go-scope names, 'sample' backpressure, ordering properties ----
+
+test("channel: cap and strategy are go-go-scope's names for capacity and backpressure", async () => {
+  const s = scope();
+  const ch = s.channel<number>({ capacity: 5, backpressure: "error" });
+  assert.equal(ch.cap, 5);
+  assert.equal(ch.strategy, "error");
+  assert.equal(s.channel().strategy, "block");
+  assert.equal(s.channel(3).cap, 3);
+  await dispose(s);
+});
+
+test("channel: sample keeps the values sent within the window, in order", async () => {
+  const s = scope();
+  const ch = s.channel<number>({ capacity: 10, backpressure: "sample", sampleWindow: 1000 });
+  assert.equal(await ch.send(1), true);
+  assert.equal(await ch.send(2), true);
+  assert.equal(await ch.send(3), true);
+  assert.equal(ch.size, 3);
+  assert.deepEqual([await ch.receive(), await ch.receive(), await ch.receive()], [1, 2, 3]);
+  await dispose(s);
+});
+
+test("channel: sample expires values older than sampleWindow to onDrop", async () => {
+  const s = scope();
+  const dropped: number[] = [];
+  const ch = s.channel<number>({
+    capacity: 10,
+    backpressure: "sample",
+    sampleWindow: 20,
+    onDrop: (v) => dropped.push(v),
+  });
+  await ch.send(1);
+  await ch.send(2);
+  await sleep(40);
+  await ch.send(3);
+  assert.deepEqual(dropped, [1, 2], "the send after the window expired the old values");
+  assert.equal(await ch.receive(), 3);
+  await dispose(s);
+});
+
+test("channel: sample expiry is also seen by receive() and size", async () => {
+  const s = scope();
+  const dropped: string[] = [];
+  const ch = s.channel<string>({
+    backpressure: "sample",
+    sampleWindow: 20,
+    onDrop: (v) => dropped.push(v),
+  });
+  await ch.send("old");
+  await sleep(40);
+  assert.equal(ch.size, 0);
+  assert.deepEqual(dropped, ["old"]);
+  await ch.send("stale");
+  await sleep(40);
+  ch.close();
+  assert.equal(await ch.receive(), undefined, "an expired value is never received");
+  assert.deepEqual(dropped, ["old", "stale"]);
+  await dispose(s);
+});
+
+test("channel: sample never blocks; a capacity above 0 keeps only the newest values", async () => {
+  const s = scope();
+  const dropped: number[] = [];
+  const ch = s.channel<number>({
+    capacity: 2,
+    backpressure: "sample",
+    onDrop: (v) => dropped.push(v),
+  });
+  for (let i = 1; i <= 5; i++) assert.equal(await ch.send(i), true);
+  assert.equal(ch.size, 2);
+  assert.deepEqual(dropped, [1, 2, 3]);
+  assert.deepEqual([await ch.receive(), await ch.receive()], [4, 5]);
+  await dispose(s);
+});
+
+test("channel: sample with capacity 0 buffers every value within the window", async () => {
+  const s = scope();
+  const ch = s.channel<number>({ backpressure: "sample", sampleWindow: 1000 });
+  for (let i = 0; i < 50; i++) await ch.send(i);
+  assert.equal(ch.size, 50);
+  const waiting = ch.receive();
+  assert.equal(await waiting, 0);
+  await dispose(s);
+});
+
+test("channel: sample hands a value straight to a waiting receiver", async () => {
+  const s = scope();
+  const dropped: number[] = [];
+  const ch = s.channel<number>({ backpressure: "sample", onDrop: (v) => dropped.push(v) });
+  const got = ch.receive();
+  assert.equal(await ch.send(7), true);
+  assert.equal(await got, 7);
+  assert.equal(ch.size, 0);
+  assert.deepEqual(dropped, []);
+  await dispose(s);
+});
+
+test("channel: sample defaults sampleWindow to 1000 ms and disposal leaves no timer", async () => {
+  const s = scope();
+  const ch = s.channel<number>({ backpressure: "sample" });
+  await ch.send(1);
+  await sleep(5);
+  assert.equal(ch.size, 1, "5 ms is well inside the default window");
+  await dispose(s);
+  assert.equal(ch.isClosed, true);
+  assert.equal(ch.size, 0, "the scope's abort discards the buffer");
+});
+
+test("channel: sampleWindow is validated and refused outside 'sample' mode", () => {
+  for (const bad of [0, -1, Number.NaN, Infinity]) {
+    assert.throws(
+      () => new Channel({ backpressure: "sample", sampleWindow: bad }),
+      RangeError,
+    );
+  }
+  assert.throws(
+    () => new Channel({ backpressure: "sample", sampleWindow: "1s" as unknown as number }),
+    (e: unknown) => e instanceof TypeError && /"sampleWindow" must be/.test(e.message),
+  );
+  assert.throws(
+    () => new Channel({ buffer: 1, sampleWindow: 100 }),
+    (e: unknown) =>
+      e instanceof TypeError && /"sampleWindow" only applies with backpressure 'sample'/.test(
+        e.message,
+      ),
+  );
+});
+
+test("channel (property): values arrive in send order under random sends and receives", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 0, max: 4 }),
+      fc.array(fc.boolean(), { minLength: 1, maxLength: 60 }),
+      async (capacity, ops) => {
+        const s = scope();
+        const ch = s.channel<number>(capacity);
+        const sent: Promise<boolean>[] = [];
+        const received: Promise<number | undefined>[] = [];
+        let next = 0;
+        for (const isSend of ops) {
+          if (isSend) sent.push(ch.send(next++));
+          else received.push(ch.receive());
+          if (next % 3 === 0) await Promise.resolve();
+        }
+        ch.close();
+        // Whatever stayed buffered is still receivable after close().
+        for (let v = await ch.receive(); v !== undefined; v = await ch.receive()) {
+          received.push(Promise.resolve(v));
+        }
+        const got = (await Promise.all(received)).filter((v) => v !== undefined);
+        const accepted = await Promise.all(sent);
+        const delivered = accepted.flatMap((ok, i) => ok ? [i] : []);
+        assert.deepEqual(got, delivered, "every accepted value arrives once, in order");
+        await dispose(s);
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
+test("channel (property): drop-oldest keeps the newest values, dropping the rest in order", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 5 }),
+      fc.integer({ min: 0, max: 30 }),
+      async (capacity, n) => {
+        const dropped: number[] = [];
+        const ch = new Channel<number>({
+          capacity,
+          backpressure: "drop-oldest",
+          onDrop: (v) => dropped.push(v),
+        });
+        for (let i = 0; i < n; i++) await ch.send(i);
+        ch.close();
+        const kept: number[] = [];
+        for await (const v of ch) kept.push(v);
+        assert.deepEqual([...dropped, ...kept], Array.from({ length: n }, (_, i) => i));
+        assert.equal(kept.length, Math.min(n, capacity));
+      },
+    ),
+    { numRuns: 100 },
+  );
 });
