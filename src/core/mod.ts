@@ -40,6 +40,7 @@ export {
 // ---- parity 1: context and services (scope-core) ----
 
 // ---- parity 1: cancellation and scheduling (schedule) ----
+export { abortPromise, onAbort, whenAborted } from "./cancellation.ts";
 
 // ---- parity 1: channels, broadcast, select (channels) ----
 
