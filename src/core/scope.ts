@@ -18,6 +18,7 @@ import {
   type Values,
 } from "./parallel.ts";
 import { Task, type TaskOptions } from "./task.ts";
+import { every } from "./every.ts";
 import { type Deadline, startDeadline } from "./_deadline.ts";
 import { defaultLogger, type Logger, type Result, type TaskFn } from "./types.ts";
 import {
@@ -403,6 +404,18 @@ export class Scope implements AsyncDisposable {
   // ---- parity 1: context and services (scope-core) ----
 
   // ---- parity 1: cancellation and scheduling (schedule) ----
+
+  /**
+   * Runs `fn` as a task of this scope now, then `intervalMs` after each run
+   * ends, until the returned function is called or the scope aborts. A failed
+   * run is logged through the scope's logger; the next one still runs.
+   *
+   * @returns A function that stops the repetition (idempotent).
+   * @throws {TypeError | RangeError} When `intervalMs` is not a positive number or `fn` not a function.
+   */
+  every(intervalMs: number, fn: TaskFn<unknown>): () => void {
+    return every(this, intervalMs, fn);
+  }
 
   // ---- parity 1: channels, broadcast, select (channels) ----
 
