@@ -41,6 +41,13 @@ export {
 
 // ---- parity 1: cancellation and scheduling (schedule) ----
 export { abortPromise, onAbort, whenAborted } from "./cancellation.ts";
+export {
+  poll,
+  type PollContext,
+  type PollController,
+  type PollOptions,
+  type PollStatus,
+} from "./poll.ts";
 
 // ---- parity 1: channels, broadcast, select (channels) ----
 

@@ -19,6 +19,7 @@ import {
 } from "./parallel.ts";
 import { Task, type TaskOptions } from "./task.ts";
 import { every } from "./every.ts";
+import { type PollController, pollIn, type PollOptions } from "./poll.ts";
 import { type Deadline, startDeadline } from "./_deadline.ts";
 import { defaultLogger, type Logger, type Result, type TaskFn } from "./types.ts";
 import {
@@ -415,6 +416,22 @@ export class Scope implements AsyncDisposable {
    */
   every(intervalMs: number, fn: TaskFn<unknown>): () => void {
     return every(this, intervalMs, fn);
+  }
+
+  /**
+   * Polls `fn` (each call a task of this scope) every `interval` ms and passes
+   * each value to `onValue`; stops for good when the scope aborts. See
+   * {@linkcode poll} for the options and the controller.
+   *
+   * @throws {TypeError | RangeError} When an argument or option is invalid.
+   * @throws {unknown} The scope's abort reason when it has already aborted.
+   */
+  poll<T>(
+    fn: TaskFn<T>,
+    onValue: (value: T) => unknown,
+    options?: PollOptions,
+  ): PollController {
+    return pollIn(this, fn, onValue, options);
   }
 
   // ---- parity 1: channels, broadcast, select (channels) ----
