@@ -48,6 +48,7 @@ export {
   type PollOptions,
   type PollStatus,
 } from "./poll.ts";
+export { Semaphore } from "./semaphore.ts";
 
 // ---- parity 1: channels, broadcast, select (channels) ----
 

@@ -20,6 +20,7 @@ import {
 import { Task, type TaskOptions } from "./task.ts";
 import { every } from "./every.ts";
 import { type PollController, pollIn, type PollOptions } from "./poll.ts";
+import { Semaphore } from "./semaphore.ts";
 import { type Deadline, startDeadline } from "./_deadline.ts";
 import { defaultLogger, type Logger, type Result, type TaskFn } from "./types.ts";
 import {
@@ -432,6 +433,16 @@ export class Scope implements AsyncDisposable {
     options?: PollOptions,
   ): PollController {
     return pollIn(this, fn, onValue, options);
+  }
+
+  /**
+   * A {@linkcode Semaphore} of `permits` tied to this scope: its waiters are
+   * rejected with the scope's abort reason when the scope aborts or is disposed.
+   *
+   * @throws {TypeError | RangeError} When `permits` is not an integer >= 1.
+   */
+  semaphore(permits: number): Semaphore {
+    return new Semaphore(permits, this.signal);
   }
 
   // ---- parity 1: channels, broadcast, select (channels) ----
