@@ -49,6 +49,7 @@ export {
   type PollStatus,
 } from "./poll.ts";
 export { Semaphore } from "./semaphore.ts";
+export { parallel, race } from "./standalone.ts";
 
 // ---- parity 1: channels, broadcast, select (channels) ----
 

@@ -8,15 +8,8 @@
 import { Channel, type ChannelOptions } from "./channel.ts";
 import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit_breaker.ts";
 import { AbortError, TimeoutError } from "./errors.ts";
-import {
-  any,
-  type Factory,
-  parallel,
-  type ParallelOptions,
-  race,
-  type RaceOptions,
-  type Values,
-} from "./parallel.ts";
+import { type Factory, parallel, type ParallelOptions, type Values } from "./parallel.ts";
+import { anyIn, raceIn, type RaceOptions } from "./race.ts";
 import { Task, type TaskOptions } from "./task.ts";
 import { every } from "./every.ts";
 import { type PollController, pollIn, type PollOptions } from "./poll.ts";
@@ -357,7 +350,7 @@ export class Scope implements AsyncDisposable {
    * siblings still running.
    *
    * @param factories Task functions.
-   * @param options `concurrency`, `continueOnError`, `timeout`.
+   * @param options `concurrency`, `continueOnError`, `timeout`, `signal`.
    */
   parallel<const F extends readonly TaskFn<unknown>[]>(
     factories: F,
@@ -372,10 +365,12 @@ export class Scope implements AsyncDisposable {
 
   /**
    * Runs factories as tasks; the first to settle (success or failure) decides
-   * and the others are cancelled.
+   * and the others are cancelled. Options: `timeout`, `signal`,
+   * `requireSuccess` (only a success decides), `staggerDelay` and
+   * `staggerMaxConcurrent` (hedging: start one, then the next after a delay).
    */
   race<T>(factories: readonly TaskFn<T>[], options?: RaceOptions): Promise<Result<Error, T>> {
-    return race(this, factories, options);
+    return raceIn(this, factories, options);
   }
 
   /**
@@ -383,7 +378,7 @@ export class Scope implements AsyncDisposable {
    * cancelled. If all fail, the error is an `AggregateError` of every failure.
    */
   any<T>(factories: readonly TaskFn<T>[], options?: RaceOptions): Promise<Result<Error, T>> {
-    return any(this, factories, options);
+    return anyIn(this, factories, options);
   }
 
   /**
