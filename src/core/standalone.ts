@@ -14,13 +14,17 @@ import { raceIn, type RaceOptions } from "./race.ts";
 import { Scope } from "./scope.ts";
 import type { Result, TaskFn } from "./types.ts";
 
-async function inOwnScope<R>(run: (s: Scope) => Promise<R>): Promise<R> {
+/** Runs `run` in a new scope, disposed once it settles; bad input still throws synchronously. */
+function inOwnScope<R>(run: (s: Scope) => Promise<R>): Promise<R> {
   const s = new Scope();
+  let pending: Promise<R>;
   try {
-    return await run(s);
-  } finally {
-    await s[Symbol.asyncDispose]();
+    pending = run(s);
+  } catch (error) {
+    void s[Symbol.asyncDispose]();
+    throw error;
   }
+  return pending.finally(() => s[Symbol.asyncDispose]());
 }
 
 /**
