@@ -50,6 +50,7 @@ export {
 } from "./poll.ts";
 export { Semaphore } from "./semaphore.ts";
 export { parallel, race } from "./standalone.ts";
+export { AsyncDisposableResource } from "./resource.ts";
 
 // ---- parity 1: channels, broadcast, select (channels) ----
 
