@@ -51,6 +51,20 @@ export {
 export { Semaphore } from "./semaphore.ts";
 export { parallel, race } from "./standalone.ts";
 export { AsyncDisposableResource } from "./resource.ts";
+export {
+  benchmark,
+  type BenchmarkOptions,
+  type BenchmarkResult,
+  MemoryTracker,
+} from "./performance.ts";
+export {
+  type MonitoredScope,
+  type PerformanceMetrics,
+  PerformanceMonitor,
+  performanceMonitor,
+  type PerformanceMonitorOptions,
+  type PerformanceSnapshot,
+} from "./performance_monitor.ts";
 
 // ---- parity 1: channels, broadcast, select (channels) ----
 
