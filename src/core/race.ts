@@ -46,6 +46,11 @@ export interface RaceOptions {
   staggerDelay?: number;
   /** With `staggerDelay`, at most this many factories run at once (ignored without it). @default no limit */
   staggerMaxConcurrent?: number;
+  /**
+   * Without `staggerDelay`: start only this many factories; with
+   * `requireSuccess` (or in `any`), each failure starts the next. @default all at once
+   */
+  concurrency?: number;
 }
 
 const KNOWN = [
@@ -54,13 +59,15 @@ const KNOWN = [
   "requireSuccess",
   "staggerDelay",
   "staggerMaxConcurrent",
+  "concurrency",
 ] as const;
 
 function checkOptions(what: string, options: RaceOptions | undefined): void {
   if (options === undefined) return;
   assertObject(what, "options", options);
   assertKnownKeys(what, options, KNOWN);
-  const { timeout, signal, requireSuccess, staggerDelay, staggerMaxConcurrent } = options;
+  const { timeout, signal, requireSuccess, staggerDelay, staggerMaxConcurrent, concurrency } =
+    options;
   if (timeout !== undefined) assertMs(what, "timeout", timeout);
   checkSignal(what, signal);
   if (requireSuccess !== undefined && typeof requireSuccess !== "boolean") {
@@ -70,6 +77,7 @@ function checkOptions(what: string, options: RaceOptions | undefined): void {
   if (staggerMaxConcurrent !== undefined) {
     assertInteger(what, "staggerMaxConcurrent", staggerMaxConcurrent, 1);
   }
+  if (concurrency !== undefined) assertInteger(what, "concurrency", concurrency, 1);
 }
 
 function first<T>(
@@ -129,12 +137,12 @@ async function runFirst<T>(
         if (++failed === n) {
           return decide([new AggregateError(errors, `${name}: every task failed`), undefined]);
         }
-        if (stagger !== undefined && next < n) {
-          // A failure need not wait for the stagger: the next one starts now.
-          if (staggerTimer !== undefined) clearTimeout(staggerTimer);
-          staggerTimer = undefined;
-          launchStaggered();
-        }
+        if (next >= n) return;
+        if (stagger === undefined) return launch();
+        // A failure need not wait for the stagger: the next one starts now.
+        if (staggerTimer !== undefined) clearTimeout(staggerTimer);
+        staggerTimer = undefined;
+        launchStaggered();
       });
     };
     const tick = (): void => {
@@ -151,7 +159,10 @@ async function runFirst<T>(
     if (decided) return;
     timer?.promise.then((e) => decide([e, undefined]));
     if (stagger !== undefined) launchStaggered();
-    else while (next < n) launch();
+    else {
+      const first = Math.min(n, options?.concurrency ?? n);
+      while (next < first) launch();
+    }
   });
   timer?.clear();
   watch?.[Symbol.dispose]();

@@ -100,6 +100,11 @@ export class Semaphore implements AsyncDisposable {
     }
   }
 
+  /** The same as `acquire(fn)`. */
+  execute<T>(fn: () => T | PromiseLike<T>): Promise<T> {
+    return this.acquire(fn);
+  }
+
   /** Rejects every waiter (and every later `acquire`) with an `AbortError`; holders finish. Idempotent. */
   [Symbol.asyncDispose](): Promise<void> {
     this.#end(new AbortError(DISPOSED_MESSAGE));

@@ -210,3 +210,26 @@ test("race: bad options are clear TypeErrors or RangeErrors", async () => {
   });
   await dispose(s);
 });
+
+test("race: concurrency starts only that many; with requireSuccess each failure starts the next", async () => {
+  const s = scope();
+  const started: number[] = [];
+  const make = (i: number, ok: boolean) => async () => {
+    started.push(i);
+    await sleep(2);
+    if (!ok) throw new Error(`fail ${i}`);
+    return i;
+  };
+  const [err, value] = await s.race(
+    [make(0, false), make(1, false), make(2, true), make(3, true)],
+    {
+      concurrency: 1,
+      requireSuccess: true,
+    },
+  );
+  assert.equal(err, undefined);
+  assert.equal(value, 2);
+  assert.deepEqual(started, [0, 1, 2]);
+  assert.throws(() => s.race([() => 1], { concurrency: 0 }), { name: "RangeError" });
+  await dispose(s);
+});

@@ -149,3 +149,9 @@ test("semaphore: bad input is a clear TypeError or RangeError", async () => {
   assert.equal(sem.available, 1);
   await dispose(s);
 });
+
+test("semaphore: execute(fn) is acquire(fn)", async () => {
+  const sem = new Semaphore(1);
+  assert.equal(await sem.execute(() => "ran"), "ran");
+  assert.equal(sem.available, 1);
+});
