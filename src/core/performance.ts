@@ -1,8 +1,8 @@
 /**
  * Small measurement helpers: `benchmark()` and `MemoryTracker` (and, in
  * `performance_monitor.ts`, `performanceMonitor()`). Time comes from `performance.now()`; heap figures
- * from `process.memoryUsage()` (Node, Deno, Bun) or `Deno.memoryUsage()`,
- * looked up on `globalThis`, so in a browser there are none (0 / absent).
+ * from `process.memoryUsage()` (Node, Deno 2, Bun), looked up on
+ * `globalThis`, so in a browser there are none (0 / absent).
  *
  * @module
  */
@@ -21,16 +21,13 @@ export interface HeapUsage {
   heapUsed: number;
   heapTotal: number;
 }
-type RuntimeGlobals = {
-  process?: { memoryUsage?: () => HeapUsage };
-  Deno?: { memoryUsage?: () => HeapUsage };
-};
+type RuntimeGlobals = { process?: { memoryUsage?: () => HeapUsage } };
 
 /** @internal The heap in use and reserved, in bytes, or `undefined` where the runtime does not say. */
 export function heapUsage(): HeapUsage | undefined {
   const g = globalThis as RuntimeGlobals;
   try {
-    return g.process?.memoryUsage?.() ?? g.Deno?.memoryUsage?.();
+    return g.process?.memoryUsage?.();
   } catch {
     return undefined; // e.g. denied by a sandbox
   }

@@ -3,12 +3,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { PerformanceMonitor, performanceMonitor, scope } from "../../src/core/mod.ts";
 import { dispose, sleep, untilAborted } from "./_helpers.ts";
+import { waitFor } from "./_wait.ts";
 
 test("performanceMonitor: samples the scope every sampleInterval until stopped", async () => {
   const s = scope();
   const monitor = performanceMonitor(s, { sampleInterval: 5, trackMemory: false });
   assert.equal(monitor.running, true);
-  await sleep(30);
+  await waitFor(() => monitor.getSnapshots().length >= 2);
   monitor.stop();
   const n = monitor.getSnapshots().length;
   assert.ok(n >= 2, `${n} snapshots`);

@@ -130,7 +130,7 @@ test("race: staggerMaxConcurrent caps how many run at once", async () => {
     calls++;
     peak = Math.max(peak, ++running);
     try {
-      await Promise.race([sleep(40), untilAborted(signal)]);
+      await Promise.race([sleep(100), untilAborted(signal)]);
     } finally {
       running--;
     }
