@@ -43,6 +43,31 @@ export {
 // ---- parity 1: context and services (scope-core) ----
 
 // ---- parity 1: cancellation and scheduling (schedule) ----
+export { abortPromise, onAbort, whenAborted } from "./cancellation.ts";
+export {
+  poll,
+  type PollContext,
+  type PollController,
+  type PollOptions,
+  type PollStatus,
+} from "./poll.ts";
+export { Semaphore } from "./semaphore.ts";
+export { parallel, race } from "./standalone.ts";
+export { AsyncDisposableResource } from "./resource.ts";
+export {
+  benchmark,
+  type BenchmarkOptions,
+  type BenchmarkResult,
+  MemoryTracker,
+} from "./performance.ts";
+export {
+  type MonitoredScope,
+  type PerformanceMetrics,
+  PerformanceMonitor,
+  performanceMonitor,
+  type PerformanceMonitorOptions,
+  type PerformanceSnapshot,
+} from "./performance_monitor.ts";
 
 // ---- parity 1: channels, broadcast, select (channels) ----
 export type { BackpressureStrategy } from "./channel.ts";

@@ -1,16 +1,25 @@
 /**
- * `parallel()`, `race()` and `any()`: several tasks of one scope, combined.
+ * `scope.parallel()`: several tasks of one scope, all of whose values are
+ * needed. (`race()` and `any()` are in `race.ts`.)
  *
  * @module
  */
-import { AbortError, TimeoutError } from "./errors.ts";
-import { startDeadline } from "./_deadline.ts";
+import { onAbort } from "./cancellation.ts";
+import { AbortError, reasonToError } from "./errors.ts";
 import type { Task } from "./task.ts";
-import type { Result, TaskFn } from "./types.ts";
+import type { Result } from "./types.ts";
+import {
+  checkFactories,
+  checkSignal,
+  deadline,
+  type Factory,
+  type GroupOwner,
+  settleAll,
+} from "./_group.ts";
 import { assertInteger, assertKnownKeys, assertMs, assertObject, describe } from "./_validate.ts";
 
-/** A factory run by `parallel`, `race` or `any`: a task function. */
-export type Factory = TaskFn<unknown>;
+export type { Factory } from "./_group.ts";
+export type { RaceOptions } from "./race.ts";
 
 /** The success values of `parallel(factories)`, typed per position. */
 export type Values<F extends readonly Factory[]> = {
@@ -18,7 +27,7 @@ export type Values<F extends readonly Factory[]> = {
 };
 
 /**
- * Options of `scope.parallel()`.
+ * Options of `scope.parallel()` and the standalone `parallel()`.
  *
  * @example
  * ```ts
@@ -37,51 +46,17 @@ export interface ParallelOptions {
   continueOnError?: boolean;
   /** A deadline in ms for the whole group: at expiry it fails with a `TimeoutError`. */
   timeout?: number;
+  /** Aborting it fails the group with its reason and cancels the factories still running. */
+  signal?: AbortSignal;
 }
 
-/**
- * Options of `scope.race()` and `scope.any()`.
- *
- * @example
- * ```ts
- * import { type RaceOptions, scope } from "@go-go-scope/adapter-fastify/core";
- *
- * const options: RaceOptions = { timeout: 1000 };
- * await using s = scope();
- * const [, winner] = await s.race([() => "fast", () => new Promise<string>(() => {})], options);
- * console.log(winner); // fast
- * ```
- */
-export interface RaceOptions {
-  /** A deadline in ms: at expiry the group fails with a `TimeoutError`. */
-  timeout?: number;
-}
+const KNOWN = ["concurrency", "continueOnError", "timeout", "signal"] as const;
 
-/** What a group needs from its scope (a structural view of `Scope`). */
-export interface GroupOwner {
-  task<T>(fn: TaskFn<T>, options?: { signal?: AbortSignal }): Task<T>;
-}
-
-function checkFactories(what: string, factories: unknown): asserts factories is readonly Factory[] {
-  if (!Array.isArray(factories)) {
-    throw new TypeError(
-      `${what}: "factories" must be an array of functions, received ${describe(factories)}`,
-    );
-  }
-  for (let i = 0; i < factories.length; i++) {
-    if (typeof factories[i] !== "function") {
-      throw new TypeError(
-        `${what}: "factories[${i}]" must be a function, received ${describe(factories[i])}`,
-      );
-    }
-  }
-}
-
-function checkOptions(what: string, options: object | undefined, known: readonly string[]): void {
+function checkOptions(what: string, options: ParallelOptions | undefined): void {
   if (options === undefined) return;
   assertObject(what, "options", options);
-  assertKnownKeys(what, options, known);
-  const { timeout, concurrency, continueOnError } = options as ParallelOptions;
+  assertKnownKeys(what, options, KNOWN);
+  const { timeout, concurrency, continueOnError, signal } = options;
   if (timeout !== undefined) assertMs(what, "timeout", timeout);
   if (concurrency !== undefined) assertInteger(what, "concurrency", concurrency, 1);
   if (continueOnError !== undefined && typeof continueOnError !== "boolean") {
@@ -89,29 +64,7 @@ function checkOptions(what: string, options: object | undefined, known: readonly
       `${what}: "continueOnError" must be a boolean, received ${describe(continueOnError)}`,
     );
   }
-}
-
-/** Cancels every unsettled task and waits until all have settled. */
-async function settleAll(tasks: readonly Task<unknown>[], reason: unknown): Promise<void> {
-  for (const t of tasks) t.cancel(reason);
-  await Promise.all(tasks);
-}
-
-/** A group deadline: resolves to a TimeoutError when `ms` passes. */
-function deadline(
-  what: string,
-  ms: number | undefined,
-): { promise: Promise<Error>; clear(): void } | undefined {
-  if (ms === undefined) return undefined;
-  let expire!: (error: Error) => void;
-  const promise = new Promise<Error>((resolve) => expire = resolve);
-  // The same shared deadline lists as scopes and tasks; the error is built only if it fires.
-  const started = startDeadline(
-    ms,
-    (resolve, after) => resolve(new TimeoutError(`${what} timed out after ${after} ms`, after)),
-    expire,
-  );
-  return { promise, clear: () => started.cancel() };
+  checkSignal(what, signal);
 }
 
 /** `scope.parallel()` (internal: see `Scope.parallel`). */
@@ -122,7 +75,7 @@ export function parallel(
 ): Promise<Result<Error, unknown[]>> {
   const what = "Cannot run parallel";
   checkFactories(what, factories);
-  checkOptions(what, options, ["concurrency", "continueOnError", "timeout"]);
+  checkOptions(what, options);
   return runParallel(owner, factories, options);
 }
 
@@ -133,10 +86,12 @@ async function runParallel(
 ): Promise<Result<Error, unknown[]>> {
   const limit = options?.concurrency ?? Infinity;
   const continueOnError = options?.continueOnError === true;
+  const signal = options?.signal;
   const n = factories.length;
   const values: unknown[] = new Array(n);
   const started: Task<unknown>[] = [];
   const timer = deadline("parallel", options?.timeout);
+  let watch: Disposable | undefined;
   let next = 0;
   let done = 0;
   let stopped = false;
@@ -146,6 +101,8 @@ async function runParallel(
       stopped = true;
       resolve(error);
     };
+    if (signal !== undefined) watch = onAbort(signal, (reason) => stop(reasonToError(reason)));
+    if (stopped) return;
     if (n === 0) return stop(undefined);
     timer?.promise.then(stop);
     const launch = (): void => {
@@ -166,6 +123,7 @@ async function runParallel(
     launch();
   });
   timer?.clear();
+  watch?.[Symbol.dispose]();
   if (outcome !== undefined) {
     await settleAll(
       started,
@@ -174,68 +132,4 @@ async function runParallel(
     return [outcome, undefined];
   }
   return [undefined, values];
-}
-
-/** `scope.race()` and `scope.any()` (internal). */
-function first<T>(
-  name: "race" | "any",
-  owner: GroupOwner,
-  factories: readonly TaskFn<T>[],
-  options: RaceOptions | undefined,
-): Promise<Result<Error, T>> {
-  const what = `Cannot run ${name}`;
-  checkFactories(what, factories);
-  checkOptions(what, options, ["timeout"]);
-  if (factories.length === 0) {
-    return Promise.resolve([
-      new RangeError(`${what}: "factories" is empty; give at least one function`),
-      undefined,
-    ]);
-  }
-  return runFirst(name, owner, factories, options);
-}
-
-async function runFirst<T>(
-  name: "race" | "any",
-  owner: GroupOwner,
-  factories: readonly TaskFn<T>[],
-  options: RaceOptions | undefined,
-): Promise<Result<Error, T>> {
-  const timer = deadline(name, options?.timeout);
-  const tasks = factories.map((f) => owner.task(f));
-  const errors: Error[] = new Array(tasks.length);
-  let failed = 0;
-  const result = await new Promise<Result<Error, T>>((resolve) => {
-    timer?.promise.then((e) => resolve([e, undefined]));
-    tasks.forEach((t, i) =>
-      t.then((r) => {
-        if (name === "race" || r[0] === undefined) return resolve(r);
-        errors[i] = r[0];
-        if (++failed === tasks.length) {
-          resolve([new AggregateError(errors, "any: every task failed"), undefined]);
-        }
-      })
-    );
-  });
-  timer?.clear();
-  await settleAll(tasks as Task<unknown>[], new AbortError(`Cancelled: ${name}() was decided`));
-  return result;
-}
-
-/** `scope.race()` (internal: see `Scope.race`). */
-export function race<T>(
-  owner: GroupOwner,
-  factories: readonly TaskFn<T>[],
-  options?: RaceOptions,
-): Promise<Result<Error, T>> {
-  return first("race", owner, factories, options);
-}
-
-/** `scope.any()` (internal: see `Scope.any`). */
-export function any<T>(
-  owner: GroupOwner,
-  factories: readonly TaskFn<T>[],
-  options?: RaceOptions,
-): Promise<Result<Error, T>> {
-  return first("any", owner, factories, options);
 }

@@ -10,20 +10,16 @@ import { type BroadcastChannel, ownedBroadcast } from "./broadcast.ts";
 import { select as selectChannels, type SelectHandler, type SelectOptions } from "./select.ts";
 import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit_breaker.ts";
 import { AbortError, TimeoutError } from "./errors.ts";
-import {
-  any,
-  type Factory,
-  parallel,
-  type ParallelOptions,
-  race,
-  type RaceOptions,
-  type Values,
-} from "./parallel.ts";
+import { type Factory, parallel, type ParallelOptions, type Values } from "./parallel.ts";
+import { anyIn, raceIn, type RaceOptions } from "./race.ts";
 import { Task, type TaskOptions } from "./task.ts";
 import { acquireLock, type Lock, type LockOptions } from "./lock.ts";
 import { resumeTask, type ResumeTaskOptions } from "./checkpoint.ts";
 import type { PersistenceProviders } from "./persistence.ts";
 import { getPersistence, type PersistenceOption, setPersistence } from "./scope_persistence.ts";
+import { every } from "./every.ts";
+import { type PollController, pollIn, type PollOptions } from "./poll.ts";
+import { Semaphore } from "./semaphore.ts";
 import { type Deadline, startDeadline } from "./_deadline.ts";
 import { defaultLogger, type Logger, type Result, type TaskFn } from "./types.ts";
 import {
@@ -368,7 +364,7 @@ export class Scope implements AsyncDisposable {
    * siblings still running.
    *
    * @param factories Task functions.
-   * @param options `concurrency`, `continueOnError`, `timeout`.
+   * @param options `concurrency`, `continueOnError`, `timeout`, `signal`.
    */
   parallel<const F extends readonly TaskFn<unknown>[]>(
     factories: F,
@@ -383,10 +379,12 @@ export class Scope implements AsyncDisposable {
 
   /**
    * Runs factories as tasks; the first to settle (success or failure) decides
-   * and the others are cancelled.
+   * and the others are cancelled. Options: `timeout`, `signal`,
+   * `requireSuccess` (only a success decides), `staggerDelay` and
+   * `staggerMaxConcurrent` (hedging: start one, then the next after a delay).
    */
   race<T>(factories: readonly TaskFn<T>[], options?: RaceOptions): Promise<Result<Error, T>> {
-    return race(this, factories, options);
+    return raceIn(this, factories, options);
   }
 
   /**
@@ -394,7 +392,7 @@ export class Scope implements AsyncDisposable {
    * cancelled. If all fail, the error is an `AggregateError` of every failure.
    */
   any<T>(factories: readonly TaskFn<T>[], options?: RaceOptions): Promise<Result<Error, T>> {
-    return any(this, factories, options);
+    return anyIn(this, factories, options);
   }
 
   /**
@@ -417,6 +415,44 @@ export class Scope implements AsyncDisposable {
   // ---- parity 1: context and services (scope-core) ----
 
   // ---- parity 1: cancellation and scheduling (schedule) ----
+
+  /**
+   * Runs `fn` as a task of this scope now, then `intervalMs` after each run
+   * ends, until the returned function is called or the scope aborts. A failed
+   * run is logged through the scope's logger; the next one still runs.
+   *
+   * @returns A function that stops the repetition (idempotent).
+   * @throws {TypeError | RangeError} When `intervalMs` is not a positive number or `fn` not a function.
+   */
+  every(intervalMs: number, fn: TaskFn<unknown>): () => void {
+    return every(this, intervalMs, fn);
+  }
+
+  /**
+   * Polls `fn` (each call a task of this scope) every `interval` ms and passes
+   * each value to `onValue`; stops for good when the scope aborts. See
+   * {@linkcode poll} for the options and the controller.
+   *
+   * @throws {TypeError | RangeError} When an argument or option is invalid.
+   * @throws {unknown} The scope's abort reason when it has already aborted.
+   */
+  poll<T>(
+    fn: TaskFn<T>,
+    onValue: (value: T) => unknown,
+    options?: PollOptions,
+  ): PollController {
+    return pollIn(this, fn, onValue, options);
+  }
+
+  /**
+   * A {@linkcode Semaphore} of `permits` tied to this scope: its waiters are
+   * rejected with the scope's abort reason when the scope aborts or is disposed.
+   *
+   * @throws {TypeError | RangeError} When `permits` is not an integer >= 1.
+   */
+  semaphore(permits: number): Semaphore {
+    return new Semaphore(permits, this.signal);
+  }
 
   // ---- parity 1: channels, broadcast, select (channels) ----
 

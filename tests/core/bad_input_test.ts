@@ -240,8 +240,8 @@ const UNKNOWN_KEYS: readonly { label: string; key: string; call(s: Scope): unkno
   },
   {
     label: "race()",
-    key: "concurrency",
-    call: (s) => s.race([() => 1], asAny({ concurrency: 2 })),
+    key: "staggerDelays",
+    call: (s) => s.race([() => 1], asAny({ staggerDelays: 2 })),
   },
   { label: "any()", key: "timout", call: (s) => s.any([() => 1], asAny({ timout: 2 })) },
 ];
