@@ -46,6 +46,10 @@ export {
 // ---- parity 2: locks, idempotency, cache, checkpoints (providers) ----
 
 // ---- parity 2: rate limiting, timing, events, diagnostics (primitives) ----
+export { Batch, type BatchOptions } from "./batch.ts";
+export type { DebounceOptions } from "./debounce.ts";
+export type { ThrottleOptions } from "./throttle.ts";
+export { TokenBucket, type TokenBucketCache, type TokenBucketOptions } from "./token_bucket.ts";
 
 // Errors
 export {

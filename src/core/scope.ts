@@ -18,6 +18,12 @@ import {
   type Values,
 } from "./parallel.ts";
 import { Task, type TaskOptions } from "./task.ts";
+// ---- parity 2 imports (primitives) ----
+import { Batch, batch, type BatchOptions } from "./batch.ts";
+import { debounce, type DebounceOptions } from "./debounce.ts";
+import { delay } from "./delay.ts";
+import { throttle, type ThrottleOptions } from "./throttle.ts";
+import { TokenBucket, tokenBucket, type TokenBucketOptions } from "./token_bucket.ts";
 import { type Deadline, startDeadline } from "./_deadline.ts";
 import { defaultLogger, type Logger, type Result, type TaskFn } from "./types.ts";
 import {
@@ -409,6 +415,37 @@ export class Scope implements AsyncDisposable {
   // ---- parity 2: locks, idempotency, cache, checkpoints (providers) ----
 
   // ---- parity 2: rate limiting, timing, events, diagnostics (primitives) ----
+
+  /** A token bucket whose waits end when this scope aborts. See {@linkcode TokenBucket}. */
+  tokenBucket(options: TokenBucketOptions): TokenBucket {
+    return tokenBucket(this, options);
+  }
+
+  /** `fn` debounced; the timer and waiting calls end with this scope. See `debounce.ts`. */
+  debounce<T, Args extends unknown[]>(
+    fn: (...args: Args) => T | PromiseLike<T>,
+    options?: DebounceOptions | number,
+  ): (...args: Args) => Promise<Result<Error, Awaited<T>>> {
+    return debounce(this, fn, options);
+  }
+
+  /** `fn` throttled; the timer and waiting calls end with this scope. See `throttle.ts`. */
+  throttle<T, Args extends unknown[]>(
+    fn: (...args: Args) => T | PromiseLike<T>,
+    options?: ThrottleOptions | number,
+  ): (...args: Args) => Promise<Result<Error, Awaited<T>>> {
+    return throttle(this, fn, options);
+  }
+
+  /** Waits `ms`; rejects with the abort reason when this scope aborts. */
+  delay(ms: number): Promise<void> {
+    return delay(this, ms);
+  }
+
+  /** A batcher whose flushes run as tasks of this scope. See {@linkcode Batch}. */
+  batch<T, R>(options: BatchOptions<T, R>): Batch<T, R> {
+    return batch(this, options);
+  }
 
   /**
    * Registers a cleanup that runs when the scope is disposed, after its tasks
