@@ -19,11 +19,11 @@ import {
 } from "./parallel.ts";
 import { Task, type TaskOptions } from "./task.ts";
 // ---- parity 2 imports (primitives) ----
-import { Batch, batch, type BatchOptions } from "./batch.ts";
+import { type Batch, batch, type BatchOptions } from "./batch.ts";
 import { debounce, type DebounceOptions } from "./debounce.ts";
 import { delay } from "./delay.ts";
 import { throttle, type ThrottleOptions } from "./throttle.ts";
-import { TokenBucket, tokenBucket, type TokenBucketOptions } from "./token_bucket.ts";
+import { type TokenBucket, tokenBucket, type TokenBucketOptions } from "./token_bucket.ts";
 import { type Deadline, startDeadline } from "./_deadline.ts";
 import { defaultLogger, type Logger, type Result, type TaskFn } from "./types.ts";
 import {
