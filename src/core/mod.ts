@@ -48,6 +48,11 @@ export {
 // ---- parity 2: rate limiting, timing, events, diagnostics (primitives) ----
 export { Batch, type BatchOptions } from "./batch.ts";
 export type { DebounceOptions } from "./debounce.ts";
+export {
+  PriorityChannel,
+  type PriorityChannelOptions,
+  type PriorityComparator,
+} from "./priority_channel.ts";
 export type { ThrottleOptions } from "./throttle.ts";
 export { TokenBucket, type TokenBucketCache, type TokenBucketOptions } from "./token_bucket.ts";
 

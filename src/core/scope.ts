@@ -22,6 +22,11 @@ import { Task, type TaskOptions } from "./task.ts";
 import { type Batch, batch, type BatchOptions } from "./batch.ts";
 import { debounce, type DebounceOptions } from "./debounce.ts";
 import { delay } from "./delay.ts";
+import {
+  type PriorityChannel,
+  priorityChannel,
+  type PriorityChannelOptions,
+} from "./priority_channel.ts";
 import { throttle, type ThrottleOptions } from "./throttle.ts";
 import { type TokenBucket, tokenBucket, type TokenBucketOptions } from "./token_bucket.ts";
 import { type Deadline, startDeadline } from "./_deadline.ts";
@@ -440,6 +445,11 @@ export class Scope implements AsyncDisposable {
   /** Waits `ms`; rejects with the abort reason when this scope aborts. */
   delay(ms: number): Promise<void> {
     return delay(this, ms);
+  }
+
+  /** A priority channel that rejects its waiters when this scope aborts. See {@linkcode PriorityChannel}. */
+  priorityChannel<T>(options: PriorityChannelOptions<T>): PriorityChannel<T> {
+    return priorityChannel(this, options);
   }
 
   /** A batcher whose flushes run as tasks of this scope. See {@linkcode Batch}. */
