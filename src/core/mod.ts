@@ -48,6 +48,7 @@ export {
 // ---- parity 2: rate limiting, timing, events, diagnostics (primitives) ----
 export { Batch, type BatchOptions } from "./batch.ts";
 export type { DebounceOptions } from "./debounce.ts";
+export type { DebugTreeOptions } from "./debug_tree.ts";
 export {
   PriorityChannel,
   type PriorityChannelOptions,

@@ -21,6 +21,7 @@ import { Task, type TaskOptions } from "./task.ts";
 // ---- parity 2 imports (primitives) ----
 import { type Batch, batch, type BatchOptions } from "./batch.ts";
 import { debounce, type DebounceOptions } from "./debounce.ts";
+import { debugTree, type DebugTreeOptions } from "./debug_tree.ts";
 import { delay } from "./delay.ts";
 import {
   type PriorityChannel,
@@ -37,6 +38,7 @@ import {
   ACQUIRE_SLOT,
   ATTACH,
   CHILD,
+  CHILDREN,
   type ChildSettings,
   DETACH,
   DISPOSE,
@@ -450,6 +452,18 @@ export class Scope implements AsyncDisposable {
   /** A priority channel that rejects its waiters when this scope aborts. See {@linkcode PriorityChannel}. */
   priorityChannel<T>(options: PriorityChannelOptions<T>): PriorityChannel<T> {
     return priorityChannel(this, options);
+  }
+
+  /** The live tree under this scope as ASCII or Mermaid text. See `debug_tree.ts`. */
+  debugTree(options?: DebugTreeOptions): string {
+    return debugTree(this, options);
+  }
+
+  /** @internal The live children, in creation order. */
+  [CHILDREN](): Scope[] {
+    const children: Scope[] = [];
+    for (let c = this.#firstChild; c !== undefined; c = c.#nextSibling) children.push(c);
+    return children;
   }
 
   /** A batcher whose flushes run as tasks of this scope. See {@linkcode Batch}. */
