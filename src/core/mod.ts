@@ -50,6 +50,16 @@ export { Batch, type BatchOptions } from "./batch.ts";
 export type { DebounceOptions } from "./debounce.ts";
 export type { DebugTreeOptions } from "./debug_tree.ts";
 export {
+  CorrelatedLogger,
+  type CorrelationContext,
+  createCorrelatedLogger,
+  generateSpanId,
+  generateTraceId,
+  getCorrelationContext,
+  isCorrelatedLogger,
+} from "./log_correlation.ts";
+export type { LogLevel } from "./log_level.ts";
+export {
   PriorityChannel,
   type PriorityChannelOptions,
   type PriorityComparator,

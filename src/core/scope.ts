@@ -23,6 +23,13 @@ import { type Batch, batch, type BatchOptions } from "./batch.ts";
 import { debounce, type DebounceOptions } from "./debounce.ts";
 import { debugTree, type DebugTreeOptions } from "./debug_tree.ts";
 import { delay } from "./delay.ts";
+import { correlationOf, traceIdOf } from "./log_correlation.ts";
+import type { LogLevel } from "./log_level.ts";
+import {
+  applyPrimitiveOptions,
+  PRIMITIVE_OPTION_KEYS,
+  wantsPrimitives,
+} from "./_primitive_options.ts";
 import {
   type PriorityChannel,
   priorityChannel,
@@ -94,6 +101,12 @@ export interface ScopeOptions {
   // ---- parity 1 options (scope-core) ----
 
   // ---- parity 2 options (primitives) ----
+  /** Entries below this level are not logged; with no `logger`, console shows this level and up. */
+  logLevel?: LogLevel;
+  /** Adds `traceId`/`spanId` to every log entry of this scope and its children. @default false */
+  logCorrelation?: boolean;
+  /** The trace to continue (32 hex digits, as in W3C `traceparent`); implies `logCorrelation`. */
+  traceId?: string;
 
   // ---- persistence options (providers, redis) ----
 }
@@ -107,6 +120,7 @@ const KNOWN = [
   "circuitBreaker",
   "context",
   "logger",
+  ...PRIMITIVE_OPTION_KEYS,
 ] as const;
 const WHAT = "Cannot create scope";
 const EMPTY_CONTEXT: Readonly<Record<string, unknown>> = Object.freeze({});
@@ -215,6 +229,9 @@ export class Scope implements AsyncDisposable {
       }
     }
     if (timeout !== undefined) this.#startTimer(timeout);
+    if (wantsPrimitives(options, this.#logger)) {
+      this.#logger = applyPrimitiveOptions(this, options, this.#logger);
+    }
   }
 
   /** @internal The plugin's door (see `_child_scope.ts`): a child from validated settings. */
@@ -452,6 +469,16 @@ export class Scope implements AsyncDisposable {
   /** A priority channel that rejects its waiters when this scope aborts. See {@linkcode PriorityChannel}. */
   priorityChannel<T>(options: PriorityChannelOptions<T>): PriorityChannel<T> {
     return priorityChannel(this, options);
+  }
+
+  /** The trace id of this scope or its nearest correlated ancestor (`logCorrelation`). */
+  get traceId(): string | undefined {
+    return traceIdOf(this);
+  }
+
+  /** This scope's span id, when it is correlated (`logCorrelation`). */
+  get spanId(): string | undefined {
+    return correlationOf(this)?.spanId;
   }
 
   /** The live tree under this scope as ASCII or Mermaid text. See `debug_tree.ts`. */
