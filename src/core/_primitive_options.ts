@@ -4,6 +4,9 @@
 import { correlate, isCorrelatedLogger, isTraceId } from "./log_correlation.ts";
 import { LOG_LEVELS, withLogLevel } from "./log_level.ts";
 import { assertOneOf, fail } from "./_validate.ts";
+import { shutdownScope } from "./graceful_shutdown.ts";
+import { installHooks } from "./hooks.ts";
+import { monitorScope } from "./memory_monitor.ts";
 import type { Logger } from "./types.ts";
 import type { Scope, ScopeOptions } from "./scope.ts";
 
@@ -12,6 +15,10 @@ export const PRIMITIVE_OPTION_KEYS = [
   "logLevel",
   "logCorrelation",
   "traceId",
+  "hooks",
+  "memoryLimit",
+  "onMemoryPressure",
+  "gracefulShutdown",
 ] as const;
 
 const WHAT = "Cannot create scope";
@@ -19,12 +26,28 @@ const WHAT = "Cannot create scope";
 /** True when `options` uses a parity 2 option or `logger` is correlated (children get a span). */
 export function wantsPrimitives(options: ScopeOptions, logger: Logger): boolean {
   return options.logLevel !== undefined || options.logCorrelation !== undefined ||
-    options.traceId !== undefined || isCorrelatedLogger(logger);
+    options.traceId !== undefined || options.hooks !== undefined ||
+    options.memoryLimit !== undefined || options.onMemoryPressure !== undefined ||
+    options.gracefulShutdown !== undefined || isCorrelatedLogger(logger);
 }
 
 /** Validates and applies the parity 2 options; returns the scope's logger. */
 export function applyPrimitiveOptions(s: Scope, options: ScopeOptions, logger: Logger): Logger {
-  const { logLevel, logCorrelation, traceId } = options;
+  const {
+    logLevel,
+    logCorrelation,
+    traceId,
+    hooks,
+    memoryLimit,
+    onMemoryPressure,
+    gracefulShutdown,
+  } = options;
+  if (hooks !== undefined) installHooks(s, hooks);
+  if (memoryLimit !== undefined) monitorScope(s, memoryLimit, onMemoryPressure);
+  else if (onMemoryPressure !== undefined) {
+    fail(WHAT, "onMemoryPressure", "used with memoryLimit", onMemoryPressure, false);
+  }
+  if (gracefulShutdown !== undefined) shutdownScope(s, gracefulShutdown);
   if (logLevel !== undefined) {
     assertOneOf(WHAT, "logLevel", logLevel, LOG_LEVELS);
     logger = withLogLevel(logger, logLevel);

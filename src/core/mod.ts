@@ -49,6 +49,13 @@ export {
 export { Batch, type BatchOptions } from "./batch.ts";
 export type { DebounceOptions } from "./debounce.ts";
 export type { DebugTreeOptions } from "./debug_tree.ts";
+export { createEventEmitter, type EventMap, ScopedEventEmitter } from "./event_emitter.ts";
+export {
+  GracefulShutdownController,
+  type GracefulShutdownOptions,
+  type SignalSource,
+} from "./graceful_shutdown.ts";
+export type { ScopeHooks } from "./hooks.ts";
 export {
   CorrelatedLogger,
   type CorrelationContext,
@@ -59,6 +66,13 @@ export {
   isCorrelatedLogger,
 } from "./log_correlation.ts";
 export type { LogLevel } from "./log_level.ts";
+export {
+  getMemoryUsage,
+  isMemoryMonitoringAvailable,
+  type MemoryLimitConfig,
+  MemoryMonitor,
+  type MemoryUsage,
+} from "./memory_monitor.ts";
 export {
   PriorityChannel,
   type PriorityChannelOptions,

@@ -23,6 +23,16 @@ import { type Batch, batch, type BatchOptions } from "./batch.ts";
 import { debounce, type DebounceOptions } from "./debounce.ts";
 import { debugTree, type DebugTreeOptions } from "./debug_tree.ts";
 import { delay } from "./delay.ts";
+import { type EventMap, ScopedEventEmitter } from "./event_emitter.ts";
+import { type GracefulShutdownOptions, isShutdownRequested } from "./graceful_shutdown.ts";
+import type { ScopeHooks } from "./hooks.ts";
+import {
+  type MemoryLimitConfig,
+  type MemoryUsage,
+  memoryUsageOf,
+  monitorOf,
+  setMemoryLimit,
+} from "./memory_monitor.ts";
 import { correlationOf, traceIdOf } from "./log_correlation.ts";
 import type { LogLevel } from "./log_level.ts";
 import {
@@ -107,6 +117,14 @@ export interface ScopeOptions {
   logCorrelation?: boolean;
   /** The trace to continue (32 hex digits, as in W3C `traceparent`); implies `logCorrelation`. */
   traceId?: string;
+  /** Lifecycle callbacks: `beforeTask`, `afterTask`, `onCancel`, `beforeDispose`, `afterDispose`. */
+  hooks?: ScopeHooks;
+  /** Watch the heap: bytes, `"100mb"`, or `{ limit, onPressure, checkInterval, pressureThreshold }`. */
+  memoryLimit?: number | string | MemoryLimitConfig;
+  /** Called under memory pressure (with a number or string `memoryLimit`). */
+  onMemoryPressure?: (usage: MemoryUsage) => void;
+  /** Cancel and dispose this scope on SIGTERM/SIGINT (see `GracefulShutdownController`). */
+  gracefulShutdown?: GracefulShutdownOptions;
 
   // ---- persistence options (providers, redis) ----
 }
@@ -479,6 +497,46 @@ export class Scope implements AsyncDisposable {
   /** This scope's span id, when it is correlated (`logCorrelation`). */
   get spanId(): string | undefined {
     return correlationOf(this)?.spanId;
+  }
+
+  /** A typed event emitter whose listeners are removed when this scope is disposed. */
+  eventEmitter<Events extends EventMap>(): ScopedEventEmitter<Events> {
+    return new ScopedEventEmitter<Events>(this);
+  }
+
+  /** Always `undefined`, as in go-go-scope 2.9.1 (metrics live in its metrics plugin). */
+  metrics(): undefined {
+    return undefined;
+  }
+
+  /** The context record (go-go-scope's name for it). */
+  get requestContext(): Readonly<Record<string, unknown>> {
+    return this.context;
+  }
+
+  /** True once the `gracefulShutdown` option's controller began a shutdown. */
+  get isShutdownRequested(): boolean {
+    return isShutdownRequested(this);
+  }
+
+  /** The heap now (against `memoryLimit` when set); `undefined` where the runtime has no figures. */
+  memoryUsage(): MemoryUsage | undefined {
+    return memoryUsageOf(this);
+  }
+
+  /** True when the `memoryLimit` option started a monitor. */
+  get isMemoryMonitoringEnabled(): boolean {
+    return monitorOf(this) !== undefined;
+  }
+
+  /** The monitor's limit in bytes, 0 without one. */
+  get memoryLimit(): number {
+    return monitorOf(this)?.getLimit() ?? 0;
+  }
+
+  /** Changes the monitor's limit. @throws {Error} Without the `memoryLimit` option. */
+  setMemoryLimit(limit: number | string): void {
+    setMemoryLimit(this, limit);
   }
 
   /** The live tree under this scope as ASCII or Mermaid text. See `debug_tree.ts`. */
