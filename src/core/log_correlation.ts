@@ -250,3 +250,20 @@ function nearest(s: Scope): CorrelationContext | undefined {
   }
   return undefined;
 }
+
+/**
+ * Makes `s` (created without options, e.g. a request scope) correlated under
+ * an existing trace: records its ids and returns them. The caller binds them
+ * to the logger it gave the scope.
+ */
+export function adoptTrace(
+  s: Scope,
+  traceId: string,
+  spanId: string,
+  parentSpanId?: string,
+): CorrelationContext {
+  const correlation: CorrelationContext = { traceId, spanId, scopeName: s.name };
+  if (parentSpanId !== undefined) correlation.parentSpanId = parentSpanId;
+  ids.set(s, correlation);
+  return correlation;
+}
