@@ -300,7 +300,7 @@ const plugin = async (
       const settings = found instanceof Error ? NO_SETTINGS : found;
       const id = request.id;
       const deadline = settings.timeout === undefined ? timeout : settings.timeout;
-      const trace = traceparent ? startTrace(request) : undefined;
+      const trace = traceparent ? startTrace(request, reply) : undefined;
       // Options were validated at registration (and per route in onRoute):
       // the request scope is built through the internal door, which runs no
       // validator. A route's circuitBreaker false means no breaker, not even

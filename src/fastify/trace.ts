@@ -1,7 +1,7 @@
 // The plugin's trace and diagnostics options, kept out of plugin.ts:
 // `traceparent` (continue an incoming W3C trace in the request scope and its
 // log bindings) and `scopeTreeRoute` (serve the live scope tree as text).
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Scope } from "../core/mod.ts";
 import { generateSpanId } from "../core/log_correlation.ts";
 import { adoptTrace } from "../core/log_correlation.ts";
@@ -31,16 +31,20 @@ export function parseTraceparent(
 
 /**
  * Reads the request's `traceparent` header; when valid, binds `traceId` and
- * the request scope's new `spanId` to `request.log` and returns them. A
- * request without the header costs one header lookup.
+ * the request scope's new `spanId` to `request.log` (and `reply.log`, which
+ * writes Fastify's "request completed" line) and returns them. A request
+ * without the header costs one header lookup.
  */
-export function startTrace(request: FastifyRequest): IncomingTrace | undefined {
+export function startTrace(
+  request: FastifyRequest,
+  reply: FastifyReply,
+): IncomingTrace | undefined {
   const header = request.headers.traceparent;
   if (header === undefined) return undefined;
   const parsed = parseTraceparent(header);
   if (parsed === undefined) return undefined;
   const spanId = generateSpanId();
-  request.log = request.log.child({ traceId: parsed.traceId, spanId });
+  request.log = reply.log = request.log.child({ traceId: parsed.traceId, spanId });
   return { traceId: parsed.traceId, parentSpanId: parsed.parentSpanId, spanId };
 }
 

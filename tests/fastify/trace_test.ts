@@ -38,6 +38,8 @@ describe("trace: traceparent", () => {
     const line = logs.records.find((r) => r.msg === "in handler")!;
     assert.equal(line.traceId, TRACE);
     assert.equal(line.spanId, body.spanId);
+    const completed = logs.records.find((r) => r.msg === "request completed")!;
+    assert.equal(completed.traceId, TRACE);
     await app.close();
   });
 
