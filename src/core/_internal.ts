@@ -59,3 +59,7 @@ export interface ChildSettings {
 }
 
 export const SET_OWNER: unique symbol = Symbol("ggs.setOwner");
+
+// ---- parity 2 (primitives) ----
+/** The live child scopes of a scope, in creation order (for `debugTree`). */
+export const CHILDREN: unique symbol = Symbol("ggs.children");

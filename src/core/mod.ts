@@ -117,6 +117,40 @@ export {
 } from "./checkpoint.ts";
 
 // ---- parity 2: rate limiting, timing, events, diagnostics (primitives) ----
+export { Batch, type BatchOptions } from "./batch.ts";
+export type { DebounceOptions } from "./debounce.ts";
+export type { DebugTreeOptions } from "./debug_tree.ts";
+export { createEventEmitter, type EventMap, ScopedEventEmitter } from "./event_emitter.ts";
+export {
+  GracefulShutdownController,
+  type GracefulShutdownOptions,
+  type SignalSource,
+} from "./graceful_shutdown.ts";
+export type { ScopeHooks } from "./hooks.ts";
+export {
+  CorrelatedLogger,
+  type CorrelationContext,
+  createCorrelatedLogger,
+  generateSpanId,
+  generateTraceId,
+  getCorrelationContext,
+  isCorrelatedLogger,
+} from "./log_correlation.ts";
+export type { LogLevel } from "./log_level.ts";
+export {
+  getMemoryUsage,
+  isMemoryMonitoringAvailable,
+  type MemoryLimitConfig,
+  MemoryMonitor,
+  type MemoryUsage,
+} from "./memory_monitor.ts";
+export {
+  PriorityChannel,
+  type PriorityChannelOptions,
+  type PriorityComparator,
+} from "./priority_channel.ts";
+export type { ThrottleOptions } from "./throttle.ts";
+export { TokenBucket, type TokenBucketCache, type TokenBucketOptions } from "./token_bucket.ts";
 
 // Errors
 export {

@@ -20,6 +20,35 @@ import { getPersistence, type PersistenceOption, setPersistence } from "./scope_
 import { every } from "./every.ts";
 import { type PollController, pollIn, type PollOptions } from "./poll.ts";
 import { Semaphore } from "./semaphore.ts";
+// ---- parity 2 imports (primitives) ----
+import { type Batch, batch, type BatchOptions } from "./batch.ts";
+import { debounce, type DebounceOptions } from "./debounce.ts";
+import { debugTree, type DebugTreeOptions } from "./debug_tree.ts";
+import { delay } from "./delay.ts";
+import { type EventMap, ScopedEventEmitter } from "./event_emitter.ts";
+import { type GracefulShutdownOptions, isShutdownRequested } from "./graceful_shutdown.ts";
+import type { ScopeHooks } from "./hooks.ts";
+import {
+  type MemoryLimitConfig,
+  type MemoryUsage,
+  memoryUsageOf,
+  monitorOf,
+  setMemoryLimit,
+} from "./memory_monitor.ts";
+import { correlationOf, traceIdOf } from "./log_correlation.ts";
+import type { LogLevel } from "./log_level.ts";
+import {
+  applyPrimitiveOptions,
+  PRIMITIVE_OPTION_KEYS,
+  wantsPrimitives,
+} from "./_primitive_options.ts";
+import {
+  type PriorityChannel,
+  priorityChannel,
+  type PriorityChannelOptions,
+} from "./priority_channel.ts";
+import { throttle, type ThrottleOptions } from "./throttle.ts";
+import { type TokenBucket, tokenBucket, type TokenBucketOptions } from "./token_bucket.ts";
 import { type Deadline, startDeadline } from "./_deadline.ts";
 import { defaultLogger, type Logger, type Result, type TaskFn } from "./types.ts";
 import {
@@ -28,6 +57,7 @@ import {
   ACQUIRE_SLOT,
   ATTACH,
   CHILD,
+  CHILDREN,
   type ChildSettings,
   DETACH,
   DISPOSE,
@@ -83,6 +113,20 @@ export interface ScopeOptions {
   // ---- parity 1 options (scope-core) ----
 
   // ---- parity 2 options (primitives) ----
+  /** Entries below this level are not logged; with no `logger`, console shows this level and up. */
+  logLevel?: LogLevel;
+  /** Adds `traceId`/`spanId` to every log entry of this scope and its children. @default false */
+  logCorrelation?: boolean;
+  /** The trace to continue (32 hex digits, as in W3C `traceparent`); implies `logCorrelation`. */
+  traceId?: string;
+  /** Lifecycle callbacks: `beforeTask`, `afterTask`, `onCancel`, `beforeDispose`, `afterDispose`. */
+  hooks?: ScopeHooks;
+  /** Watch the heap: bytes, `"100mb"`, or `{ limit, onPressure, checkInterval, pressureThreshold }`. */
+  memoryLimit?: number | string | MemoryLimitConfig;
+  /** Called under memory pressure (with a number or string `memoryLimit`). */
+  onMemoryPressure?: (usage: MemoryUsage) => void;
+  /** Cancel and dispose this scope on SIGTERM/SIGINT (see `GracefulShutdownController`). */
+  gracefulShutdown?: GracefulShutdownOptions;
 
   // ---- persistence options (providers, redis) ----
   /**
@@ -103,6 +147,7 @@ const KNOWN = [
   "context",
   "logger",
   "persistence",
+  ...PRIMITIVE_OPTION_KEYS,
 ] as const;
 const WHAT = "Cannot create scope";
 const EMPTY_CONTEXT: Readonly<Record<string, unknown>> = Object.freeze({});
@@ -212,6 +257,9 @@ export class Scope implements AsyncDisposable {
       }
     }
     if (timeout !== undefined) this.#startTimer(timeout);
+    if (wantsPrimitives(options, this.#logger)) {
+      this.#logger = applyPrimitiveOptions(this, options, this.#logger);
+    }
   }
 
   /** @internal The plugin's door (see `_child_scope.ts`): a child from validated settings. */
@@ -505,6 +553,104 @@ export class Scope implements AsyncDisposable {
   }
 
   // ---- parity 2: rate limiting, timing, events, diagnostics (primitives) ----
+
+  /** A token bucket whose waits end when this scope aborts. See {@linkcode TokenBucket}. */
+  tokenBucket(options: TokenBucketOptions): TokenBucket {
+    return tokenBucket(this, options);
+  }
+
+  /** `fn` debounced; the timer and waiting calls end with this scope. See `debounce.ts`. */
+  debounce<T, Args extends unknown[]>(
+    fn: (...args: Args) => T | PromiseLike<T>,
+    options?: DebounceOptions | number,
+  ): (...args: Args) => Promise<Result<Error, Awaited<T>>> {
+    return debounce(this, fn, options);
+  }
+
+  /** `fn` throttled; the timer and waiting calls end with this scope. See `throttle.ts`. */
+  throttle<T, Args extends unknown[]>(
+    fn: (...args: Args) => T | PromiseLike<T>,
+    options?: ThrottleOptions | number,
+  ): (...args: Args) => Promise<Result<Error, Awaited<T>>> {
+    return throttle(this, fn, options);
+  }
+
+  /** Waits `ms`; rejects with the abort reason when this scope aborts. */
+  delay(ms: number): Promise<void> {
+    return delay(this, ms);
+  }
+
+  /** A priority channel that rejects its waiters when this scope aborts. See {@linkcode PriorityChannel}. */
+  priorityChannel<T>(options: PriorityChannelOptions<T>): PriorityChannel<T> {
+    return priorityChannel(this, options);
+  }
+
+  /** The trace id of this scope or its nearest correlated ancestor (`logCorrelation`). */
+  get traceId(): string | undefined {
+    return traceIdOf(this);
+  }
+
+  /** This scope's span id, when it is correlated (`logCorrelation`). */
+  get spanId(): string | undefined {
+    return correlationOf(this)?.spanId;
+  }
+
+  /** A typed event emitter whose listeners are removed when this scope is disposed. */
+  eventEmitter<Events extends EventMap>(): ScopedEventEmitter<Events> {
+    return new ScopedEventEmitter<Events>(this);
+  }
+
+  /** Always `undefined`, as in go-go-scope 2.9.1 (metrics live in its metrics plugin). */
+  metrics(): undefined {
+    return undefined;
+  }
+
+  /** The context record (go-go-scope's name for it). */
+  get requestContext(): Readonly<Record<string, unknown>> {
+    return this.context;
+  }
+
+  /** True once the `gracefulShutdown` option's controller began a shutdown. */
+  get isShutdownRequested(): boolean {
+    return isShutdownRequested(this);
+  }
+
+  /** The heap now (against `memoryLimit` when set); `undefined` where the runtime has no figures. */
+  memoryUsage(): MemoryUsage | undefined {
+    return memoryUsageOf(this);
+  }
+
+  /** True when the `memoryLimit` option started a monitor. */
+  get isMemoryMonitoringEnabled(): boolean {
+    return monitorOf(this) !== undefined;
+  }
+
+  /** The monitor's limit in bytes, 0 without one. */
+  get memoryLimit(): number {
+    return monitorOf(this)?.getLimit() ?? 0;
+  }
+
+  /** Changes the monitor's limit. @throws {Error} Without the `memoryLimit` option. */
+  setMemoryLimit(limit: number | string): void {
+    setMemoryLimit(this, limit);
+  }
+
+  /** The live tree under this scope as ASCII or Mermaid text. See `debug_tree.ts`. */
+  debugTree(options?: DebugTreeOptions): string {
+    return debugTree(this, options);
+  }
+
+  /** @internal The live children, in creation order. */
+  [CHILDREN](): Scope[] {
+    const children: Scope[] = [];
+    for (let c = this.#firstChild; c !== undefined; c = c.#nextSibling) children.push(c);
+    return children;
+  }
+
+  /** A batcher whose flushes run as tasks of this scope. See {@linkcode Batch}. */
+  batch<T, R>(options: BatchOptions<T, R>): Batch<T, R> {
+    return batch(this, options);
+  }
 
   /**
    * Registers a cleanup that runs when the scope is disposed, after its tasks

@@ -29,6 +29,7 @@ import {
   checkObject,
   checkTimeout,
 } from "./_validate.ts";
+import { adoptRequestTrace, checkTraceOptions, serveScopeTree, startTrace } from "./trace.ts";
 
 /**
  * Options of {@linkcode fastifyGoGoScope}. Every field is optional and
@@ -73,6 +74,21 @@ export interface FastifyGoGoScopeOptions {
    * @default undefined (no limit)
    */
   concurrency?: number;
+  /**
+   * Continue an incoming W3C `traceparent` header: the request scope's
+   * `traceId` is the header's, it gets a new `spanId`, and both are bound to
+   * `request.log`, so one request's logs carry one trace id across services.
+   * @default false
+   */
+  traceparent?: boolean;
+  /**
+   * Serve the live scope tree (`fastify.scope.debugTree()`) as text at this
+   * path, e.g. `"/_scope/tree"` (`?format=mermaid` for a diagram). Sensitive:
+   * it shows request ids and what each request is running; expose it only
+   * to operators (bind it to an internal port or guard it with an auth hook).
+   * @default undefined (no route)
+   */
+  scopeTreeRoute?: string;
 }
 
 /**
@@ -239,6 +255,11 @@ const plugin = async (
   options: FastifyGoGoScopeOptions,
 ): Promise<void> => {
   const { name, timeout, breaker, concurrency } = validateOptions(options);
+  const { traceparent, scopeTreeRoute } = checkTraceOptions(
+    PLUGIN,
+    options.traceparent,
+    options.scopeTreeRoute,
+  );
 
   const rootOptions: Mutable<ScopeOptions> = { name, logger: fastify.log };
   if (breaker !== undefined) rootOptions.circuitBreaker = breaker;
@@ -279,6 +300,7 @@ const plugin = async (
       const settings = found instanceof Error ? NO_SETTINGS : found;
       const id = request.id;
       const deadline = settings.timeout === undefined ? timeout : settings.timeout;
+      const trace = traceparent ? startTrace(request, reply) : undefined;
       // Options were validated at registration (and per route in onRoute):
       // the request scope is built through the internal door, which runs no
       // validator. A route's circuitBreaker false means no breaker, not even
@@ -291,6 +313,7 @@ const plugin = async (
         concurrency,
         circuitBreaker: settings.circuitBreaker,
       });
+      if (trace !== undefined) adoptRequestTrace(requestScope, trace);
       request.scope = requestScope;
       const raw = reply.raw as unknown as RawReply;
       const onClose = closeListener(raw, request, requestScope);
@@ -301,6 +324,8 @@ const plugin = async (
       done(found instanceof Error ? found : undefined);
     },
   );
+
+  if (scopeTreeRoute !== undefined) serveScopeTree(fastify, root, scopeTreeRoute);
 
   fastify.addHook("onClose", async (instance: FastifyInstance) => {
     try {
