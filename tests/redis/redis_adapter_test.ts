@@ -246,8 +246,8 @@ describe("RedisAdapter against a real redis-server", { skip: redisSkip }, () => 
     assert.equal(c.status, "ready");
     await a.set("still", "open");
     await a.disconnect();
-    for (let i = 0; i < 50 && c.status !== "end"; i++) await sleep(5);
-    assert.equal(c.status, "end");
+    for (let i = 0; i < 50 && (c.status as string) !== "end"; i++) await sleep(5);
+    assert.equal(c.status as string, "end");
   });
 });
 
