@@ -54,17 +54,23 @@ export async function buildReplica(options: ReplicaOptions): Promise<FastifyInst
 
   // The fake inventory service this replica talks to (down on demand).
   let down = false;
+  let latency = 0;
   let calls = 0;
   const inventory = async () => {
     calls++;
+    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
     if (down) throw new Error("inventory service unavailable");
     return { sku: "kettle", inStock: 3 };
   };
 
-  app.post<{ Querystring: { down?: string } }>("/dependency", async (request) => {
-    down = request.query.down === "1";
-    return { name, down };
-  });
+  app.post<{ Querystring: { down?: string; latency?: string } }>(
+    "/dependency",
+    async (request) => {
+      down = request.query.down === "1";
+      latency = Number(request.query.latency ?? 0) || 0;
+      return { name, down, latency };
+    },
+  );
 
   app.get("/inventory", async (request, reply) => {
     const [err, stock] = await request.scope.task(inventory);
