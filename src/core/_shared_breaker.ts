@@ -49,10 +49,14 @@ export class SharedBreakerState {
     });
   }
 
-  /** A counted failure happened here (`trial`: it was this process's half-open trial). */
-  failed(trial: boolean): void {
+  /**
+   * A counted failure happened here. `opened`: it opened this process's
+   * breaker (its threshold was reached, or its half-open trial failed), so the
+   * fleet is told to open; otherwise it is counted with the fleet's failures.
+   */
+  failed(opened: boolean): void {
     const threshold = this.#host.failureThreshold;
-    if (trial) {
+    if (opened) {
       this.#call(
         this.#provider.setState(this.key, {
           state: "open",

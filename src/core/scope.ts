@@ -23,7 +23,12 @@ import { Task, type TaskOptions } from "./task.ts";
 import { acquireLock, type Lock, type LockOptions } from "./lock.ts";
 import { resumeTask, type ResumeTaskOptions } from "./checkpoint.ts";
 import type { PersistenceProviders } from "./persistence.ts";
-import { getPersistence, type PersistenceOption, setPersistence } from "./scope_persistence.ts";
+import {
+  getPersistence,
+  type PersistenceOption,
+  setPersistence,
+  shareBreakerState,
+} from "./scope_persistence.ts";
 import { type Deadline, startDeadline } from "./_deadline.ts";
 import { defaultLogger, type Logger, type Result, type TaskFn } from "./types.ts";
 import {
@@ -216,6 +221,8 @@ export class Scope implements AsyncDisposable {
       }
     }
     if (timeout !== undefined) this.#startTimer(timeout);
+    // A keyed breaker shares its state through the scope's persistence.
+    if (breaker?.key !== undefined) shareBreakerState(this, breaker);
   }
 
   /** @internal The plugin's door (see `_child_scope.ts`): a child from validated settings. */
