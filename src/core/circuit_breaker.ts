@@ -27,7 +27,12 @@ import {
   assertMs,
   assertObject,
   assertOneOf,
+  assertString,
+  fail,
 } from "./_validate.ts";
+import type { CircuitBreakerStateProvider } from "./persistence.ts";
+import { SharedBreakerState } from "./_shared_breaker.ts";
+import { defaultLogger, type Logger } from "./types.ts";
 
 /** The breaker's state. */
 export type CircuitState = "closed" | "open" | "half-open";
@@ -65,6 +70,17 @@ export interface CircuitBreakerOptions extends CircuitBreakerHooks {
   isFailure?: (error: unknown) => boolean;
   /** Opt-in refinements: the adaptive threshold. */
   advanced?: CircuitBreakerAdvancedOptions;
+  /**
+   * A name for the breaker's state in a shared store. With a `stateProvider`
+   * here, or a `persistence` adapter on the scope or the Fastify plugin that
+   * uses the breaker, every process using the same key shares one state: a
+   * breaker opened by one process opens in all of them, and a half-open
+   * breaker lets one trial through across the fleet.
+   * @default undefined (state local to this process)
+   */
+  key?: string;
+  /** Where a keyed breaker shares its state (a `RedisAdapter`, say). @default the scope's `persistence.circuitBreaker` */
+  stateProvider?: CircuitBreakerStateProvider;
 }
 
 const KNOWN = [
@@ -77,6 +93,8 @@ const KNOWN = [
   "onClose",
   "onHalfOpen",
   "advanced",
+  "key",
+  "stateProvider",
 ] as const satisfies readonly (keyof CircuitBreakerOptions)[];
 const WHAT = "Cannot create circuit breaker";
 
@@ -91,6 +109,16 @@ function defaultIsFailure(error: unknown): boolean {
 export let acquire: (breaker: CircuitBreaker) => boolean;
 /** Internal: reports the outcome of a call `acquire` admitted (`trial`: what `acquire` returned). */
 export let release: (breaker: CircuitBreaker, error: unknown, ok: boolean, trial: boolean) => void;
+/**
+ * Internal: shares a keyed breaker's state through `provider` (the scope's or
+ * the plugin's `persistence`), unless it shares already. `logger` reports
+ * outages of the provider.
+ */
+export let shareState: (
+  breaker: CircuitBreaker,
+  provider: CircuitBreakerStateProvider,
+  logger: Logger,
+) => void;
 
 /**
  * One breaker guards one dependency. Share an instance to share its state:
@@ -132,10 +160,13 @@ export class CircuitBreaker implements AsyncDisposable {
   #tripCount = 0;
   #events: BreakerEvents<CircuitBreakerEvents> | undefined;
   #adaptive: AdaptiveThreshold | undefined;
+  #key: string | undefined;
+  #shared: SharedBreakerState | undefined;
 
   static {
     acquire = (b) => b.#acquire();
     release = (b, error, ok, trial) => b.#release(error, ok, trial);
+    shareState = (b, provider, logger) => b.#share(provider, logger);
   }
 
   /**
@@ -163,6 +194,65 @@ export class CircuitBreaker implements AsyncDisposable {
     this.#isFailure = isFailure;
     this.#adaptive = adaptiveFrom(options.advanced, failureThreshold);
     this.#events = eventsFromOptions(WHAT, options);
+    const { key, stateProvider } = options;
+    if (key !== undefined) {
+      assertString(WHAT, "key", key);
+      this.#key = key;
+    }
+    if (stateProvider !== undefined) {
+      const p = stateProvider as Partial<CircuitBreakerStateProvider> | null;
+      if (
+        typeof p !== "object" || p === null || typeof p.recordFailure !== "function" ||
+        typeof p.getState !== "function"
+      ) {
+        fail(WHAT, "stateProvider", "a CircuitBreakerStateProvider", stateProvider, false);
+      }
+      if (key === undefined) {
+        fail(WHAT, "key", "a string when stateProvider is given", key, false);
+      }
+      this.#share(stateProvider, defaultLogger);
+    }
+  }
+
+  /** The `key` its state is shared under, if any. */
+  get key(): string | undefined {
+    return this.#key;
+  }
+
+  /** The milliseconds it stays open before a trial. */
+  get resetTimeout(): number {
+    return this.#resetTimeout;
+  }
+
+  #share(provider: CircuitBreakerStateProvider, logger: Logger): void {
+    if (this.#shared !== undefined || this.#key === undefined) return;
+    // deno-lint-ignore no-this-alias
+    const breaker = this;
+    this.#shared = new SharedBreakerState(
+      {
+        get failureThreshold() {
+          return breaker.failureThreshold;
+        },
+        resetTimeout: this.#resetTimeout,
+        applyRemote: (state) => this.#applyRemote(state),
+      },
+      this.#key,
+      provider,
+      logger,
+    );
+  }
+
+  /** What another process reported: open with a fresh reset timeout, or closed. */
+  #applyRemote(state: "open" | "closed"): void {
+    if (state === "open") {
+      if (this.#state !== "open") this.#open(this.failureThreshold, true);
+      return;
+    }
+    this.#failures = 0;
+    if (this.#state === "closed") return;
+    this.#successes = 0;
+    this.#trialInFlight = false;
+    this.#transition("closed");
   }
 
   /** The current state. An open breaker whose `resetTimeout` has passed reads `'half-open'`. */
@@ -227,6 +317,8 @@ export class CircuitBreaker implements AsyncDisposable {
   /** Removes every handler (the option hooks too), then resets it without emitting. */
   [Symbol.asyncDispose](): Promise<void> {
     this.#events = undefined;
+    this.#shared?.dispose();
+    this.#shared = undefined;
     this.reset();
     return Promise.resolve();
   }
@@ -259,7 +351,11 @@ export class CircuitBreaker implements AsyncDisposable {
   #acquire(): boolean {
     const state = this.state;
     if (state === "closed") return false;
-    if (state === "half-open" && !this.#trialInFlight) {
+    // A shared breaker's trial also needs the fleet-wide token.
+    if (
+      state === "half-open" && !this.#trialInFlight &&
+      (this.#shared === undefined || this.#shared.admitTrial())
+    ) {
       this.#trialInFlight = true;
       return true;
     }
@@ -289,6 +385,7 @@ export class CircuitBreaker implements AsyncDisposable {
       } else {
         this.#failures = 0;
       }
+      this.#shared?.succeeded(trial);
       return;
     }
     let counts: boolean;
@@ -301,10 +398,13 @@ export class CircuitBreaker implements AsyncDisposable {
     if (!counts) return;
     if (this.#adaptive !== undefined) this.#adapt(false);
     this.#emit("failure", error);
+    const shared = this.#shared;
     if (trial) {
-      this.#open(1);
+      this.#open(1, false);
     } else if (this.#state === "closed" && ++this.#failures >= this.failureThreshold) {
-      this.#open(this.#failures);
+      this.#open(this.#failures, false);
+    } else {
+      shared?.failed(false);
     }
   }
 
@@ -314,11 +414,17 @@ export class CircuitBreaker implements AsyncDisposable {
     if (rate !== undefined) this.#emit("thresholdAdapt", this.#adaptive!.threshold, rate);
   }
 
-  #open(failureCount: number): void {
+  /** `remote`: another process opened it (so it is not announced again). */
+  #open(failureCount: number, remote: boolean): void {
     this.#failures = 0;
     this.#successes = 0;
     this.#tripCount = failureCount;
     this.#openedAt = Date.now();
+    this.#trialInFlight = false;
+    if (this.#shared !== undefined) {
+      this.#shared.opened();
+      if (!remote) this.#shared.failed(true);
+    }
     this.#transition("open");
   }
 

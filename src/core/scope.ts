@@ -16,7 +16,6 @@ import { Task, type TaskOptions } from "./task.ts";
 import { acquireLock, type Lock, type LockOptions } from "./lock.ts";
 import { resumeTask, type ResumeTaskOptions } from "./checkpoint.ts";
 import type { PersistenceProviders } from "./persistence.ts";
-import { getPersistence, type PersistenceOption, setPersistence } from "./scope_persistence.ts";
 import { every } from "./every.ts";
 import { type PollController, pollIn, type PollOptions } from "./poll.ts";
 import { Semaphore } from "./semaphore.ts";
@@ -49,6 +48,12 @@ import {
 } from "./priority_channel.ts";
 import { throttle, type ThrottleOptions } from "./throttle.ts";
 import { type TokenBucket, tokenBucket, type TokenBucketOptions } from "./token_bucket.ts";
+import {
+  getPersistence,
+  type PersistenceOption,
+  setPersistence,
+  shareBreakerState,
+} from "./scope_persistence.ts";
 import { type Deadline, startDeadline } from "./_deadline.ts";
 import { defaultLogger, type Logger, type Result, type TaskFn } from "./types.ts";
 import {
@@ -260,6 +265,8 @@ export class Scope implements AsyncDisposable {
     if (wantsPrimitives(options, this.#logger)) {
       this.#logger = applyPrimitiveOptions(this, options, this.#logger);
     }
+    // A keyed breaker shares its state through the scope's persistence.
+    if (breaker?.key !== undefined) shareBreakerState(this, breaker);
   }
 
   /** @internal The plugin's door (see `_child_scope.ts`): a child from validated settings. */

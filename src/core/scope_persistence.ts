@@ -19,6 +19,8 @@ import type {
   PersistenceProviders,
 } from "./persistence.ts";
 import { describe } from "./_validate.ts";
+import { type CircuitBreaker, shareState } from "./circuit_breaker.ts";
+import type { Logger } from "./types.ts";
 
 /**
  * What the scope option `persistence` accepts: an adapter, an object of
@@ -149,4 +151,17 @@ export function cacheProviderOf(scope: Node): CacheProvider | undefined {
 /** The scope's checkpoint provider, if its persistence has one. */
 export function checkpointProviderOf(scope: Node): CheckpointProvider | undefined {
   return getPersistence(scope)?.checkpoint;
+}
+
+/**
+ * Shares a keyed breaker's state through the scope's
+ * `persistence.circuitBreaker`, if it has one (a breaker given its own
+ * `stateProvider` shares already). Outages are logged with the scope's logger.
+ */
+export function shareBreakerState(
+  scope: Node & { readonly logger: Logger },
+  breaker: CircuitBreaker,
+): void {
+  const provider = circuitBreakerProviderOf(scope);
+  if (provider !== undefined) shareState(breaker, provider, scope.logger);
 }

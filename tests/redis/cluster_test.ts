@@ -1,0 +1,144 @@
+// Three replicas in three separate processes on one real Redis: the breaker's
+// state and idempotent orders are shared between them.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { type RedisServer, redisSkip, startRedis } from "./_redis_server.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const RESET = 600;
+
+interface Replica {
+  name: string;
+  url: string;
+  child: ChildProcess;
+}
+
+/** Spawns tests/redis/_replica in the runtime running this test. */
+function spawnReplica(redisUrl: string, name: string, prefix: string): Promise<Replica> {
+  const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
+  const script = new URL(`./_replica.${deno ? "ts" : "js"}`, import.meta.url).pathname;
+  const args = deno ? ["run", "-A", script] : [script];
+  const child = spawn(deno ? deno.execPath() : process.execPath, [
+    ...args,
+    redisUrl,
+    name,
+    String(RESET),
+  ], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, KEY_PREFIX: prefix },
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split("\n").find((l) => l.startsWith("{"));
+      if (line) {
+        child.stdout!.removeAllListeners("data");
+        child.stdout!.resume();
+        resolve({ name, url: (JSON.parse(line) as { url: string }).url, child });
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`replica ${name} exited (${code}): ${out}`)));
+  });
+}
+
+async function stopReplica(r: Replica): Promise<void> {
+  if (r.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => r.child.once("exit", resolve));
+  r.child.kill("SIGTERM");
+  const timer = setTimeout(() => r.child.kill("SIGKILL"), 3_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function json(
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, init);
+  return { status: res.status, body: await res.json() as Record<string, unknown> };
+}
+
+describe("three replicas in three processes on one Redis", { skip: redisSkip }, () => {
+  let server: RedisServer;
+  let replicas: Replica[] = [];
+
+  before(async () => {
+    server = await startRedis();
+    const prefix = `cluster-${Date.now()}:`;
+    replicas = await Promise.all(["A", "B", "C"].map((n) => spawnReplica(server.url, n, prefix)));
+  });
+  after(async () => {
+    await Promise.all(replicas.map(stopReplica));
+    await server?.stop();
+  });
+
+  it("failures seen by one replica open the breaker in all three within 100 ms; half-open admits one trial in all", async () => {
+    const [a, b, c] = replicas as [Replica, Replica, Replica];
+    await json(`${a.url}/dependency?down=1`, { method: "POST" });
+    for (let i = 0; i < 3; i++) {
+      const r = await json(`${a.url}/inventory`);
+      assert.equal(r.status, 503);
+      assert.equal(r.body.error, "inventory service unavailable");
+    }
+    const opened = performance.now();
+    // B and C never saw a failure: they learn of the open breaker from Redis.
+    for (const r of [b, c]) {
+      let state = "";
+      while (state !== "open" && performance.now() - opened < 100) {
+        state = (await json(`${r.url}/breaker`)).body.state as string;
+      }
+      assert.equal(state, "open", `${r.name} opened within 100 ms`);
+      const res = await json(`${r.url}/inventory`);
+      assert.equal(res.status, 503);
+      assert.equal(res.body.code, "GGS_ERR_CIRCUIT_OPEN");
+      assert.equal(
+        (await json(`${r.url}/breaker`)).body.calls,
+        0,
+        `${r.name} did not call the dependency`,
+      );
+    }
+    // After the reset timeout the dependency is back but slow (200 ms): while
+    // the one trial is in flight, a burst at all three replicas is rejected.
+    await json(`${a.url}/dependency?down=0&latency=200`, { method: "POST" });
+    const calls = async () =>
+      (await Promise.all(
+        replicas.map(async (r) => (await json(`${r.url}/breaker`)).body.calls as number),
+      ))
+        .reduce((x, y) => x + y, 0);
+    const before = await calls();
+    await sleep(RESET + 50);
+    const burst: Promise<{ status: number }>[] = [];
+    for (let round = 0; round < 4; round++) {
+      for (const r of replicas) burst.push(json(`${r.url}/inventory`));
+      await sleep(20);
+    }
+    const statuses = (await Promise.all(burst)).map((r) => r.status);
+    assert.equal(await calls() - before, 1, "one trial call across the three replicas");
+    assert.equal(statuses.filter((s) => s === 200).length, 1, "the trial succeeded");
+    // The successful trial closes every replica's breaker.
+    let states: unknown[] = [];
+    const deadline = performance.now() + 1_000;
+    do {
+      states = await Promise.all(
+        replicas.map(async (r) => (await json(`${r.url}/breaker`)).body.state),
+      );
+    } while (states.some((s) => s !== "closed") && performance.now() < deadline);
+    assert.deepEqual(states, ["closed", "closed", "closed"]);
+  });
+
+  it("an order posted twice with one Idempotency-Key, to two replicas, is placed once", async () => {
+    const [a, b] = replicas as [Replica, Replica];
+    const init = { method: "POST", headers: { "idempotency-key": "k-1" } };
+    const first = await json(`${a.url}/orders`, init);
+    const second = await json(`${b.url}/orders`, init);
+    assert.equal(first.status, 200);
+    assert.deepEqual(second.body, first.body);
+    const other = await json(`${b.url}/orders`, {
+      method: "POST",
+      headers: { "idempotency-key": "k-2" },
+    });
+    assert.equal(other.body.orderNumber, (first.body.orderNumber as number) + 1);
+  });
+});
