@@ -106,7 +106,13 @@ export async function buildReplica(options: ReplicaOptions): Promise<FastifyInst
 export async function runReplica(url: string, name: string, resetTimeout: number): Promise<void> {
   const redis = new Redis(url, { maxRetriesPerRequest: 1 });
   redis.on("error", () => {}); // every failed call reports it
-  const app = await buildReplica({ redis, name, resetTimeout, keyPrefix: process.env.KEY_PREFIX });
+  const keyPrefix = process.env.KEY_PREFIX;
+  const app = await buildReplica({
+    redis,
+    name,
+    resetTimeout,
+    ...(keyPrefix ? { keyPrefix } : {}),
+  });
   const address = await app.listen({ host: "127.0.0.1", port: 0 });
   console.log(JSON.stringify({ name, url: address }));
   const stop = async () => {

@@ -22,6 +22,7 @@ import {
   scope,
 } from "../core/mod.ts";
 import { childScope, disposeScope } from "../core/_child_scope.ts";
+import type { PersistenceOption } from "../core/scope_persistence.ts";
 import {
   checkBreaker,
   checkConcurrency,
@@ -89,6 +90,17 @@ export interface FastifyGoGoScopeOptions {
    * @default undefined (no route)
    */
   scopeTreeRoute?: string;
+  /**
+   * Where locks, keyed circuit breakers, idempotency results, caches and
+   * checkpoints keep their state: a `RedisAdapter` (from
+   * `@go-go-scope/adapter-fastify/redis`) to share it between processes, or
+   * `{ lock, circuitBreaker, idempotency, cache, checkpoint }`. Set on the root
+   * scope, so every request scope uses it. A `circuitBreaker` with a `key`
+   * shares its state through it. `app.close()` closes only what the adapter
+   * opened itself (its subscriber connection), never your Redis client.
+   * @default undefined (in-memory, per process)
+   */
+  persistence?: PersistenceOption;
 }
 
 /**
@@ -263,6 +275,9 @@ const plugin = async (
 
   const rootOptions: Mutable<ScopeOptions> = { name, logger: fastify.log };
   if (breaker !== undefined) rootOptions.circuitBreaker = breaker;
+  // Validated by scope(), at registration.
+  const persistence = options.persistence;
+  if (persistence !== undefined) rootOptions.persistence = persistence;
   const root = scope(rootOptions);
 
   fastify.decorate("scope", root);
@@ -332,6 +347,15 @@ const plugin = async (
       await root[Symbol.asyncDispose]();
     } catch (error) {
       instance.log.error({ err: error }, "go-go-scope: disposing the root scope failed");
+    }
+    // Only what the adapter opened itself (a RedisAdapter's subscriber).
+    const own = (persistence as Partial<AsyncDisposable> | undefined)?.[Symbol.asyncDispose];
+    if (typeof own === "function") {
+      try {
+        await own.call(persistence);
+      } catch (error) {
+        instance.log.error({ err: error }, "go-go-scope: closing the persistence adapter failed");
+      }
     }
   });
 };
