@@ -244,6 +244,7 @@ export function denoRuntime(v8Flags: string[] = [], extra: string[] = []): Runti
     command: Deno.execPath(),
     prefix: [
       "run",
+      `--config=${ROOT}deno.dev.json`,
       "--allow-net=127.0.0.1",
       "--allow-read",
       "--allow-env",

@@ -140,13 +140,17 @@ async function capture(cmd: string, cmdArgs: string[], cwd: string): Promise<str
 // deno.json
 
 const denoJson: DenoJson = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
+/** Dev-only imports (typescript, ...) live in deno.dev.json. */
+const devJson: { imports?: Record<string, string> } = JSON.parse(
+  await Deno.readTextFile(join(ROOT, "deno.dev.json")),
+);
 const exportMap: Record<string, string> = typeof denoJson.exports === "string"
   ? { ".": denoJson.exports }
   : denoJson.exports;
 
 /** The semver range of an `npm:` import in deno.json (`npm:fastify@^5.6.0` gives `^5.6.0`). */
 function npmRange(name: string): string {
-  const target = denoJson.imports?.[name];
+  const target = denoJson.imports?.[name] ?? devJson.imports?.[name];
   const match = target?.match(/^npm:(@?[^@]+)@(.+)$/);
   if (!match || match[1] !== name) {
     fail(`deno.json "imports" has no "${name}": "npm:${name}@<range>" entry`);
@@ -567,7 +571,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   if (!(await exists(join(ROOT, "node_modules", "fastify")))) {
     step("deno install (node_modules/ for the TypeScript compiler)");
-    const code = await run(Deno.execPath(), ["install"]);
+    const code = await run(Deno.execPath(), ["install", "--config", "deno.dev.json"]);
     if (code !== 0) fail(`deno install failed (exit ${code})`);
   }
 
