@@ -62,7 +62,7 @@ const steps: Step[] = [
   },
   {
     name: "deno publish --dry-run",
-    args: ["publish", "--dry-run", "--allow-slow-types", "--allow-dirty"],
+    args: ["publish", "--dry-run", "--allow-dirty"],
     counts: false,
   },
 ];
