@@ -13,13 +13,13 @@ import {
   type FastifyGoGoScopeOptions,
   type Result,
   type RouteScopeOptions,
-  Scope,
+  type Scope,
   scope,
   SSENotAcceptableError,
-  Task,
-  TimeoutError,
+  type Task,
+  type TimeoutError,
 } from "@go-go-scope/adapter-fastify";
-import * as core from "@go-go-scope/adapter-fastify/core";
+import type * as core from "@go-go-scope/adapter-fastify/core";
 
 describe("the Fastify augmentation", () => {
   test("fastify.scope and request.scope are Scopes", () => {
