@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { parseArgs } from "node:util";
 
 /** The variants of `bench/_servers/hello_server.mjs`, measured by `bench:http` and `bench:instr`. */
 export type Variant = "bare" | "control" | "plugin" | "task" | "await" | "plugin-await";
@@ -56,29 +57,22 @@ export function parseFlags(
   args: string[],
   defaults: Record<string, string>,
 ): Record<string, string> {
+  // A flag whose default is "true" or "false" is a switch (`--fresh`); the others take a value
+  // (`--rounds 3` or `--rounds=3`).
+  const options: Record<string, { type: "boolean" | "string" }> = {};
+  for (const [name, value] of Object.entries(defaults)) {
+    options[name] = { type: value === "true" || value === "false" ? "boolean" : "string" };
+  }
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args, options, strict: true, allowPositionals: false }));
+  } catch (error) {
+    const known = Object.keys(defaults).map((k) => `--${k}`).join(", ");
+    throw new TypeError(`${(error as Error).message}; known flags: ${known}`);
+  }
   const out: Record<string, string> = { ...defaults };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? "";
-    if (!arg.startsWith("--")) throw new TypeError(`Unexpected argument ${arg}`);
-    let name = arg.slice(2);
-    let value: string | undefined;
-    const eq = name.indexOf("=");
-    if (eq >= 0) {
-      value = name.slice(eq + 1);
-      name = name.slice(0, eq);
-    } else {
-      const next = args[i + 1];
-      if (next !== undefined && !next.startsWith("--")) {
-        value = next;
-        i++;
-      } else value = "true";
-    }
-    if (!(name in defaults)) {
-      throw new TypeError(
-        `Unknown flag --${name}; known: ${Object.keys(defaults).map((k) => `--${k}`).join(", ")}`,
-      );
-    }
-    out[name] = value;
+  for (const [name, value] of Object.entries(values)) {
+    if (value !== undefined) out[name] = String(value);
   }
   return out;
 }
@@ -244,6 +238,7 @@ export function denoRuntime(v8Flags: string[] = [], extra: string[] = []): Runti
     command: Deno.execPath(),
     prefix: [
       "run",
+      `--config=${ROOT}deno.dev.json`,
       "--allow-net=127.0.0.1",
       "--allow-read",
       "--allow-env",

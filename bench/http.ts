@@ -173,7 +173,11 @@ async function load(port: number, seconds: number): Promise<LoadResult> {
   ];
   const result = flags.client === "node"
     ? await run("node", [runner, ...args], (seconds + 60) * 1000)
-    : await run(Deno.execPath(), ["run", "-A", runner, ...args], (seconds + 60) * 1000);
+    : await run(
+      Deno.execPath(),
+      ["run", `--config=${ROOT}deno.dev.json`, "-A", runner, ...args],
+      (seconds + 60) * 1000,
+    );
   if (result.code !== 0) throw new Error(`autocannon failed (${result.code}): ${result.stderr}`);
   return JSON.parse(result.stdout.split("\n").at(-1) ?? "") as LoadResult;
 }

@@ -42,7 +42,8 @@ export interface DataSources {
   fetchUserProfile(): Promise<{ name: string; plan: string }>;
   fetchRecentOrders(): Promise<Array<{ id: number; total: number }>>;
   fetchRecommendations(): Promise<string[]>;
-  fetchExternalAPI(): Promise<{ source: string; value: number }>;
+  /** `fail: true` makes this one call fail, as an outage would (the breaker demo's switch). */
+  fetchExternalAPI(options?: { fail?: boolean }): Promise<{ source: string; value: number }>;
   /** Samples until `signal` aborts (the app's root scope ends). */
   startMetricsCollector(signal: AbortSignal): Promise<void>;
 }
@@ -81,10 +82,16 @@ function delay(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-async function call<T>(service: ServiceBehaviour, label: string, value: () => T): Promise<T> {
+async function call<T>(
+  service: ServiceBehaviour,
+  label: string,
+  value: () => T,
+  fail = false,
+): Promise<T> {
   service.calls++;
   await delay(service.latency);
   if (service.down) throw new Error(`${label} is down`);
+  if (fail) throw new Error(`${label} failed (asked for with ?fail=1)`);
   if (service.failNext > 0) {
     service.failNext--;
     throw new Error(`${label} failed`);
@@ -139,8 +146,8 @@ export function createDataSources(options: DataSourceOptions = {}): DataSources 
       call(sources.orders, "order service", () => [{ id: 1, total: 42 }, { id: 2, total: 7 }]),
     fetchRecommendations: () =>
       call(sources.recommendations, "recommendation service", () => ["scopes", "channels"]),
-    fetchExternalAPI: () =>
-      call(sources.external, "external API", () => ({ source: "external", value: 42 })),
+    fetchExternalAPI: ({ fail = false } = {}) =>
+      call(sources.external, "external API", () => ({ source: "external", value: 42 }), fail),
     startMetricsCollector: async (signal) => {
       while (!signal.aborted) {
         sources.metricsSamples++;

@@ -5,10 +5,14 @@
  * scope):
  *
  * - quick start (`name: 'my-api'`, `timeout: 30000`): `GET /users/:id` (retry +
- *   timeout), `GET /dashboard` (parallel, `concurrency: 3`) and
+ *   timeout; an unknown user is a 404 and is not retried), `GET /dashboard`
+ *   (parallel, `concurrency: 3`) and
  *   `GET /stream-events` (a channel fed by an un-awaited producer task,
  *   streamed with `reply.raw.write`);
- * - circuit breaker (`name: 'resilient-api'`): `GET /external-api`;
+ * - circuit breaker (`name: 'resilient-api'`): `GET /external-api`
+ *   (`?fail=1` or an `x-fail: 1` header makes the stand-in API fail, so five
+ *   such requests open the breaker; every answer carries the breaker's state
+ *   in `x-circuit-state`, and `GET /external-api/breaker` shows it);
  * - root scope (`name: 'my-api'`): a metrics collector started in
  *   `app.ready()` as a background task, read at `GET /metrics`.
  *
@@ -19,7 +23,7 @@
 import fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 // In an application: from '@go-go-scope/adapter-fastify' and 'go-go-scope'.
 import { CircuitBreaker, fastifyGoGoScope } from "../mod.ts";
-import { createDataSources, type DataSources } from "./data_sources.ts";
+import { createDataSources, type DataSources, UserNotFoundError } from "./data_sources.ts";
 import { sseExample } from "./sse.ts";
 
 /** The quick start, the dashboard and the streaming example. */
@@ -37,8 +41,16 @@ function quickStart(sources: DataSources) {
       // Access request-scoped scope
       const [err, user] = await request.scope.task(
         () => fetchUser(request.params.id),
-        { retry: "exponential", timeout: 5000 },
+        {
+          // Exponential backoff (100, 200, 400 ms), but only for errors that
+          // another attempt can fix: a missing user stays missing.
+          retry: { max: 3, if: (error) => !(error instanceof UserNotFoundError) },
+          timeout: 5000,
+        },
       );
+      if (err instanceof UserNotFoundError) {
+        return reply.code(404).send({ error: err.message });
+      }
       if (err) {
         return reply.code(500).send({ error: err.message });
       }
@@ -106,11 +118,15 @@ function resilientApi(sources: DataSources) {
       circuitBreaker: breaker,
     });
 
-    app.get("/external-api", async (request, reply) => {
+    app.get<{ Querystring: { fail?: string } }>("/external-api", async (request, reply) => {
+      // Not in the docs: `?fail=1` (or `x-fail: 1`) stands for an outage of
+      // the API, so the breaker can be tripped from outside.
+      const fail = request.query.fail === "1" || request.headers["x-fail"] === "1";
       // Automatically uses circuit breaker
       const [err, data] = await request.scope.task(
-        () => fetchExternalAPI(),
+        () => fetchExternalAPI({ fail }),
       );
+      reply.header("x-circuit-state", breaker.state);
       if (err) {
         return reply.code(503).send({ error: "Service unavailable" });
       }
@@ -170,6 +186,8 @@ export async function buildApp(
   options: FastifyServerOptions = {},
 ): Promise<FastifyInstance> {
   const app = fastify(options);
+  // Browsers ask for one; an empty answer keeps the log free of 404s.
+  app.get("/favicon.ico", async (_request, reply) => reply.code(204).send());
   await app.register(quickStart(sources));
   await app.register(resilientApi(sources));
   await app.register(backgroundJobs(sources));

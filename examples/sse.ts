@@ -86,7 +86,9 @@ export async function sseExample(
   });
 
   app.get<{ Querystring: EventsQuery }>("/events", {
-    sse: true,
+    // SSE-only: every client that accepts a stream gets one (curl and health checks too);
+    // one that refuses text/event-stream (Accept: application/json) gets a 406.
+    sse: "only",
     // A stream lives as long as the client wants it: not the plugin's 30 s deadline.
     config: { scope: { timeout: false } },
     schema: {

@@ -1,58 +1,64 @@
 /**
- * Builds the npm package from the Deno sources, and proves it works under Node.
+ * Builds the npm package from the Deno sources with `tsc`, and proves it works under Node.
  *
  * ```sh
- * deno run -A scripts/build_npm.ts            # build npm/ (ESM + CommonJS + .d.ts + package.json)
- * deno run -A scripts/build_npm.ts --test     # ...and run the test suite under `node --test`
- * deno run -A scripts/build_npm.ts --pack     # ...and check the packed tarball in a fresh project
- * deno run -A scripts/build_npm.ts --test --pack   # what CI runs: the tests run against the
- *                                                  # installed tarball instead of npm/
+ * deno task build:npm                          # npm/: ESM + CommonJS + .d.ts + package.json
+ * deno task test:node                          # ...and the test suite under `node --test`
+ * deno run --config deno.dev.json -A scripts/build_npm.ts --test --pack   # what CI runs
  * ```
  *
- * Layout of `npm/`:
+ * The compiler does the compiling (`scripts/npm/tsconfig.{esm,cjs,test}.json`, with
+ * `rewriteRelativeImportExtensions`); this script does what no tool does:
  *
- * - `esm/`: ES modules and their `.d.ts`, mirroring the repository (`esm/mod.js`,
- *   `esm/src/core/mod.js`, ...).
- * - `cjs/`: the same as CommonJS (with a `{"type":"commonjs"}` package.json), and a copy of the
- *   `.d.ts` so that `require` consumers get CommonJS-flavoured types.
- * - `test-esm/`: the compiled tests (never packed). `test-esm/mod.js` and `test-esm/src` are
- *   symbolic links to `esm/`, so a test's `../../mod.ts` import lands on the built package.
+ * - writes `npm/package.json` from `deno.json` (name, version, exports, dependencies, metadata);
+ * - copies the hand-written `.d.ts` files (the Fastify augmentation) and turns the `.ts`
+ *   specifiers of every declaration file into `.js` (TypeScript keeps them as written);
+ * - with `--pack`: packs the tarball, runs `publint` and `@arethetypeswrong/cli` on it, installs it
+ *   into a fresh project, and runs there the smoke tests, the README's CommonJS example, the
+ *   consumer type checks on each TypeScript of `CONSUMER_TYPESCRIPTS`, the `tstyche` type tests
+ *   (`tests/types/`), and, with `--test`, the Node suite on each Node of `NODE_VERSIONS`.
  *
- * Other flags: `--root=<dir>` builds another tree (used to try the build on samples),
- * `--keep` keeps the temporary consumer project.
+ * Flags: `--test`, `--pack`, `--keep` (keep the consumer project), `--node=20,22,24`.
  *
  * @module
  */
-import ts from "typescript";
+import { parseArgs } from "node:util";
 import { dirname, join, relative, resolve } from "node:path";
 
-const args = new Set(Deno.args.filter((a) => !a.startsWith("--root=")));
-const rootArg = Deno.args.find((a) => a.startsWith("--root="))?.slice("--root=".length);
-for (const a of args) {
-  if (!["--test", "--pack", "--keep"].includes(a)) {
-    console.error(`✖ build_npm: unknown flag ${a} (known: --test, --pack, --keep, --root=<dir>)`);
-    Deno.exit(2);
-  }
-}
-const RUN_TESTS = args.has("--test");
-const PACK = args.has("--pack");
-const KEEP = args.has("--keep");
+const { values: flags } = parseArgs({
+  args: Deno.args,
+  options: {
+    test: { type: "boolean", default: false },
+    pack: { type: "boolean", default: false },
+    keep: { type: "boolean", default: false },
+    node: { type: "string", default: "20,22,24" },
+  },
+  strict: true,
+});
 
-const SCRIPT_DIR = import.meta.dirname!;
-const ROOT = resolve(rootArg ?? join(SCRIPT_DIR, ".."));
+const ROOT = resolve(import.meta.dirname!, "..");
 const OUT = join(ROOT, "npm");
 const ESM = join(OUT, "esm");
 const CJS = join(OUT, "cjs");
 const TEST_ESM = join(OUT, "test-esm");
-const CONSUMER_FIXTURES = join(SCRIPT_DIR, "consumer");
+const TSCONFIGS = join(ROOT, "scripts", "npm");
+const CONSUMER_FIXTURES = join(ROOT, "scripts", "consumer");
+const TYPE_TESTS = join(ROOT, "tests", "types");
+const TSC = join(ROOT, "node_modules", "typescript", "bin", "tsc");
 /**
  * Node's types for the compiler (Fastify's declarations import `node:http`), matching the oldest
- * Node we support. Installed with npm into `.tmp/node-types/` rather than declared in deno.json:
- * a `node_modules/@types/node` makes Deno's own tools (`deno doc`) read it and warn about it.
+ * Node we support. Installed with npm into `.tmp/node-types/` rather than declared in
+ * deno.dev.json: a `node_modules/@types/node` makes Deno's own tools read it and warn about it.
  */
 const NODE_TYPES = "@types/node@^20.19.0";
 const NODE_TYPES_DIR = join(ROOT, ".tmp", "node-types");
-const NODE_TYPES_ROOT = join(NODE_TYPES_DIR, "node_modules", "@types");
+/** Node majors the packed package is tested on (20 is the machine's; the others come from npm). */
+const NODE_VERSIONS = flags.node.split(",").map((v) => v.trim()).filter(Boolean);
+/** TypeScript versions the consumer checks run on: the oldest supported and the current ones. */
+const CONSUMER_TYPESCRIPTS = ["~5.9.3", "~6.0.3", "^7.0.2"];
+const REPOSITORY = "https://github.com/thelinuxlich/go-go-scope";
+/** The npm package's standard checks, run on the packed tarball (never imported by Deno). */
+const TARBALL_LINTERS = ["publint@^0.3.25", "@arethetypeswrong/cli@^0.18.5"];
 
 interface DenoJson {
   name: string;
@@ -83,36 +89,26 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function* walk(dir: string): AsyncGenerator<string> {
-  if (!(await exists(dir))) return;
-  for await (const entry of Deno.readDir(dir)) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory) yield* walk(path);
-    else if (entry.isFile) yield path;
-  }
-}
-
 async function listFiles(dir: string, test: (path: string) => boolean): Promise<string[]> {
   const out: string[] = [];
-  for await (const path of walk(dir)) if (test(path)) out.push(path);
+  if (!(await exists(dir))) return out;
+  for await (const entry of Deno.readDir(dir)) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory) out.push(...await listFiles(path, test));
+    else if (entry.isFile && test(path)) out.push(path);
+  }
   return out.sort();
 }
 
 /** Runs a command with inherited output; returns its exit code (killing it after `timeoutMs`). */
 async function run(
   cmd: string,
-  cmdArgs: string[],
+  args: string[],
   { cwd = ROOT, timeoutMs = 10 * 60_000 }: { cwd?: string; timeoutMs?: number } = {},
 ): Promise<number> {
-  const child = new Deno.Command(cmd, {
-    args: cmdArgs,
-    cwd,
-    stdin: "null",
-    stdout: "inherit",
-    stderr: "inherit",
-  }).spawn();
+  const child = new Deno.Command(cmd, { args, cwd, stdin: "null" }).spawn();
   const timer = setTimeout(() => {
-    console.error(`✖ ${cmd} ${cmdArgs.join(" ")} took over ${timeoutMs} ms: killed`);
+    console.error(`✖ ${cmd} ${args.join(" ")} took over ${timeoutMs} ms: killed`);
     try {
       child.kill("SIGKILL");
     } catch { /* already gone */ }
@@ -122,273 +118,103 @@ async function run(
   return status.code;
 }
 
-/** Runs a command and returns its stdout; fails with its stderr on a non-zero exit. */
-async function capture(cmd: string, cmdArgs: string[], cwd: string): Promise<string> {
-  const out = await new Deno.Command(cmd, { args: cmdArgs, cwd, stdin: "null" }).output();
+async function mustRun(cmd: string, args: string[], cwd = ROOT): Promise<void> {
+  const code = await run(cmd, args, { cwd });
+  if (code !== 0) fail(`${cmd} ${args.join(" ")} failed (exit ${code}) in ${cwd}`);
+}
+
+/** Runs a command and returns its stdout; fails with its output on a non-zero exit. */
+async function capture(cmd: string, args: string[], cwd: string): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, cwd, stdin: "null" }).output();
   const stdout = new TextDecoder().decode(out.stdout);
   if (!out.success) {
-    fail(
-      `${cmd} ${cmdArgs.join(" ")} failed (exit ${out.code}) in ${cwd}:\n${stdout}${
-        new TextDecoder().decode(out.stderr)
-      }`,
-    );
+    const stderr = new TextDecoder().decode(out.stderr);
+    fail(`${cmd} ${args.join(" ")} failed (exit ${out.code}) in ${cwd}:\n${stdout}${stderr}`);
   }
   return stdout;
 }
+
+const npmInstall = (cwd: string, specs: string[]) =>
+  mustRun("npm", [
+    "install",
+    "--no-audit",
+    "--no-fund",
+    "--no-package-lock",
+    "--loglevel=error",
+    ...specs,
+  ], cwd);
 
 // ---------------------------------------------------------------------------------------------
 // deno.json
 
 const denoJson: DenoJson = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
+/** Dev-only imports (typescript, test libraries) live in deno.dev.json. */
+const devJson: { imports?: Record<string, string> } = JSON.parse(
+  await Deno.readTextFile(join(ROOT, "deno.dev.json")),
+);
 const exportMap: Record<string, string> = typeof denoJson.exports === "string"
   ? { ".": denoJson.exports }
   : denoJson.exports;
 
-/** The semver range of an `npm:` import in deno.json (`npm:fastify@^5.6.0` gives `^5.6.0`). */
+/** The semver range of an `npm:` import (`npm:fastify@^5.6.0` gives `^5.6.0`). */
 function npmRange(name: string): string {
-  const target = denoJson.imports?.[name];
+  const target = denoJson.imports?.[name] ?? devJson.imports?.[name];
   const match = target?.match(/^npm:(@?[^@]+)@(.+)$/);
   if (!match || match[1] !== name) {
-    fail(`deno.json "imports" has no "${name}": "npm:${name}@<range>" entry`);
+    fail(`deno.json / deno.dev.json "imports" has no "${name}": "npm:${name}@<range>" entry`);
   }
   return match[2]!;
 }
 
-/** `fastify/types/x` gives `fastify`, `@fastify/sse/x` gives `@fastify/sse`. */
-function packageName(specifier: string): string {
-  const parts = specifier.split("/");
-  return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]!;
-}
-
 // ---------------------------------------------------------------------------------------------
-// 1. Source rules: no inline npm:/jsr:/URL specifiers, no Deno global in the library code.
+// The build
 
-function lineOf(sf: ts.SourceFile, pos: number): string {
-  const { line, character } = sf.getLineAndCharacterOfPosition(pos);
-  return `${relative(ROOT, sf.fileName)}:${line + 1}:${character + 1}`;
-}
-
-function checkSourceRules(files: string[]): string[] {
+/** Library code must load on Node: no inline npm:/jsr:/URL specifiers, no Deno global. */
+async function checkSourceRules(files: string[]): Promise<void> {
   const problems: string[] = [];
+  const rules: [RegExp, string][] = [
+    [
+      /\bfrom\s*["'](npm:|jsr:|https?:)|\bimport\s*\(\s*["'](npm:|jsr:|https?:)/,
+      "inline specifier",
+    ],
+    [/(?<![.\w"'])Deno\.\w/, "the Deno global"],
+  ];
   for (const file of files) {
-    const text = Deno.readTextFileSync(file);
-    const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
-    const checkSpecifier = (node: ts.Node | undefined) => {
-      if (node && ts.isStringLiteralLike(node) && /^(npm:|jsr:|https?:)/.test(node.text)) {
-        problems.push(
-          `${lineOf(sf, node.getStart())}: inline specifier "${node.text}": declare it in ` +
-            `deno.json "imports" and import the bare name`,
-        );
-      }
-    };
-    const visit = (node: ts.Node): void => {
-      if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) {
-        checkSpecifier(node.moduleSpecifier);
-      } else if (
-        ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword
-      ) {
-        checkSpecifier(node.arguments[0]);
-      } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
-        checkSpecifier(node.argument.literal);
-      } else if (ts.isIdentifier(node) && node.text === "Deno") {
-        const parent = node.parent;
-        const isKey = (ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent) ||
-          ts.isPropertySignature(parent) || ts.isMethodDeclaration(parent)) &&
-          parent.name === node;
-        if (!isKey) {
-          problems.push(
-            `${lineOf(sf, node.getStart())}: the Deno global is not available on Node; ` +
-              `library code uses web standards only`,
-          );
+    const lines = (await Deno.readTextFile(file)).split("\n");
+    lines.forEach((line, i) => {
+      if (/^\s*(\*|\/\/)/.test(line)) return; // comments and JSDoc examples
+      for (const [rule, what] of rules) {
+        if (rule.test(line)) {
+          problems.push(`${relative(ROOT, file)}:${i + 1}: ${what}: ${line.trim()}`);
         }
       }
-      ts.forEachChild(node, visit);
-    };
-    visit(sf);
+    });
   }
-  return problems;
+  if (problems.length) fail(`Library code that cannot run on Node:\n  ${problems.join("\n  ")}`);
 }
 
-// ---------------------------------------------------------------------------------------------
-// 2. Compilation
-
-const BASE_OPTIONS: ts.CompilerOptions = {
-  target: ts.ScriptTarget.ES2022,
-  // Node 20 has Symbol.asyncDispose and AsyncDisposable comes from @types/node 20;
-  // DisposableStack and SuppressedError do not exist on Node 20, so esnext.disposable stays out.
-  lib: ["lib.es2022.d.ts", "lib.dom.d.ts"],
-  typeRoots: [NODE_TYPES_ROOT],
-  types: ["node"],
-  strict: true,
-  exactOptionalPropertyTypes: true,
-  noUncheckedIndexedAccess: true,
-  noImplicitOverride: true,
-  allowImportingTsExtensions: true,
-  rewriteRelativeImportExtensions: true,
-  esModuleInterop: true,
-  skipLibCheck: true,
-  forceConsistentCasingInFileNames: true,
-  noEmitOnError: true,
-  rootDir: ROOT,
-  newLine: ts.NewLineKind.LineFeed,
-};
-
-const ESM_OPTIONS: ts.CompilerOptions = {
-  ...BASE_OPTIONS,
-  module: ts.ModuleKind.ESNext,
-  moduleResolution: ts.ModuleResolutionKind.Bundler,
-};
-
-const CJS_OPTIONS: ts.CompilerOptions = {
-  ...BASE_OPTIONS,
-  module: ts.ModuleKind.CommonJS,
-  moduleResolution: ts.ModuleResolutionKind.Node10,
-  outDir: CJS,
-};
-
-const formatHost: ts.FormatDiagnosticsHost = {
-  getCanonicalFileName: (f) => f,
-  getCurrentDirectory: () => ROOT,
-  getNewLine: () => "\n",
-};
-
-function checkDiagnostics(label: string, diagnostics: readonly ts.Diagnostic[]): void {
-  if (diagnostics.length === 0) return;
-  const text = ts.formatDiagnostics(diagnostics, formatHost).trimEnd();
-  fail(`TypeScript reported ${diagnostics.length} diagnostic(s) in the ${label} build:\n${text}`);
-}
-
-/** Relative `.ts` specifiers in declaration files become `.js` (TypeScript keeps them as written). */
+/** `./x.ts` → `./x.js` in a declaration file's specifiers (and reference directives). */
 function rewriteDeclarationSpecifiers(text: string): string {
   return text.replace(
-    /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(["'])(\.\.?\/[^"'\n]*?)\.(m|c)?ts\2/g,
-    (_m, lead: string, q: string, path: string, mc = "") => `${lead}${q}${path}.${mc}js${q}`,
+    /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|<reference\s+(?:types|path)=)(["'])(\.\.?\/[^"'\n]*?)\.(d\.)?(m|c)?ts\2/g,
+    (_m, lead: string, q: string, path: string, d = "", mc = "") =>
+      `${lead}${q}${path}.${d}${mc}${d ? "ts" : "js"}${q}`,
   );
 }
 
-function writeOutput(path: string, text: string): void {
-  Deno.mkdirSync(dirname(path), { recursive: true });
-  Deno.writeTextFileSync(path, text);
-}
-
-function emit(
-  program: ts.Program,
-  label: string,
-  writeFile: ts.WriteFileCallback,
-): void {
-  const result = program.emit(undefined, writeFile);
-  checkDiagnostics(label, result.diagnostics);
-  if (result.emitSkipped) fail(`TypeScript skipped the ${label} emit`);
-}
-
-/** Compiles the package; returns the source files it contains. */
-function buildLibrary(entries: string[]): Set<string> {
-  // ESM + declarations.
-  const esmOptions = { ...ESM_OPTIONS, outDir: ESM, declaration: true };
-  const esm = ts.createProgram(entries, esmOptions);
-  checkDiagnostics("ESM", ts.getPreEmitDiagnostics(esm));
-  emit(esm, "ESM", (fileName, text) => {
-    if (fileName.endsWith(".d.ts")) {
-      const dts = rewriteDeclarationSpecifiers(text);
-      writeOutput(fileName, dts);
-      // A copy beside the CommonJS files: under "type": "commonjs" they describe CommonJS.
-      writeOutput(join(CJS, relative(ESM, fileName)), dts);
-    } else {
-      writeOutput(fileName, text);
-    }
-  });
-  // CommonJS (type-checked again: module-format-specific errors show up here).
-  const cjs = ts.createProgram(entries, CJS_OPTIONS);
-  checkDiagnostics("CommonJS", ts.getPreEmitDiagnostics(cjs));
-  emit(cjs, "CommonJS", (fileName, text) => writeOutput(fileName, text));
-  writeOutput(join(CJS, "package.json"), JSON.stringify({ type: "commonjs" }, null, 2) + "\n");
-  return new Set(
-    esm.getSourceFiles().filter((sf) => !sf.isDeclarationFile).map((sf) => resolve(sf.fileName)),
-  );
-}
-
-/**
- * Compiles the tests to `npm/test-esm/`, leaving out the library files: `mod.js` and `src/` there
- * are links to the built package. Tests are type-checked by `deno check`; here they are only
- * transpiled (they may mention Deno-only APIs in tests skipped on Node).
- */
-function buildTests(
-  testFiles: string[],
-  libraryFiles: Set<string>,
-  packaged: Set<string>,
-): string[] {
-  const options: ts.CompilerOptions = { ...ESM_OPTIONS, outDir: TEST_ESM, noCheck: true };
-  const program = ts.createProgram(testFiles, options);
-  checkDiagnostics("test", [
-    ...program.getOptionsDiagnostics(),
-    ...program.getSyntacticDiagnostics(),
-  ]);
-  const unpackaged = program.getSourceFiles()
-    .map((sf) => resolve(sf.fileName))
-    .filter((f) => libraryFiles.has(f) && !packaged.has(f));
-  if (unpackaged.length) {
-    fail(
-      `Tests import library files that the package does not contain (nothing reachable from ` +
-        `deno.json "exports" imports them), so they cannot be tested under Node:\n  ` +
-        unpackaged.map((f) => relative(ROOT, f)).join("\n  "),
-    );
+/** Copies the hand-written `.d.ts` files of src/ and fixes the specifiers of every `.d.ts`. */
+async function finishDeclarations(outDir: string): Promise<void> {
+  for (const source of await listFiles(join(ROOT, "src"), (p) => p.endsWith(".d.ts"))) {
+    const target = join(outDir, relative(ROOT, source));
+    await Deno.mkdir(dirname(target), { recursive: true });
+    await Deno.copyFile(source, target);
   }
-  const written: string[] = [];
-  emit(program, "test", (fileName, text, _bom, _onError, sources) => {
-    const source = sources?.[0]?.fileName;
-    if (source && libraryFiles.has(resolve(source))) return;
-    writeOutput(fileName, text);
-    written.push(fileName);
-  });
-  return written;
-}
-
-// ---------------------------------------------------------------------------------------------
-// 3. Checks on the output
-
-/** The module specifiers a JavaScript or declaration file imports (comments excluded). */
-function specifiers(text: string): string[] {
-  const info = ts.preProcessFile(text, true, true);
-  return [...info.importedFiles, ...info.referencedFiles].map((f) => f.fileName);
-}
-
-const isRelative = (spec: string) => /^\.\.?\//.test(spec);
-const isInline = (spec: string) => /^(npm|jsr|https?):/.test(spec);
-
-async function checkOutputLinks(dirs: string[]): Promise<void> {
-  const problems: string[] = [];
-  for (const dir of dirs) {
-    for (const file of await listFiles(dir, (p) => /\.(c|m)?js$|\.d\.ts$/.test(p))) {
-      const rel = relative(ROOT, file);
-      for (const spec of specifiers(await Deno.readTextFile(file))) {
-        if (isInline(spec)) {
-          problems.push(`${rel}: inline specifier "${spec}" cannot load on Node`);
-        } else if (!isRelative(spec)) {
-          continue;
-        } else if (/\.(c|m)?tsx?$/.test(spec) && !spec.endsWith(".d.ts")) {
-          problems.push(`${rel}: specifier "${spec}" still ends in .ts`);
-        } else if (!(await exists(join(dirname(file), spec)))) {
-          problems.push(`${rel}: specifier "${spec}" points at a missing file`);
-        }
-      }
-    }
+  for (const file of await listFiles(outDir, (p) => p.endsWith(".d.ts"))) {
+    const text = await Deno.readTextFile(file);
+    const fixed = rewriteDeclarationSpecifiers(text);
+    if (fixed !== text) await Deno.writeTextFile(file, fixed);
   }
-  if (problems.length) fail(`The build output is broken:\n  ${problems.join("\n  ")}`);
 }
-
-async function bareImports(files: string[]): Promise<Set<string>> {
-  const names = new Set<string>();
-  for (const file of files) {
-    for (const spec of specifiers(await Deno.readTextFile(file))) {
-      if (isRelative(spec) || isInline(spec) || spec.startsWith("node:")) continue;
-      names.add(packageName(spec));
-    }
-  }
-  return names;
-}
-
-// ---------------------------------------------------------------------------------------------
-// 4. package.json, README, LICENSE
 
 function distPath(dir: "esm" | "cjs", source: string, ext: ".js" | ".d.ts"): string {
   return `./${dir}/${source.replace(/^\.\//, "").replace(/\.ts$/, ext)}`;
@@ -406,49 +232,48 @@ async function writePackageJson(): Promise<void> {
     if (key !== ".") typesVersions[key.replace(/^\.\//, "")] = [distPath("cjs", source, ".d.ts")];
   }
   exportsField["./package.json"] = "./package.json";
-  const main = exportMap["."];
-  if (!main) fail(`deno.json "exports" has no "." entry`);
+  const main = exportMap["."] ?? fail(`deno.json "exports" has no "." entry`);
   const pkg = {
     name: denoJson.name,
     version: denoJson.version,
     description: denoJson.description,
     license: denoJson.license,
+    author: "go-go-scope contributors",
+    repository: { type: "git", url: `git+${REPOSITORY}.git` },
+    homepage: `${REPOSITORY}#readme`,
+    bugs: { url: `${REPOSITORY}/issues` },
+    keywords: [
+      "fastify",
+      "fastify-plugin",
+      "structured-concurrency",
+      "cancellation",
+      "abortsignal",
+      "timeout",
+      "retry",
+      "circuit-breaker",
+      "server-sent-events",
+      "deno",
+    ],
     type: "module",
     main: distPath("cjs", main, ".js"),
     module: distPath("esm", main, ".js"),
     types: distPath("cjs", main, ".d.ts"),
     exports: exportsField,
     ...(Object.keys(typesVersions).length ? { typesVersions: { "*": typesVersions } } : {}),
-    files: ["esm/", "cjs/", "README.md", "LICENSE"],
+    files: ["esm/", "cjs/", "README.md", "LICENSE", "CHANGELOG.md"],
     sideEffects: false,
     engines: { node: ">=20.4" },
-    keywords: ["fastify", "fastify-plugin", "structured-concurrency", "cancellation", "abort"],
     dependencies: { "fastify-plugin": npmRange("fastify-plugin") },
     peerDependencies: { fastify: "^5.0.0", "@fastify/sse": npmRange("@fastify/sse") },
     peerDependenciesMeta: { "@fastify/sse": { optional: true } },
   };
   await Deno.writeTextFile(join(OUT, "package.json"), JSON.stringify(pkg, null, 2) + "\n");
-  for (const file of ["README.md", "LICENSE"]) {
-    if (await exists(join(ROOT, file))) await Deno.copyFile(join(ROOT, file), join(OUT, file));
-    else console.warn(`⚠ ${file} is missing: the npm package will ship without it`);
+  for (const file of ["README.md", "LICENSE", "CHANGELOG.md"]) {
+    await Deno.copyFile(join(ROOT, file), join(OUT, file));
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// 5. Running under Node
-
-async function runNodeTests(cwd: string, files: string[]): Promise<boolean> {
-  const rel = files.map((f) => relative(cwd, f));
-  const code = await run("node", [
-    "--test",
-    "--test-reporter=spec",
-    "--test-timeout=60000",
-    ...rel,
-  ], { cwd, timeoutMs: 10 * 60_000 });
-  return code === 0;
-}
-
-/** Links `mod.js` and `src` (every top-level entry of the built library) into a test tree. */
+/** Links `mod.js` and `src` of the built library into a test tree (replacing compiled copies). */
 async function linkLibrary(testRoot: string, esmDir: string): Promise<void> {
   for await (const entry of Deno.readDir(esmDir)) {
     if (entry.name.endsWith(".d.ts")) continue;
@@ -458,103 +283,151 @@ async function linkLibrary(testRoot: string, esmDir: string): Promise<void> {
   }
 }
 
-interface PackResult {
-  filename: string;
-  size: number;
-  unpackedSize: number;
-  files: { path: string; size: number }[];
+// ---------------------------------------------------------------------------------------------
+// The packed tarball
+
+const results: { name: string; ok: boolean }[] = [];
+
+async function check(name: string, cmd: string, args: string[], cwd: string): Promise<void> {
+  step(name);
+  const started = performance.now();
+  const code = await run(cmd, args, { cwd, timeoutMs: 5 * 60_000 });
+  const took = `(${((performance.now() - started) / 1000).toFixed(1)} s)`;
+  console.log(
+    code === 0 ? `[check] pass ${name} ${took}` : `[check] fail ${name} (exit ${code}) ${took}`,
+  );
+  results.push({ name, ok: code === 0 });
 }
 
-async function packAndCheck(testFiles: string[] | null): Promise<string[]> {
-  const failures: string[] = [];
+/** The README's ```cjs block (Deno cannot run it, so it is run here under Node). */
+async function readmeCommonJs(): Promise<string> {
+  const readme = await Deno.readTextFile(join(ROOT, "README.md"));
+  return readme.match(/```cjs[^\n]*\n([\s\S]*?)```/)?.[1] ?? fail("README.md has no ```cjs block");
+}
+
+/** Node `major` as a command: the machine's node for its own major, else `npx -y node@major`. */
+async function nodeCommand(major: string): Promise<[string, string[]]> {
+  const own = (await capture("node", ["--version"], ROOT)).trim().replace(/^v/, "").split(".")[0];
+  return own === major ? ["node", []] : ["npx", ["-y", `node@${major}`]];
+}
+
+async function packAndCheck(testFiles: string[] | null): Promise<void> {
   const tmp = await Deno.makeTempDir({ prefix: "ggs-npm-consumer-" });
   try {
     step("npm pack");
-    const packJson = await capture("npm", ["pack", "--json", "--pack-destination", tmp], OUT);
-    const packed = (JSON.parse(packJson) as PackResult[])[0];
-    if (!packed) fail("npm pack printed no result");
+    const packed = JSON.parse(
+      await capture("npm", ["pack", "--json", "--pack-destination", tmp], OUT),
+    )[0] as { filename: string; size: number; unpackedSize: number; files: { path: string }[] };
+    const tarball = join(tmp, packed.filename);
     console.log(
-      `${packed.filename}: ${packed.size} bytes packed, ${packed.unpackedSize} bytes unpacked, ` +
+      `${packed.filename}: ${packed.size} bytes packed, ${packed.unpackedSize} unpacked, ` +
         `${packed.files.length} files`,
     );
-    for (const f of packed.files) console.log(`  ${String(f.size).padStart(7)}  ${f.path}`);
 
     const project = join(tmp, "project");
     await Deno.mkdir(project);
-    // The compiled tests; mod.js and src/ get linked to the installed package's ESM build.
-    const testRoot = join(project, "suite");
-    const suite: string[] = [];
-    for (const file of testFiles ?? []) {
-      const target = join(testRoot, relative(TEST_ESM, file));
-      await Deno.mkdir(dirname(target), { recursive: true });
-      await Deno.copyFile(file, target);
-      suite.push(target);
-    }
     await Deno.writeTextFile(
       join(project, "package.json"),
       JSON.stringify({ name: "ggs-consumer", private: true, type: "module" }, null, 2),
     );
     const deps = new Set([
+      tarball,
       `fastify@${npmRange("fastify")}`,
-      `typescript@${npmRange("typescript")}`,
+      `@fastify/sse@${npmRange("@fastify/sse")}`,
       NODE_TYPES,
+      ...TARBALL_LINTERS,
+      `tstyche@${npmRange("tstyche")}`,
+      ...CONSUMER_TYPESCRIPTS.map((range, i) =>
+        i === 0 ? `typescript@${range}` : `typescript-${i}@npm:typescript@${range}`
+      ),
     ]);
-    if (testFiles) {
-      for (const name of await bareImports(testFiles)) {
-        if (name === denoJson.name) continue;
+    for (const file of testFiles ?? []) {
+      for (const m of (await Deno.readTextFile(file)).matchAll(/from\s*["']([^."'][^"']*)["']/g)) {
+        const spec = m[1]!;
+        if (spec.startsWith("node:") || spec.startsWith(denoJson.name)) continue;
+        const name = spec.startsWith("@")
+          ? spec.split("/").slice(0, 2).join("/")
+          : spec.split("/")[0]!;
         deps.add(`${name}@${npmRange(name)}`);
       }
     }
-    step(`npm install the tarball + ${[...deps].join(" ")}`);
-    const installCode = await run("npm", [
-      "install",
-      "--no-audit",
-      "--no-fund",
-      "--no-package-lock",
-      "--loglevel=error",
-      join(tmp, packed.filename),
-      ...deps,
-    ], { cwd: project, timeoutMs: 5 * 60_000 });
-    if (installCode !== 0) fail(`npm install in ${project} failed (exit ${installCode})`);
-
-    for await (const entry of Deno.readDir(CONSUMER_FIXTURES)) {
-      await Deno.copyFile(join(CONSUMER_FIXTURES, entry.name), join(project, entry.name));
+    step(`npm install the tarball + ${[...deps].slice(1).join(" ")}`);
+    await npmInstall(project, [...deps]);
+    for (const dir of [CONSUMER_FIXTURES, TYPE_TESTS]) {
+      for (const file of await listFiles(dir, () => true)) {
+        await Deno.copyFile(file, join(project, relative(dir, file)));
+      }
     }
-    const check = async (name: string, cmd: string, cmdArgs: string[]) => {
-      step(`consumer: ${name}`);
-      const code = await run(cmd, cmdArgs, { cwd: project, timeoutMs: 2 * 60_000 });
-      console.log(code === 0 ? `[check] pass ${name}` : `[check] fail ${name} (exit ${code})`);
-      if (code !== 0) failures.push(name);
-    };
-    await check("ESM smoke test", "node", ["smoke.mjs"]);
-    await check("CommonJS smoke test", "node", ["smoke.cjs"]);
-    const tsc = join("node_modules", "typescript", "bin", "tsc");
+    await Deno.writeTextFile(join(project, "readme_example.cjs"), await readmeCommonJs());
+    const bin = (name: string) => join("node_modules", ".bin", name);
+
+    await check(
+      "publint (the packed tarball)",
+      "node",
+      [bin("publint"), "--strict", tarball],
+      project,
+    );
+    await check(
+      "attw (@arethetypeswrong/cli, the packed tarball)",
+      "node",
+      [bin("attw"), "--format", "table-flipped", tarball],
+      project,
+    );
+    await check("ESM smoke test", "node", ["smoke.mjs"], project);
+    await check("CommonJS smoke test", "node", ["smoke.cjs"], project);
+    await check("README's CommonJS example", "node", ["readme_example.cjs"], project);
     // One program per tsconfig.<variant>.json: the ESM and CommonJS faces of the package each
     // augment Fastify's types, so a single program must not see both.
     const tsconfigs = await listFiles(CONSUMER_FIXTURES, (p) => /tsconfig\..+\.json$/.test(p));
-    for (const tsconfig of tsconfigs) {
-      const name = tsconfig.split("/").pop()!;
-      const { compilerOptions } = JSON.parse(await Deno.readTextFile(tsconfig));
-      await check(
-        `tsc --noEmit -p ${name} (moduleResolution ${compilerOptions.moduleResolution})`,
-        "node",
-        [tsc, "-p", name],
-      );
+    for (const [i, range] of CONSUMER_TYPESCRIPTS.entries()) {
+      const pkg = i === 0 ? "typescript" : `typescript-${i}`;
+      const version = JSON.parse(
+        await Deno.readTextFile(join(project, "node_modules", pkg, "package.json")),
+      ).version;
+      for (const tsconfig of tsconfigs) {
+        const name = tsconfig.split("/").pop()!;
+        // The oldest TypeScript checks every resolution mode; the newer ones the two modern ones
+        // (TypeScript 6 deprecates and 7 removes moduleResolution "node10").
+        if (i > 0 && !/tsconfig\.(bundler|nodenext)\.json$/.test(name)) continue;
+        await check(
+          `TypeScript ${version} (${range}): tsc -p ${name}`,
+          "node",
+          [join("node_modules", pkg, "bin", "tsc"), "-p", name],
+          project,
+        );
+      }
     }
+    await check(
+      "tstyche (exact types of the installed package)",
+      "node",
+      [bin("tstyche")],
+      project,
+    );
 
     if (testFiles) {
-      step("node --test against the installed package");
-      await linkLibrary(
-        testRoot,
-        join(project, "node_modules", ...denoJson.name.split("/"), "esm"),
-      );
-      if (!(await runNodeTests(testRoot, suite.filter(isTestFile)))) failures.push("node tests");
+      const suite = join(project, "suite");
+      for (const file of testFiles) {
+        const target = join(suite, relative(TEST_ESM, file));
+        await Deno.mkdir(dirname(target), { recursive: true });
+        await Deno.copyFile(file, target);
+      }
+      await linkLibrary(suite, join(project, "node_modules", ...denoJson.name.split("/"), "esm"));
+      const tests = testFiles.filter(isTestFile).map((f) => relative(TEST_ESM, f));
+      for (const major of NODE_VERSIONS) {
+        const [cmd, prefix] = await nodeCommand(major);
+        await check(`node ${major}: the test suite against the installed package`, cmd, [
+          ...prefix,
+          "--test",
+          "--test-reporter=spec",
+          "--test-timeout=60000",
+          ...tests,
+        ], suite);
+      }
     }
   } finally {
-    if (KEEP) console.log(`(kept ${tmp})`);
+    if (flags.keep) console.log(`(kept ${tmp})`);
     else await Deno.remove(tmp, { recursive: true });
   }
-  return failures;
 }
 
 function isTestFile(path: string): boolean {
@@ -565,69 +438,55 @@ function isTestFile(path: string): boolean {
 
 async function main(): Promise<void> {
   const started = performance.now();
-  if (!(await exists(join(ROOT, "node_modules", "fastify")))) {
-    step("deno install (node_modules/ for the TypeScript compiler)");
-    const code = await run(Deno.execPath(), ["install"]);
-    if (code !== 0) fail(`deno install failed (exit ${code})`);
+  if (!(await exists(TSC))) {
+    step("deno install --config deno.dev.json (node_modules/ for tsc)");
+    await mustRun(Deno.execPath(), ["install", "--config", "deno.dev.json"]);
   }
-
-  if (!(await exists(join(NODE_TYPES_ROOT, "node", "package.json")))) {
-    step(`npm install ${NODE_TYPES} (Node's types for the compiler) into .tmp/node-types/`);
+  if (!(await exists(join(NODE_TYPES_DIR, "node_modules", "@types", "node", "package.json")))) {
+    step(`npm install ${NODE_TYPES} into .tmp/node-types/ (Node's types for tsc)`);
     await Deno.mkdir(NODE_TYPES_DIR, { recursive: true });
     await Deno.writeTextFile(join(NODE_TYPES_DIR, "package.json"), '{ "private": true }\n');
-    const code = await run("npm", [
-      "install",
-      "--no-audit",
-      "--no-fund",
-      "--no-package-lock",
-      "--loglevel=error",
-      NODE_TYPES,
-    ], { cwd: NODE_TYPES_DIR, timeoutMs: 5 * 60_000 });
-    if (code !== 0) fail(`npm install ${NODE_TYPES} failed (exit ${code})`);
+    await npmInstall(NODE_TYPES_DIR, [NODE_TYPES]);
   }
 
   const libraryFiles = [
     join(ROOT, "mod.ts"),
-    ...await listFiles(join(ROOT, "src"), (p) => /\.tsx?$/.test(p) && !p.endsWith(".d.ts")),
+    ...await listFiles(join(ROOT, "src"), (p) => p.endsWith(".ts") && !p.endsWith(".d.ts")),
   ];
   step(`Checking ${libraryFiles.length} library files for Deno-only code`);
-  const problems = checkSourceRules(libraryFiles);
-  if (problems.length) {
-    fail(`Library code that cannot run on Node:\n  ${problems.join("\n  ")}`);
-  }
+  await checkSourceRules(libraryFiles);
 
-  step("Compiling ESM, CommonJS and declarations to npm/");
-  await Deno.remove(OUT, { recursive: true }).catch((e) => {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  });
-  const entries = Object.values(exportMap).map((p) => join(ROOT, p));
-  const packaged = buildLibrary(entries);
+  step("tsc: ESM and CommonJS with declarations, to npm/");
+  await Deno.remove(OUT, { recursive: true }).catch(() => {});
+  await mustRun("node", [TSC, "-p", join(TSCONFIGS, "tsconfig.esm.json")]);
+  await mustRun("node", [TSC, "-p", join(TSCONFIGS, "tsconfig.cjs.json")]);
+  await Deno.writeTextFile(join(CJS, "package.json"), '{\n  "type": "commonjs"\n}\n');
+  await finishDeclarations(ESM);
+  await finishDeclarations(CJS);
   await writePackageJson();
-  await checkOutputLinks([ESM, CJS]);
   console.log(`npm/ built in ${Math.round(performance.now() - started)} ms`);
 
   let testFiles: string[] | null = null;
-  const failures: string[] = [];
-  if (RUN_TESTS) {
-    step("Compiling the tests to npm/test-esm/");
-    const sources = await listFiles(join(ROOT, "tests"), (p) => /_test\.tsx?$/.test(p));
-    if (sources.length === 0) fail("No test files under tests/");
-    const library = new Set(libraryFiles.map((f) => resolve(f)));
-    const emitted = buildTests(sources, library, packaged);
+  if (flags.test) {
+    step("tsc: the tests, to npm/test-esm/");
+    await mustRun("node", [TSC, "-p", join(TSCONFIGS, "tsconfig.test.json")]);
     await linkLibrary(TEST_ESM, ESM);
-    await checkOutputLinks([TEST_ESM]);
-    testFiles = emitted.filter((f) => f.endsWith(".js"));
-    if (!PACK) {
-      step("node --test against npm/");
-      if (!(await runNodeTests(TEST_ESM, testFiles.filter(isTestFile)))) {
-        failures.push("node tests");
-      }
+    testFiles = await listFiles(TEST_ESM, (p) => p.endsWith(".js") && !p.includes("/src/"));
+    testFiles = testFiles.filter((f) => !relative(TEST_ESM, f).startsWith("mod."));
+    if (!flags.pack) {
+      await check(`node: the test suite against npm/`, "node", [
+        "--test",
+        "--test-reporter=spec",
+        "--test-timeout=60000",
+        ...testFiles.filter(isTestFile).map((f) => relative(TEST_ESM, f)),
+      ], TEST_ESM);
     }
   }
-  if (PACK) failures.push(...await packAndCheck(testFiles));
+  if (flags.pack) await packAndCheck(testFiles);
 
   console.log(`\nbuild_npm finished in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  if (failures.length) fail(`Failed: ${failures.join(", ")}`);
+  const failed = results.filter((r) => !r.ok).map((r) => r.name);
+  if (failed.length) fail(`Failed: ${failed.join(", ")}`);
 }
 
 try {

@@ -32,6 +32,8 @@ interface Counts {
 
 interface Outcome extends Counts {
   name: string;
+  /** `SKIPPED: <reason>` lines the step printed. */
+  skips: string[];
   code: number;
   ms: number;
 }
@@ -39,6 +41,11 @@ interface Outcome extends Counts {
 const steps: Step[] = [
   { name: "deno fmt --check", args: ["fmt", "--check"], counts: false },
   { name: "deno lint", args: ["lint"], counts: false },
+  {
+    name: "deno.json and deno.dev.json agree",
+    args: ["run", "--allow-read", "scripts/check_configs.ts"],
+    counts: false,
+  },
   { name: "deno task check", args: ["task", "check"], counts: false },
   { name: "deno task test:doc", args: ["task", "test:doc"], counts: false },
   { name: "deno doc --lint mod.ts", args: ["doc", "--lint", "mod.ts"], counts: false },
@@ -50,12 +57,12 @@ const steps: Step[] = [
   },
   {
     name: "npm build, Node tests, packed-tarball checks",
-    args: ["run", "-A", "scripts/build_npm.ts", "--test", "--pack"],
+    args: ["run", "--config", "deno.dev.json", "-A", "scripts/build_npm.ts", "--test", "--pack"],
     counts: true,
   },
   {
     name: "deno publish --dry-run",
-    args: ["publish", "--dry-run", "--allow-slow-types", "--allow-dirty"],
+    args: ["publish", "--dry-run", "--allow-dirty"],
     counts: false,
   },
 ];
@@ -206,7 +213,8 @@ async function runStep(step: Step): Promise<Outcome> {
   } else {
     counts.failed = 1;
   }
-  return { name: step.name, code: status.code, ms, ...counts };
+  const skips = [...output.replace(ANSI, "").matchAll(/^SKIPPED: (.*)$/gm)].map((m) => m[1]!);
+  return { name: step.name, code: status.code, ms, skips, ...counts };
 }
 
 async function writeAll(sink: typeof Deno.stdout, chunk: Uint8Array): Promise<void> {
@@ -228,6 +236,7 @@ if (import.meta.main) {
         `  (${(o.ms / 1000).toFixed(1)} s${o.code === 0 ? "" : `, exit ${o.code}`})`,
     );
   }
+  for (const o of outcomes) for (const reason of o.skips) console.log(`SKIPPED: ${reason}`);
   const passed = outcomes.reduce((n, o) => n + o.passed, 0);
   const failed = outcomes.reduce((n, o) => n + o.failed, 0);
   console.log(`ci finished in ${((performance.now() - started) / 1000).toFixed(1)} s`);

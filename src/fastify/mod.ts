@@ -20,6 +20,7 @@ export {
   type EventProducer,
   sendEvents,
   type SSEEvent,
+  SSENotAcceptableError,
   type SSEReply,
   streamEvents,
   type StreamEventsOptions,

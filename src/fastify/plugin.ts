@@ -1,3 +1,4 @@
+/// <reference types="./fastify_types.d.ts" preserve="true" />
 /**
  * The Fastify plugin: a root scope on the instance and a child scope on every
  * request, cancelled when the client leaves and disposed when the response
@@ -130,28 +131,6 @@ export interface RouteScopeOptions {
    * @default the plugin's `circuitBreaker`
    */
   circuitBreaker?: CircuitBreaker | false;
-}
-
-declare module "fastify" {
-  interface FastifyInstance {
-    /**
-     * The application's root scope (from `@go-go-scope/adapter-fastify`).
-     * Background work started on it lives until `app.close()`.
-     */
-    scope: Scope;
-  }
-  interface FastifyRequest {
-    /**
-     * This request's scope (from `@go-go-scope/adapter-fastify`), a child of
-     * `fastify.scope`. Created in `onRequest`; cancelled when the client leaves;
-     * disposed when the response ends.
-     */
-    scope: Scope;
-  }
-  interface FastifyContextConfig {
-    /** Per-route settings of `@go-go-scope/adapter-fastify`. */
-    scope?: RouteScopeOptions;
-  }
 }
 
 const PLUGIN = "fastifyGoGoScope";

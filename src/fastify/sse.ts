@@ -91,6 +91,44 @@ export type EventProducer<T extends SSEEvent> = (
   ctx: TaskContext,
 ) => unknown;
 
+/**
+ * Thrown (and answered as a 406 by Fastify's error handler) when a handler
+ * streams events to a client that did not ask for `text/event-stream`: on a
+ * route registered with `{ sse: true }`, `@fastify/sse` attaches `reply.sse`
+ * only when the `Accept` header names `text/event-stream`. Register routes
+ * that only stream with `{ sse: "only" }`: every client that accepts the
+ * stream (a wildcard, no `Accept` at all, `text/event-stream`) gets it, and one that
+ * refuses it gets `@fastify/sse`'s own 406.
+ *
+ * @example
+ * ```ts
+ * import { SSENotAcceptableError } from "@go-go-scope/adapter-fastify";
+ *
+ * const error = new SSENotAcceptableError();
+ * console.log(error.statusCode, error.code); // 406 GGS_ERR_SSE_NOT_ACCEPTABLE
+ * ```
+ */
+export class SSENotAcceptableError extends Error {
+  /** Stable error code. */
+  readonly code: "GGS_ERR_SSE_NOT_ACCEPTABLE" = "GGS_ERR_SSE_NOT_ACCEPTABLE";
+  /** HTTP status: 406 Not Acceptable. */
+  readonly statusCode: 406 = 406;
+  /** Creates the error with a message that names the fix. */
+  constructor() {
+    super(
+      "Cannot stream events: this request did not ask for text/event-stream " +
+        '(send "Accept: text/event-stream"), and the route does not always stream ' +
+        '(register SSE-only routes with { sse: "only" })',
+    );
+    this.name = "SSENotAcceptableError";
+  }
+}
+
+/** `reply.sse` is missing on a `{ sse: true }` route when the client did not ask for a stream. */
+function assertStreaming(reply: SSEReply): void {
+  if ((reply.sse as SSEReply["sse"] | undefined) === undefined) throw new SSENotAcceptableError();
+}
+
 /** Yields `source`'s values until `signal` aborts. */
 async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
   if (signal.aborted) return;
@@ -116,9 +154,12 @@ async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): 
  * stream and Fastify logs the error.
  *
  * @typeParam T The events' type.
- * @param reply The reply of a route registered with `@fastify/sse`'s `sse` option.
+ * @param reply The reply of a route registered with `@fastify/sse`'s `sse` option
+ *   (`{ sse: "only" }` for a route that always streams).
  * @param source The events: a `Channel`, an async generator, any async iterable.
  * @returns A promise that settles when the stream is over.
+ * @throws {SSENotAcceptableError} (a 406) If the reply has no `reply.sse`: a
+ *   `{ sse: true }` route and a client that did not ask for `text/event-stream`.
  *
  * @example
  * ```ts
@@ -129,7 +170,7 @@ async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): 
  * const app = Fastify();
  * await app.register(fastifyGoGoScope);
  * await app.register(fastifySSE);
- * app.get("/numbers", { sse: true }, async (request, reply) => {
+ * app.get("/numbers", { sse: "only" }, async (request, reply) => {
  *   async function* numbers() {
  *     for (let n = 0; n < 3; n++) yield { data: n };
  *   }
@@ -143,6 +184,7 @@ export async function sendEvents<T extends SSEEvent>(
   reply: SSEReply,
   source: AsyncIterable<T>,
 ): Promise<void> {
+  assertStreaming(reply);
   const { signal } = reply.request.scope;
   if (signal.aborted) return;
   const relay = untilAborted(source, signal);
@@ -187,11 +229,15 @@ export async function sendEvents<T extends SSEEvent>(
  * `config: { scope: { timeout: false } }`, or a timeout that ends it.
  *
  * @typeParam T The events' type.
- * @param reply The reply of a route registered with `@fastify/sse`'s `sse` option.
+ * @param reply The reply of a route registered with `@fastify/sse`'s `sse` option
+ *   (`{ sse: "only" }` for a route that always streams).
  * @param producer Sends events on the channel it is given.
  * @param options The channel's `buffer`.
  * @returns A promise that settles when the stream is over.
  * @throws {TypeError | RangeError} If `buffer` is not an integer >= 0.
+ * @throws {SSENotAcceptableError} (a 406) If the reply has no `reply.sse`: a
+ *   `{ sse: true }` route and a client that did not ask for `text/event-stream`;
+ *   the producer is then never started.
  *
  * @example
  * ```ts
@@ -202,7 +248,7 @@ export async function sendEvents<T extends SSEEvent>(
  * const app = Fastify();
  * await app.register(fastifyGoGoScope);
  * await app.register(fastifySSE);
- * app.get("/ticks", { sse: true, config: { scope: { timeout: false } } }, async (request, reply) => {
+ * app.get("/ticks", { sse: "only", config: { scope: { timeout: false } } }, async (req, reply) => {
  *   await streamEvents(reply, async (events, { signal }) => {
  *     for (let n = 0; n < 10 && !signal.aborted; n++) {
  *       if (!await events.send({ id: String(n), event: "tick", data: { n } })) return;
@@ -220,6 +266,7 @@ export async function streamEvents<T extends SSEEvent>(
 ): Promise<void> {
   const { buffer = 16 } = options;
   assertInteger("Cannot stream events", "buffer", buffer, 0);
+  assertStreaming(reply);
   const requestScope = reply.request.scope;
   const events = requestScope.channel<T>({ buffer });
   const task = requestScope.task(async (ctx) => {

@@ -9,7 +9,12 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { fastifySSE } from "@fastify/sse";
 import { type Channel, ClientDisconnectedError, TimeoutError } from "../../src/core/mod.ts";
 import { fastifyGoGoScope } from "../../src/fastify/mod.ts";
-import { sendEvents, type SSEEvent, streamEvents } from "../../src/fastify/sse.ts";
+import {
+  sendEvents,
+  type SSEEvent,
+  SSENotAcceptableError,
+  streamEvents,
+} from "../../src/fastify/sse.ts";
 
 interface LogLine {
   level: number;
@@ -355,4 +360,77 @@ describe("sse with sendEvents()", () => {
     await sleep(50);
     assert.equal(yielded, after, "nothing is pulled after the client left");
   });
+});
+
+describe("sse routes and clients that do not ask for a stream", () => {
+  /** An app served through inject(): the plugin, @fastify/sse, and `routes`. */
+  async function injectApp(t: TestContext, routes: (app: FastifyInstance) => void) {
+    const app = Fastify();
+    await app.register(fastifyGoGoScope);
+    await app.register(fastifySSE, { heartbeatInterval: 0 });
+    routes(app);
+    t.after(() => app.close());
+    return app;
+  }
+
+  it('{ sse: "only" } streams to a client without Accept and answers 406 to one that refuses', async (t) => {
+    let started = 0;
+    const app = await injectApp(t, (app) => {
+      app.get("/events", { sse: "only" }, async (_request, reply) => {
+        await streamEvents(reply, async (events) => {
+          started++;
+          for (let n = 0; n < 2; n++) await events.send({ id: String(n), data: n });
+        });
+      });
+    });
+    const plain = await app.inject("/events");
+    assert.equal(plain.statusCode, 200);
+    assert.match(String(plain.headers["content-type"]), /^text\/event-stream/);
+    assert.deepEqual(parse(plain.body).map((e) => e.data), ["0", "1"]);
+
+    const refused = await app.inject({ url: "/events", headers: { accept: "application/json" } });
+    assert.equal(refused.statusCode, 406);
+    assert.match(refused.json().message, /text\/event-stream/);
+    assert.equal(started, 1, "the producer never starts for the refused request");
+  });
+
+  for (const helper of ["streamEvents", "sendEvents"] as const) {
+    it(`${helper}() on a { sse: true } route answers a plain request with a 406 that names the fix`, async (t) => {
+      let started = false;
+      let caught: unknown;
+      const app = await injectApp(t, (app) => {
+        app.get("/events", { sse: true }, async (_request, reply) => {
+          try {
+            if (helper === "streamEvents") {
+              await streamEvents(reply, () => {
+                started = true;
+              });
+            } else {
+              await sendEvents(
+                reply,
+                (async function* () {
+                  started = true;
+                  yield { data: 1 };
+                })(),
+              );
+            }
+          } catch (error) {
+            caught = error;
+            throw error;
+          }
+        });
+      });
+      const response = await app.inject("/events");
+      assert.equal(response.statusCode, 406);
+      const body = response.json();
+      assert.equal(body.code, "GGS_ERR_SSE_NOT_ACCEPTABLE");
+      assert.match(body.message, /Accept: text\/event-stream/);
+      assert.match(body.message, /\{ sse: "only" \}/);
+      assert.ok(caught instanceof SSENotAcceptableError);
+      assert.equal(started, false);
+
+      const asked = await app.inject({ url: "/events", headers: { accept: "text/event-stream" } });
+      assert.equal(asked.statusCode, 200);
+    });
+  }
 });
