@@ -18,7 +18,9 @@ interface Replica {
 function spawnReplica(redisUrl: string, name: string, prefix: string): Promise<Replica> {
   const deno = (globalThis as { Deno?: { execPath(): string } }).Deno;
   const script = new URL(`./_replica.${deno ? "ts" : "js"}`, import.meta.url).pathname;
-  const args = deno ? ["run", "-A", script] : [script];
+  // The dev config holds the test-only imports (ioredis).
+  const config = new URL("../../deno.dev.json", import.meta.url).pathname;
+  const args = deno ? ["run", "--config", config, "-A", script] : [script];
   const child = spawn(deno ? deno.execPath() : process.execPath, [
     ...args,
     redisUrl,
