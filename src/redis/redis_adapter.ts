@@ -64,16 +64,24 @@ const CLIENT_METHODS = ["call", "subscribe", "duplicate", "quit", "on"] as const
  * closes only the subscriber connection the adapter opened itself.
  *
  * @example
- * ```ts ignore
- * import { Redis } from "ioredis";
+ * ```ts
+ * import type { Redis } from "ioredis";
  * import { RedisAdapter } from "@go-go-scope/adapter-fastify/redis";
  * import { scope } from "@go-go-scope/adapter-fastify/core";
  *
- * const adapter = new RedisAdapter(new Redis("redis://127.0.0.1:6379"), { keyPrefix: "my-api:" });
- * await using s = scope({ persistence: adapter });
- * const handle = await adapter.lock.acquire("job:1", 30_000);
- * await handle?.release();
- * await adapter.disconnect();
+ * // With `new Redis("redis://127.0.0.1:6379")`:
+ * export async function nightlyReport(redis: Redis): Promise<void> {
+ *   const adapter = new RedisAdapter(redis, { keyPrefix: "my-api:" });
+ *   await using s = scope({ persistence: adapter });
+ *   // One process at a time across the fleet.
+ *   const guard = await s.acquireLock({ key: "nightly-report", ttl: 60_000 }).acquire();
+ *   try {
+ *     // ... build the report ...
+ *   } finally {
+ *     await guard.release();
+ *     await adapter[Symbol.asyncDispose]();
+ *   }
+ * }
  * ```
  */
 export class RedisAdapter
