@@ -43,13 +43,19 @@ export interface ReplicaOptions {
 export async function buildReplica(options: ReplicaOptions): Promise<FastifyInstance> {
   const { redis, name, keyPrefix = "cluster-demo:", failureThreshold = 3, resetTimeout = 5_000 } =
     options;
-  const app = fastify();
-  const persistence = new RedisAdapter(redis, { keyPrefix, commandTimeout: 250 });
+  const app = fastify({
+    logger: { level: process.env.LOG_LEVEL ?? "warn", stream: process.stderr },
+  });
+  const persistence = new RedisAdapter(redis, { keyPrefix, commandTimeout: 1_000 });
   await app.register(fastifyGoGoScope, {
     name,
     persistence,
     // A `key` makes the breaker's state shared by every process using it.
     circuitBreaker: new CircuitBreaker({ key: "inventory", failureThreshold, resetTimeout }),
+  });
+
+  app.scope.circuitBreaker?.on("stateChange", (from, to) => {
+    app.log.info({ breaker: "inventory", from, to }, "circuit breaker state changed");
   });
 
   // The fake inventory service this replica talks to (down on demand).

@@ -31,6 +31,8 @@ export class SharedBreakerState {
   #sharedFailures = 0;
   #outage = false;
   #trial: Trial = "none";
+  #inFlight = false;
+  #pendingFailures = 0;
 
   constructor(
     host: SharedBreakerHost,
@@ -66,10 +68,35 @@ export class SharedBreakerState {
       );
       return;
     }
-    this.#call(this.#provider.recordFailure(this.key, threshold), (count) => {
-      this.#sharedFailures = count;
-      if (count >= threshold) this.#host.applyRemote("open");
-    });
+    this.#recordFailure();
+  }
+
+  /**
+   * Counts failures with at most one call in flight: failures that happen
+   * meanwhile are added up and sent as one increment when it returns, so a
+   * failure storm costs Redis one round trip at a time, not one per failure.
+   */
+  #recordFailure(): void {
+    if (this.#inFlight) {
+      this.#pendingFailures++;
+      return;
+    }
+    const count = this.#pendingFailures + 1;
+    this.#pendingFailures = 0;
+    this.#inFlight = true;
+    const threshold = this.#host.failureThreshold;
+    const done = () => {
+      this.#inFlight = false;
+      if (this.#pendingFailures > 0) {
+        this.#pendingFailures--;
+        this.#recordFailure();
+      }
+    };
+    this.#call(this.#provider.recordFailure(this.key, threshold, count), (total) => {
+      this.#sharedFailures = total;
+      if (total >= threshold) this.#host.applyRemote("open");
+      done();
+    }, done);
   }
 
   /** A success happened here; resets the fleet's count when it may be above zero. */
@@ -123,7 +150,7 @@ export class SharedBreakerState {
   }
 
   #call<T>(pending: Promise<T>, then?: (value: T) => void, otherwise?: () => void): void {
-    pending.then(
+    Promise.resolve(pending).then(
       (value) => {
         if (this.#outage) {
           this.#outage = false;

@@ -144,12 +144,12 @@ export interface CircuitBreakerStateProvider {
   /** Stores `state` (and tells subscribers). */
   setState(key: string, state: CircuitBreakerPersistedState): Promise<void>;
   /**
-   * Counts one failure atomically; the state becomes `"open"` once the count
-   * reaches `maxFailures`.
+   * Counts one failure (or `count` failures at once, @default 1) atomically;
+   * the state becomes `"open"` once the count reaches `maxFailures`.
    *
    * @returns The new failure count.
    */
-  recordFailure(key: string, maxFailures: number): Promise<number>;
+  recordFailure(key: string, maxFailures: number, count?: number): Promise<number>;
   /** Records a success atomically: count back to 0, state `"closed"`. */
   recordSuccess(key: string): Promise<void>;
   /**

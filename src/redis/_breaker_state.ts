@@ -20,9 +20,9 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PUBLISH', KEYS[2], msg)
 `;
 
-// KEYS: hash, channel. ARGV: maxFailures, ttl.
+// KEYS: hash, channel. ARGV: maxFailures, ttl, count.
 const RECORD_FAILURE = NOW + `
-local n = redis.call('HINCRBY', KEYS[1], 'failureCount', 1)
+local n = redis.call('HINCRBY', KEYS[1], 'failureCount', ARGV[3])
 redis.call('HSET', KEYS[1], 'lastFailureTime', now)
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then state = 'closed' redis.call('HSET', KEYS[1], 'state', state) end
@@ -96,11 +96,11 @@ export class RedisCircuitBreakerStateProvider implements CircuitBreakerStateProv
     );
   }
 
-  async recordFailure(key: string, maxFailures: number): Promise<number> {
+  async recordFailure(key: string, maxFailures: number, count = 1): Promise<number> {
     const [hash, channel] = this.#keys(key);
     const n = await this.#conn.call(
       `record breaker failure ${key}`,
-      (c) => c.call("EVAL", RECORD_FAILURE, 2, hash, channel, maxFailures, STATE_TTL),
+      (c) => c.call("EVAL", RECORD_FAILURE, 2, hash, channel, maxFailures, STATE_TTL, count),
     );
     return Number(n);
   }

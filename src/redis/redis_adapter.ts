@@ -154,8 +154,8 @@ export class RedisAdapter
     return this.circuitBreaker.setState(key, state);
   }
   /** See {@linkcode RedisCircuitBreakerStateProvider.recordFailure}. */
-  recordFailure(key: string, maxFailures: number): Promise<number> {
-    return this.circuitBreaker.recordFailure(key, maxFailures);
+  recordFailure(key: string, maxFailures: number, count?: number): Promise<number> {
+    return this.circuitBreaker.recordFailure(key, maxFailures, count);
   }
   /** See {@linkcode RedisCircuitBreakerStateProvider.recordSuccess}. */
   recordSuccess(key: string): Promise<void> {
