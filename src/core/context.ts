@@ -2,8 +2,7 @@
 // Scope methods of the same names. A scope's own changes live in a Map in its
 // extras; reads walk up the tree, so a child sees what its ancestors set, even
 // later, unless it shadows or removes the key itself. At each level the keys
-// set with setContext come before the `context` the scope was created with
-// (which already holds its parent's at that time).
+// set with setContext come before the ones the `context` option gave.
 import {
   BASE_CONTEXT,
   EXTRAS,
@@ -25,13 +24,26 @@ function assertKey(what: string, key: unknown): asserts key is string {
   assertString(what, "key", key);
 }
 
-/** Finds `key`: its value, or REMOVED / undefined when the scope does not see it. */
+/**
+ * Whether the creation context of `s` gave `key` a value of its own: not
+ * merely copied from the parent's creation context (copied keys are looked
+ * up in the parent, so its later changes show through).
+ */
+function ownsBaseKey(s: ExtrasNode, key: string): boolean {
+  const base = s[BASE_CONTEXT];
+  if (!Object.hasOwn(base, key)) return false;
+  const parent = s.parent;
+  if (parent === undefined) return true;
+  const above = parent[BASE_CONTEXT];
+  return !(Object.hasOwn(above, key) && above[key] === base[key]);
+}
+
+/** Finds `key`: its value, or REMOVED when the scope does not see it. */
 function lookup(node: ExtrasNode, key: string): unknown {
   for (let s: ExtrasNode | undefined = node; s !== undefined; s = s.parent) {
     const own = s[EXTRAS]?.context;
     if (own !== undefined && own.has(key)) return own.get(key);
-    const base = s[BASE_CONTEXT];
-    if (Object.hasOwn(base, key)) return base[key];
+    if (ownsBaseKey(s, key)) return s[BASE_CONTEXT][key];
   }
   return REMOVED;
 }
@@ -101,7 +113,9 @@ export function contextOf(node: ExtrasNode): Readonly<Record<string, unknown>> {
   const view: Record<string, unknown> = {};
   for (let i = chain.length - 1; i >= 0; i--) {
     const s = chain[i]!;
-    Object.assign(view, s[BASE_CONTEXT]);
+    for (const key in s[BASE_CONTEXT]) {
+      if (ownsBaseKey(s, key)) view[key] = s[BASE_CONTEXT][key];
+    }
     const own = s[EXTRAS]?.context;
     if (own === undefined) continue;
     for (const [key, value] of own) {
