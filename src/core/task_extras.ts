@@ -9,17 +9,44 @@ import type { Result } from "./types.ts";
 import { assertKnownKeys, assertMs, assertObject, fail, keysOf } from "./_validate.ts";
 
 /**
- * An error class a task's failures can be wrapped in: called as
+ * An error class a task's failures can be wrapped in (the task options
+ * `errorClass` and `systemErrorClass`): called as
  * `new ErrorClass(message, { cause })`.
  *
  * @typeParam E The error it builds.
+ *
+ * @example
+ * ```ts
+ * import { type ErrorClass, scope } from "@go-go-scope/adapter-fastify/core";
+ *
+ * class DbError extends Error {
+ *   readonly _tag = "DbError";
+ * }
+ * const errorClass: ErrorClass<DbError> = DbError;
+ * await using s = scope();
+ * const [err] = await s.task(() => Promise.reject(new Error("down")), { errorClass });
+ * console.log(err?._tag); // DbError
+ * ```
  */
 export type ErrorClass<E extends Error = Error> = new (
   message: string,
   options?: { cause?: unknown },
 ) => E;
 
-/** The task option `memo`. */
+/**
+ * The task option `memo`.
+ *
+ * @example
+ * ```ts
+ * import { type MemoOptions, scope } from "@go-go-scope/adapter-fastify/core";
+ *
+ * const memo: MemoOptions = { key: "config", ttl: 60_000 };
+ * await using s = scope();
+ * await s.task(() => ({ debug: false }), { memo });
+ * const [, again] = await s.task(() => ({ debug: true }), { memo });
+ * console.log(again); // { debug: false }
+ * ```
+ */
 export interface MemoOptions {
   /** The cache key: tasks of one scope with this key share the cached Result. */
   key: string | symbol;
