@@ -214,20 +214,9 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
       this.#abort(owner.abortReason);
       return;
     }
-    const extras = this.#extras;
-    let leader: Shared | undefined;
-    if (extras !== undefined) {
-      const memo = extras.memo;
-      const cached = memo === undefined ? undefined : memoStore(owner).get(memo.key);
-      if (cached !== undefined) {
-        this.#adopt(cached);
-        return;
-      }
-      if (extras.dedupe !== undefined) {
-        leader = dedupeLeader(owner, extras.dedupe);
-        if (leader === undefined) becomeLeader(owner, extras.dedupe, this as Shared);
-      }
-    }
+    // Kept out of line: the constructor stays small (and inlinable) on the hot path.
+    const leader = this.#extras === undefined ? undefined : this.#sharing(owner);
+    if (leader === true) return;
     const signal = this.#signal;
     if (signal !== undefined) {
       if (signal.aborted) {
@@ -241,14 +230,37 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
       this.#deadline = startDeadline(timeout, onTimeout, this as unknown as Task<unknown>);
     }
     if (leader !== undefined) {
-      // A follower holds no concurrency slot: it only waits for the leader.
-      leader.then((result) => this.#adopt(result));
+      this.#follow(leader);
       return;
     }
     if (owner[ACQUIRE_SLOT](this)) {
       this.#holdsSlot = true;
       this.#run();
     }
+  }
+
+  /**
+   * Memo and dedupe: `true` when settled from the memo store, the task to
+   * follow when another one runs under the dedupe key, else `undefined` (this
+   * task runs, as the key's leader if it has one).
+   */
+  #sharing(owner: TaskOwner): Shared | true | undefined {
+    const extras = this.#extras!;
+    const memo = extras.memo;
+    const cached = memo === undefined ? undefined : memoStore(owner).get(memo.key);
+    if (cached !== undefined) {
+      this.#adopt(cached);
+      return true;
+    }
+    if (extras.dedupe === undefined) return undefined;
+    const leader = dedupeLeader(owner, extras.dedupe);
+    if (leader === undefined) becomeLeader(owner, extras.dedupe, this as Shared);
+    return leader;
+  }
+
+  /** A follower holds no concurrency slot: it only waits for the leader's Result. */
+  #follow(leader: Shared): void {
+    leader.then((result) => this.#adopt(result));
   }
 
   /** Validates the options, applies them, and returns the timeout. */
