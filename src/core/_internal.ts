@@ -9,7 +9,7 @@ export interface Abortable {
 }
 
 /** What a task needs from the scope that owns it. */
-export interface TaskOwner {
+export interface TaskOwner extends ExtrasNode {
   readonly context: Readonly<Record<string, unknown>>;
   readonly logger: Logger;
   readonly isAborted: boolean;
@@ -25,6 +25,8 @@ export interface TaskOwner {
 /** A task waiting for a concurrency slot. */
 export interface Startable {
   readonly isSettled: boolean;
+  /** Higher starts first; equal priorities start in arrival order. */
+  readonly [PRIORITY]: number;
   [START](): void;
 }
 
@@ -34,6 +36,7 @@ export const DETACH: unique symbol = Symbol("ggs.detach");
 export const ACQUIRE_SLOT: unique symbol = Symbol("ggs.acquireSlot");
 export const RELEASE_SLOT: unique symbol = Symbol("ggs.releaseSlot");
 export const START: unique symbol = Symbol("ggs.start");
+export const PRIORITY: unique symbol = Symbol("ggs.priority");
 
 /** A timer handle in both runtimes. */
 export type Timer = ReturnType<typeof setTimeout>;
@@ -63,3 +66,42 @@ export const SET_OWNER: unique symbol = Symbol("ggs.setOwner");
 // ---- parity 2 (primitives) ----
 /** The live child scopes of a scope, in creation order (for `debugTree`). */
 export const CHILDREN: unique symbol = Symbol("ggs.children");
+// ---- parity 1: context and services (scope-core) ----
+
+/**
+ * A scope's state for context, services, dedupe and memo: one object in one
+ * field, created on the first call that needs it (a scope that uses none of
+ * these never allocates it).
+ */
+export interface ScopeExtras {
+  /** Keys set or removed with setContext/removeContext (REMOVED marks a removal). */
+  context?: Map<string, unknown>;
+  /** The flattened context tasks see, valid while `contextVersion` is current. */
+  contextView?: Readonly<Record<string, unknown>>;
+  contextVersion?: number;
+  /** Services provided or overridden in this scope. */
+  services?: Map<string | symbol, unknown>;
+  /** The flattened services tasks see, valid while `servicesVersion` is current. */
+  servicesView?: Readonly<Record<string | symbol, unknown>>;
+  servicesVersion?: number;
+  /** In-flight tasks by dedupe key. */
+  dedupe?: Map<string | symbol, PromiseLike<unknown> & { readonly isSettled: boolean }>;
+  /** Successful Results by memo key. */
+  memo?: import("./memo.ts").MemoStore;
+}
+
+export const EXTRAS: unique symbol = Symbol("ggs.extras");
+export const INIT_EXTRAS: unique symbol = Symbol("ggs.initExtras");
+export const BASE_CONTEXT: unique symbol = Symbol("ggs.baseContext");
+
+/** A scope as context.ts, services.ts and memo.ts see it. */
+export interface ExtrasNode {
+  readonly name: string;
+  readonly parent: ExtrasNode | undefined;
+  readonly isDisposed: boolean;
+  /** The context given at creation (merged over the parent's at that time). */
+  readonly [BASE_CONTEXT]: Readonly<Record<string, unknown>>;
+  readonly [EXTRAS]: ScopeExtras | undefined;
+  [INIT_EXTRAS](): ScopeExtras;
+  onDispose(fn: () => unknown): void;
+}

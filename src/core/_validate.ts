@@ -100,3 +100,17 @@ export function assertKnownKeys(what: string, options: object, known: readonly s
     }
   }
 }
+
+/**
+ * The option names of `T`, checked by the compiler: `keysOf<TaskOptions>()([...])`
+ * fails to compile when the list misses a key of the interface (the error
+ * names it under `missing`) or holds a key the interface lacks.
+ */
+export function keysOf<T extends object>(): <const K extends readonly (keyof T & string)[]>(
+  keys:
+    & K
+    & ([Exclude<keyof T, K[number]>] extends [never] ? unknown
+      : { readonly missing: Exclude<keyof T, K[number]> }),
+) => K {
+  return (keys) => keys;
+}

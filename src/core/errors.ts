@@ -29,6 +29,8 @@ export interface GoGoScopeErrorOptions {
 export class TimeoutError extends Error {
   /** Stable machine-readable code. */
   readonly code: "GGS_ERR_TIMEOUT" = "GGS_ERR_TIMEOUT";
+  /** The class name, for `switch (err._tag)`. */
+  readonly _tag: "TimeoutError" = "TimeoutError";
   /** HTTP status a Fastify error handler answers with. */
   readonly statusCode: 504 = 504;
   /** The deadline that passed, in milliseconds. */
@@ -64,6 +66,8 @@ export class TimeoutError extends Error {
 export class AbortError extends Error {
   /** Stable machine-readable code. */
   readonly code: string = "GGS_ERR_ABORTED";
+  /** The class name, for `switch (err._tag)`. */
+  readonly _tag: string = "AbortError";
   /** HTTP status a Fastify error handler answers with. */
   readonly statusCode: number = 499;
   /** The abort reason when it was not itself an Error (for example a string). */
@@ -100,6 +104,8 @@ export class AbortError extends Error {
 export class ClientDisconnectedError extends AbortError {
   /** Stable machine-readable code. */
   override readonly code: string = "GGS_ERR_CLIENT_DISCONNECTED";
+  /** The class name, for `switch (err._tag)`. */
+  override readonly _tag: string = "ClientDisconnectedError";
   /**
    * Creates the error.
    *
@@ -131,6 +137,8 @@ export class ClientDisconnectedError extends AbortError {
 export class CircuitOpenError extends Error {
   /** Stable machine-readable code. */
   readonly code: "GGS_ERR_CIRCUIT_OPEN" = "GGS_ERR_CIRCUIT_OPEN";
+  /** The class name, for `switch (err._tag)`. */
+  readonly _tag: "CircuitOpenError" = "CircuitOpenError";
   /** HTTP status a Fastify error handler answers with. */
   readonly statusCode: 503 = 503;
   /** Milliseconds until the breaker lets a trial call through. */
@@ -167,6 +175,8 @@ export class CircuitOpenError extends Error {
 export class ChannelFullError extends Error {
   /** Stable machine-readable code. */
   readonly code: "GGS_ERR_CHANNEL_FULL" = "GGS_ERR_CHANNEL_FULL";
+  /** The class name, for `switch (err._tag)`. */
+  readonly _tag: "ChannelFullError" = "ChannelFullError";
   /**
    * Creates the error.
    *
@@ -180,7 +190,10 @@ export class ChannelFullError extends Error {
 
 /**
  * A task threw something that is not an `Error` (a string, a number, an
- * object). The original value is kept on `cause`.
+ * object), or a plain `Error` (constructed by `Error` itself, without a
+ * `_tag`): the message is kept and the original value is on `cause`. Error
+ * subclasses (`TypeError`, your own classes) and tagged errors come back
+ * unchanged.
  *
  * @example
  * ```ts
@@ -196,6 +209,8 @@ export class ChannelFullError extends Error {
 export class UnknownError extends Error {
   /** Stable machine-readable code. */
   readonly code: "GGS_ERR_UNKNOWN" = "GGS_ERR_UNKNOWN";
+  /** The class name, for `switch (err._tag)`. */
+  readonly _tag: "UnknownError" = "UnknownError";
   /**
    * Creates the error.
    *
@@ -210,6 +225,24 @@ export class UnknownError extends Error {
 /** Turns any thrown value into an Error, keeping Errors unchanged. */
 export function toError(value: unknown): Error {
   return value instanceof Error ? value : new UnknownError(String(value), { cause: value });
+}
+
+/** True for an Error built by `Error` itself that carries no `_tag`. */
+export function isPlainError(value: unknown): value is Error {
+  return value instanceof Error && value.constructor === Error &&
+    (value as { _tag?: unknown })._tag === undefined;
+}
+
+/**
+ * What a task's Result carries for a value its function threw: an
+ * `UnknownError` for a non-Error or a plain untagged `Error` (same message,
+ * the original as `cause`); any other Error unchanged.
+ */
+export function toTaskError(value: unknown): Error {
+  if (value instanceof Error && !isPlainError(value)) return value;
+  return new UnknownError(value instanceof Error ? value.message : String(value), {
+    cause: value,
+  });
 }
 
 /** Turns an abort reason into the Error a Result carries. */

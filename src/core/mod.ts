@@ -41,6 +41,9 @@ export {
 } from "./circuit_breaker.ts";
 
 // ---- parity 1: context and services (scope-core) ----
+export type { NoServices, OverrideOptions, ProvideOptions, ServiceMap } from "./services.ts";
+export type { ErrorClass, MemoOptions } from "./task_extras.ts";
+export { InMemoryMemoStore, type MemoStore } from "./memo.ts";
 
 // ---- parity 1: cancellation and scheduling (schedule) ----
 export { abortPromise, onAbort, whenAborted } from "./cancellation.ts";

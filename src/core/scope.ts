@@ -54,6 +54,10 @@ import {
   setPersistence,
   shareBreakerState,
 } from "./scope_persistence.ts";
+import * as context from "./context.ts";
+import * as services from "./services.ts";
+import type { NoServices, OverrideOptions, ProvideOptions, ServiceMap } from "./services.ts";
+import { enqueue } from "./task_extras.ts";
 import { type Deadline, startDeadline } from "./_deadline.ts";
 import { defaultLogger, type Logger, type Result, type TaskFn } from "./types.ts";
 import {
@@ -61,12 +65,16 @@ import {
   type Abortable,
   ACQUIRE_SLOT,
   ATTACH,
+  BASE_CONTEXT,
   CHILD,
   CHILDREN,
   type ChildSettings,
   DETACH,
   DISPOSE,
+  EXTRAS,
+  INIT_EXTRAS,
   RELEASE_SLOT,
+  type ScopeExtras,
   SET_OWNER,
   START,
   type Startable,
@@ -79,6 +87,7 @@ import {
   assertObject,
   assertString,
   describe,
+  keysOf,
 } from "./_validate.ts";
 
 /**
@@ -97,12 +106,16 @@ export interface ScopeOptions {
   /** For logs and errors. @default `scope-<n>` */
   name?: string;
   /** The parent: this scope aborts when it aborts, and it disposes this scope. */
-  parent?: Scope;
+  parent?: Scope<ServiceMap>;
   /** An external signal; aborting it aborts the scope. */
   signal?: AbortSignal;
   /** Milliseconds until the scope aborts with a `TimeoutError`. No timer without it. */
   timeout?: number;
-  /** At most this many of the scope's tasks run at once; the rest wait in order. */
+  /**
+   * At most this many of the scope's tasks run at once; the rest wait in
+   * order (higher `priority` first). @default the parent's limit (each scope
+   * counts its own tasks), or none
+   */
   concurrency?: number;
   /**
    * A breaker shared with every task of this scope and of its children (an
@@ -142,7 +155,7 @@ export interface ScopeOptions {
   persistence?: PersistenceOption;
 }
 
-const KNOWN = [
+const KNOWN = keysOf<ScopeOptions>()([
   "name",
   "parent",
   "signal",
@@ -153,7 +166,7 @@ const KNOWN = [
   "logger",
   "persistence",
   ...PRIMITIVE_OPTION_KEYS,
-] as const;
+]);
 const WHAT = "Cannot create scope";
 const EMPTY_CONTEXT: Readonly<Record<string, unknown>> = Object.freeze({});
 const DISPOSED: AbortError = new AbortError("Scope disposed");
@@ -176,7 +189,7 @@ function onScopeTimeout(s: Scope, ms: number): void {
  * if (!err) console.log(n); // 42
  * ```
  */
-export class Scope implements AsyncDisposable {
+export class Scope<S extends ServiceMap = ServiceMap> implements AsyncDisposable {
   readonly #id: number;
   #name: string | undefined;
   #parent: Scope | undefined;
@@ -207,6 +220,8 @@ export class Scope implements AsyncDisposable {
   #resources: Map<unknown, unknown> | undefined;
   #deadline: Deadline<Scope> | undefined;
   #external: AbortSignal | undefined;
+  // Context changes, services, dedupe and memo: created on first use.
+  #extras: ScopeExtras | undefined;
 
   /** @internal Use {@linkcode scope}. */
   constructor(options?: ScopeOptions) {
@@ -249,7 +264,7 @@ export class Scope implements AsyncDisposable {
 
     this.#name = name;
     this.#breaker = breaker;
-    this.#limit = concurrency ?? Infinity;
+    this.#limit = concurrency ?? (parent === undefined ? Infinity : parent.#limit);
     const inherited = parent === undefined ? EMPTY_CONTEXT : parent.#context;
     this.#context = context === undefined ? inherited : { ...inherited, ...context };
     this.#logger = logger ?? (parent === undefined ? defaultLogger : parent.#logger);
@@ -270,7 +285,7 @@ export class Scope implements AsyncDisposable {
   }
 
   /** @internal The plugin's door (see `_child_scope.ts`): a child from validated settings. */
-  static [CHILD](parent: Scope, settings: ChildSettings): Scope {
+  static [CHILD](parent: Scope<ServiceMap>, settings: ChildSettings): Scope {
     const s = new Scope();
     s.#name = settings.name;
     s.#logger = settings.logger;
@@ -278,7 +293,7 @@ export class Scope implements AsyncDisposable {
     s.#context = parent.#context === EMPTY_CONTEXT ? context : { ...parent.#context, ...context };
     const breaker = settings.circuitBreaker;
     s.#breaker = breaker === undefined ? parent.#breaker : breaker || undefined;
-    if (settings.concurrency !== undefined) s.#limit = settings.concurrency;
+    s.#limit = settings.concurrency === undefined ? parent.#limit : settings.concurrency;
     s.#link(parent);
     if (settings.timeout !== undefined) s.#startTimer(settings.timeout);
     return s;
@@ -290,7 +305,7 @@ export class Scope implements AsyncDisposable {
     return disposal === RESOLVED ? undefined : disposal;
   }
 
-  #link(parent: Scope): void {
+  #link(parent: Scope<ServiceMap>): void {
     this.#parent = parent;
     if (parent.#aborted) {
       this.#abortWith(parent.#reason);
@@ -335,9 +350,13 @@ export class Scope implements AsyncDisposable {
     return this.#parent;
   }
 
-  /** The context record passed to every task (merged over the parent's). */
+  /**
+   * The context record passed to every task: the `context` option merged over
+   * the parent's, with what `setContext()`/`removeContext()` changed here and
+   * above. Frozen.
+   */
   get context(): Readonly<Record<string, unknown>> {
-    return this.#context;
+    return context.contextOf(this);
   }
 
   /** The scope's logger. */
@@ -393,13 +412,15 @@ export class Scope implements AsyncDisposable {
    * resolves to a failure carrying the scope's abort reason.
    *
    * @typeParam T The value `fn` produces.
-   * @param fn Receives `{ signal, context, logger }`.
-   * @param options `timeout`, `retry`, `circuitBreaker`, `signal`, `name`.
+   * @typeParam E The Result's error type (an `errorClass` sets it).
+   * @param fn Receives `{ signal, context, logger, services }`.
+   * @param options `timeout`, `retry`, `circuitBreaker`, `signal`, `name`,
+   * `errorClass`, `systemErrorClass`, `dedupe`, `memo`, `priority`.
    * @returns The task (a PromiseLike that never rejects).
    * @throws {TypeError | RangeError} When `fn` is not a function or an option is invalid.
    */
-  task<T>(fn: TaskFn<T>, options?: TaskOptions): Task<T> {
-    return new Task(this, fn, options);
+  task<T, E extends Error = Error>(fn: TaskFn<T, S>, options?: TaskOptions<E>): Task<T, E> {
+    return new Task<T, E>(this, fn as TaskFn<T>, options);
   }
 
   /**
@@ -462,12 +483,107 @@ export class Scope implements AsyncDisposable {
     return ch;
   }
 
-  /** Creates a child scope (same as `scope({ ...options, parent: this })`). */
-  createChild(options?: Omit<ScopeOptions, "parent">): Scope {
-    return new Scope(options === undefined ? { parent: this } : { ...options, parent: this });
+  /** Creates a child scope (same as `scope({ ...options, parent: this })`); it sees this scope's services. */
+  createChild(options?: Omit<ScopeOptions, "parent">): Scope<S> {
+    return new Scope<S>(options === undefined ? { parent: this } : { ...options, parent: this });
   }
 
   // ---- parity 1: context and services (scope-core) ----
+
+  /** The concurrency limit of this scope's tasks (the parent's when not set); `undefined` for none. */
+  get concurrency(): number | undefined {
+    return this.#limit === Infinity ? undefined : this.#limit;
+  }
+
+  /**
+   * Sets a context value for this scope's tasks (`ctx.context`) and its
+   * children, shadowing the parent's.
+   *
+   * @returns This scope, to chain calls.
+   * @throws {Error} On a disposed scope.
+   */
+  setContext(key: string, value: unknown): this {
+    context.setContext(this, key, value);
+    return this;
+  }
+
+  /** The context value under `key` seen here (set here or above), or `undefined`. */
+  getContext<T = unknown>(key: string): T | undefined {
+    return context.getContext(this, key) as T | undefined;
+  }
+
+  /** Whether a context value is seen under `key`. */
+  hasContext(key: string): boolean {
+    return context.hasContext(this, key);
+  }
+
+  /** Removes `key` from this scope's context (the parent keeps its own); true if it was seen. */
+  removeContext(key: string): boolean {
+    return context.removeContext(this, key);
+  }
+
+  /** A frozen copy of every context value seen here, inherited ones included. */
+  getAllContext(): Readonly<Record<string, unknown>> {
+    return context.getAllContext(this);
+  }
+
+  /**
+   * Provides a service under `key` to this scope, its tasks (`ctx.services`)
+   * and its children. A function is called to build the value; `dispose`
+   * runs on disposal (last provided, first disposed).
+   *
+   * @returns This scope, typed with the new service.
+   * @throws {TypeError} On a bad key or option. {Error} On a disposed scope.
+   */
+  provide<K extends string | symbol, T>(
+    key: K,
+    valueOrFactory: T | (() => T),
+    options?: ProvideOptions<T>,
+  ): Scope<S & Record<K, T>> {
+    services.provide(this, key, valueOrFactory, options);
+    return this as unknown as Scope<S & Record<K, T>>;
+  }
+
+  /** The service under `key`, here or in the nearest ancestor; `undefined` when none provides it. */
+  use<K extends keyof S>(key: K): S[K] {
+    return services.use(this, key as string | symbol) as S[K];
+  }
+
+  /** Whether a service is provided under `key` here or above; false once disposed. */
+  has<K extends keyof S>(key: K): boolean {
+    return services.has(this, key as string | symbol);
+  }
+
+  /**
+   * Replaces, for this scope and its children, a service provided here or
+   * above (tests use it for fakes).
+   *
+   * @returns This scope, to chain calls.
+   * @throws {Error} Naming the key, when it was never provided; on a disposed scope.
+   */
+  override<K extends keyof S>(
+    key: K,
+    valueOrFactory: S[K] | (() => S[K]),
+    options?: OverrideOptions<S[K]>,
+  ): this {
+    services.override(this, key as string | symbol, valueOrFactory, options);
+    return this;
+  }
+
+  /** @internal */
+  get [BASE_CONTEXT](): Readonly<Record<string, unknown>> {
+    return this.#context;
+  }
+
+  /** @internal */
+  get [EXTRAS](): ScopeExtras | undefined {
+    return this.#extras;
+  }
+
+  /** @internal */
+  [INIT_EXTRAS](): ScopeExtras {
+    return this.#extras ??= {};
+  }
 
   // ---- parity 1: cancellation and scheduling (schedule) ----
 
@@ -674,51 +790,6 @@ export class Scope implements AsyncDisposable {
   }
 
   /**
-   * Creates a request-scoped resource with `factory`, stores it under `key`
-   * for {@linkcode Scope.use} (here and in child scopes), and disposes it
-   * with `dispose` when the scope is disposed (last provided, first disposed).
-   *
-   * @returns The value `factory` returned.
-   */
-  provide<T>(key: string | symbol, factory: () => T, dispose?: (value: Awaited<T>) => unknown): T {
-    if (typeof key !== "string" && typeof key !== "symbol") {
-      throw new TypeError(
-        `Cannot provide resource: "key" must be a string or symbol, received ${describe(key)}`,
-      );
-    }
-    assertFunction("Cannot provide resource", "factory", factory);
-    if (dispose !== undefined) assertFunction("Cannot provide resource", "dispose", dispose);
-    const value = factory();
-    (this.#resources ??= new Map()).set(key, value);
-    if (dispose !== undefined) {
-      this.onDispose(async () => {
-        let resolved: Awaited<T>;
-        try {
-          resolved = await value;
-        } catch {
-          return; // the factory's own failure was the caller's to handle
-        }
-        await dispose(resolved);
-      });
-    }
-    return value;
-  }
-
-  /**
-   * Returns the resource provided under `key` in this scope or the nearest
-   * ancestor.
-   *
-   * @throws {Error} When no scope in the chain provides `key`.
-   */
-  use<T = unknown>(key: string | symbol): T {
-    if (this.#resources?.has(key)) return this.#resources.get(key) as T;
-    for (let s = this.#parent; s !== undefined; s = s.#parent) {
-      if (s.#resources?.has(key)) return s.#resources.get(key) as T;
-    }
-    throw new Error(`Cannot use resource: no scope from "${this.name}" up provides ${String(key)}`);
-  }
-
-  /**
    * Aborts the scope without disposing it: its signal, its children's, its
    * tasks' and channels' abort with `reason`. Does nothing if already aborted.
    *
@@ -791,7 +862,7 @@ export class Scope implements AsyncDisposable {
       this.#running++;
       return true;
     }
-    (this.#queue ??= []).push(task);
+    enqueue(this.#queue ??= [], task);
     return false;
   }
 
@@ -924,6 +995,10 @@ function assertLogger(logger: unknown): asserts logger is Logger {
  * } // disposed here: nothing left running
  * ```
  */
-export function scope(options?: ScopeOptions): Scope {
+export function scope<P extends ServiceMap>(
+  options: ScopeOptions & { parent: Scope<P> },
+): Scope<P>;
+export function scope(options?: ScopeOptions): Scope<NoServices>;
+export function scope(options?: ScopeOptions): Scope<ServiceMap> {
   return new Scope(options);
 }

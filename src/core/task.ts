@@ -4,19 +4,35 @@
  *
  * @module
  */
-import { acquire, CircuitBreaker, release } from "./circuit_breaker.ts";
-import { AbortError, reasonToError, TimeoutError, toError } from "./errors.ts";
+import { acquire, CircuitBreaker, type CircuitBreakerOptions, release } from "./circuit_breaker.ts";
+import { AbortError, reasonToError, TimeoutError, toError, toTaskError } from "./errors.ts";
 import { type Deadline, startDeadline } from "./_deadline.ts";
 import { type CheckpointOptions, withCheckpoints } from "./checkpoint.ts";
 import { type IdempotencyOptions, withIdempotency } from "./idempotency.ts";
 import { isFinal, type RetryOption, type RetryPolicy, toRetryPolicy } from "./retry.ts";
 import type { Logger, Result, TaskContext, TaskFn } from "./types.ts";
+import type { ServiceMap } from "./services.ts";
+import { servicesOf } from "./services.ts";
+import {
+  abortError,
+  becomeLeader,
+  dedupeLeader,
+  type ErrorClass,
+  type MemoOptions,
+  memoStore,
+  parseExtras,
+  resign,
+  type Shared,
+  type TaskExtras,
+  thrownError,
+} from "./task_extras.ts";
 import {
   ABORT,
   type Abortable,
   ACQUIRE_SLOT,
   ATTACH,
   DETACH,
+  PRIORITY,
   RELEASE_SLOT,
   START,
   type TaskOwner,
@@ -29,6 +45,7 @@ import {
   assertObject,
   assertString,
   describe,
+  keysOf,
 } from "./_validate.ts";
 
 /**
@@ -44,7 +61,7 @@ import {
  * console.log(err, value); // undefined 1
  * ```
  */
-export interface TaskOptions {
+export interface TaskOptions<E extends Error = Error> {
   /**
    * A deadline in ms for the whole task, retries included. At expiry the
    * task's signal aborts and the Result is `[TimeoutError, undefined]`.
@@ -52,8 +69,11 @@ export interface TaskOptions {
   timeout?: number;
   /** Retry failed attempts: a preset name or `{ max, delay, if, onRetry }`. */
   retry?: RetryOption;
-  /** A breaker to use instead of the scope's, or `false` to bypass it. */
-  circuitBreaker?: CircuitBreaker | false;
+  /**
+   * A breaker to use instead of the scope's, options for a breaker of this
+   * task alone (its retries go through it), or `false` to bypass any.
+   */
+  circuitBreaker?: CircuitBreaker | CircuitBreakerOptions | false;
   /** An extra signal that cancels the task. */
   signal?: AbortSignal;
   /** A name for logs and errors. @default `task-<id>` */
@@ -64,9 +84,36 @@ export interface TaskOptions {
   id?: string;
   /** Checkpoint settings for a task with an `id`. */
   checkpoint?: CheckpointOptions;
+
+  // ---- parity 1 task options (scope-core) ----
+  /**
+   * Wrap every failure (cancellations and timeouts included) in this class:
+   * `new errorClass(message, { cause: original })`, unless it already is one.
+   * Types the Result's error as `E`. Not together with `systemErrorClass`.
+   */
+  errorClass?: ErrorClass<E>;
+  /**
+   * Wrap only plain, untagged errors (and non-Error values) the function
+   * throws in this class, instead of `UnknownError`; Error subclasses and
+   * errors with a `_tag` pass through, and so do cancellations.
+   */
+  systemErrorClass?: ErrorClass;
+  /**
+   * Tasks of one scope started with the same key while one of them is
+   * unsettled share that one's run and Result (the function of the later ones
+   * is not called).
+   */
+  dedupe?: string | symbol;
+  /**
+   * Cache a successful Result under `key` for `ttl` ms: later tasks of this
+   * scope with the key resolve to it without running. Failures are not cached.
+   */
+  memo?: MemoOptions;
+  /** Under the scope's concurrency limit, higher priorities start first (FIFO among equals). @default 0 */
+  priority?: number;
 }
 
-const KNOWN = [
+const KNOWN = keysOf<TaskOptions>()([
   "timeout",
   "retry",
   "circuitBreaker",
@@ -75,7 +122,12 @@ const KNOWN = [
   "idempotency",
   "id",
   "checkpoint",
-] as const;
+  "errorClass",
+  "systemErrorClass",
+  "dedupe",
+  "memo",
+  "priority",
+]);
 const WHAT = "Cannot create task";
 let nextId = 0;
 let captured: ((value: never) => void) | undefined;
@@ -86,9 +138,9 @@ function capture(resolve: (value: never) => void): void {
 }
 
 class Context implements TaskContext {
-  readonly #task: Task<unknown>;
+  readonly #task: { readonly signal: AbortSignal };
   readonly #owner: TaskOwner;
-  constructor(task: Task<unknown>, owner: TaskOwner) {
+  constructor(task: { readonly signal: AbortSignal }, owner: TaskOwner) {
     this.#task = task;
     this.#owner = owner;
   }
@@ -100,6 +152,9 @@ class Context implements TaskContext {
   }
   get logger(): Logger {
     return this.#owner.logger;
+  }
+  get services(): Readonly<ServiceMap> {
+    return servicesOf(this.#owner);
   }
 }
 
@@ -132,14 +187,14 @@ function wake(resolve: () => void): void {
  * console.log(err?.message, t.isSettled); // The operation was aborted: not needed true
  * ```
  */
-export class Task<T> extends Promise<Result<Error, T>> {
+export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> implements Disposable {
   /** A process-unique id. */
   readonly id: number;
   readonly #owner: TaskOwner;
   #fn: TaskFn<T>;
   #name: string | undefined;
-  #result: Result<Error, T> | undefined;
-  readonly #resolve: (result: Result<Error, T>) => void;
+  #result: Result<E, T> | undefined;
+  readonly #resolve: (result: Result<E, T>) => void;
   #controller: AbortController | undefined;
   #aborted = false;
   #abortReason: unknown;
@@ -152,12 +207,13 @@ export class Task<T> extends Promise<Result<Error, T>> {
   #inBreaker: CircuitBreaker | undefined;
   #trial = false;
   #holdsSlot = false;
+  #extras: TaskExtras | undefined;
 
   /** @internal Use `scope.task()`. */
-  constructor(owner: TaskOwner, fn: TaskFn<T>, options?: TaskOptions) {
+  constructor(owner: TaskOwner, fn: TaskFn<T>, options?: TaskOptions<E>) {
     assertFunction(WHAT, "fn", fn);
     super(capture);
-    this.#resolve = captured as (result: Result<Error, T>) => void;
+    this.#resolve = captured as (result: Result<E, T>) => void;
     captured = undefined;
     this.id = ++nextId;
     this.#owner = owner;
@@ -169,6 +225,9 @@ export class Task<T> extends Promise<Result<Error, T>> {
       this.#abort(owner.abortReason);
       return;
     }
+    // Kept out of line: the constructor stays small (and inlinable) on the hot path.
+    const leader = this.#extras === undefined ? undefined : this.#sharing(owner);
+    if (leader === true) return;
     const signal = this.#signal;
     if (signal !== undefined) {
       if (signal.aborted) {
@@ -179,12 +238,40 @@ export class Task<T> extends Promise<Result<Error, T>> {
     }
     owner[ATTACH](this);
     if (timeout !== undefined) {
-      this.#deadline = startDeadline(timeout, onTimeout, this as Task<unknown>);
+      this.#deadline = startDeadline(timeout, onTimeout, this as unknown as Task<unknown>);
+    }
+    if (leader !== undefined) {
+      this.#follow(leader);
+      return;
     }
     if (owner[ACQUIRE_SLOT](this)) {
       this.#holdsSlot = true;
       this.#run();
     }
+  }
+
+  /**
+   * Memo and dedupe: `true` when settled from the memo store, the task to
+   * follow when another one runs under the dedupe key, else `undefined` (this
+   * task runs, as the key's leader if it has one).
+   */
+  #sharing(owner: TaskOwner): Shared | true | undefined {
+    const extras = this.#extras!;
+    const memo = extras.memo;
+    const cached = memo === undefined ? undefined : memoStore(owner).get(memo.key);
+    if (cached !== undefined) {
+      this.#adopt(cached);
+      return true;
+    }
+    if (extras.dedupe === undefined) return undefined;
+    const leader = dedupeLeader(owner, extras.dedupe);
+    if (leader === undefined) becomeLeader(owner, extras.dedupe, this as Shared);
+    return leader;
+  }
+
+  /** A follower holds no concurrency slot: it only waits for the leader's Result. */
+  #follow(leader: Shared): void {
+    leader.then((result) => this.#adopt(result));
   }
 
   /** Validates the options, applies them, and returns the timeout. */
@@ -203,14 +290,16 @@ export class Task<T> extends Promise<Result<Error, T>> {
     if (options.retry !== undefined) this.#policy = toRetryPolicy(options.retry as RetryOption);
     const cb = options.circuitBreaker;
     if (cb !== undefined) {
-      if (cb !== false && !(cb instanceof CircuitBreaker)) {
+      if (cb === false || cb instanceof CircuitBreaker) this.#breaker = cb || undefined;
+      else if (typeof cb === "object" && cb !== null && !Array.isArray(cb)) {
+        this.#breaker = new CircuitBreaker(cb);
+      } else {
         throw new TypeError(
-          `${WHAT}: "circuitBreaker" must be a CircuitBreaker instance or false, received ${
+          `${WHAT}: "circuitBreaker" must be a CircuitBreaker, its options object or false, received ${
             describe(cb)
           }`,
         );
       }
-      this.#breaker = cb === false ? undefined : cb;
     }
     if (options.signal !== undefined) {
       if (!(options.signal instanceof AbortSignal)) {
@@ -227,6 +316,7 @@ export class Task<T> extends Promise<Result<Error, T>> {
     if (options.idempotency !== undefined) {
       this.#fn = withIdempotency(this.#fn, options.idempotency, this.#owner);
     }
+    this.#extras = parseExtras(WHAT, options);
     return timeout;
   }
 
@@ -264,6 +354,21 @@ export class Task<T> extends Promise<Result<Error, T>> {
     );
   }
 
+  /**
+   * For `using t = scope.task(...)`: cancels the task if it has not settled
+   * when the block ends. Idempotent.
+   */
+  [Symbol.dispose](): void {
+    if (this.#result === undefined) {
+      this.cancel(new AbortError(`Task "${this.name}" was disposed before it settled`));
+    }
+  }
+
+  /** @internal The priority it waits with for a concurrency slot. */
+  get [PRIORITY](): number {
+    return this.#extras === undefined ? 0 : this.#extras.priority;
+  }
+
   /** @internal The scope, a timeout or an extra signal aborted this task. */
   [ABORT](reason: unknown): void {
     if (this.#result === undefined) this.#abort(reason);
@@ -273,7 +378,8 @@ export class Task<T> extends Promise<Result<Error, T>> {
     this.#aborted = true;
     this.#abortReason = reason;
     this.#controller?.abort(reason);
-    this.#finish(reasonToError(reason), true);
+    const extras = this.#extras;
+    this.#finish(extras === undefined ? reasonToError(reason) : abortError(extras, reason), true);
   }
 
   /** @internal An extra `signal` aborted. */
@@ -296,16 +402,16 @@ export class Task<T> extends Promise<Result<Error, T>> {
     // One attempt, no breaker: no async function, no extra promise.
     let value: T | PromiseLike<T>;
     try {
-      value = this.#fn(new Context(this as Task<unknown>, this.#owner));
+      value = this.#fn(new Context(this, this.#owner));
       if (isThenable(value)) {
         value.then(
           (v) => this.#finish(v, false),
-          (thrown) => this.#finish(toError(thrown), true),
+          (thrown) => this.#fail(thrown),
         );
         return;
       }
     } catch (thrown) {
-      this.#finish(toError(thrown), true);
+      this.#fail(thrown);
       return;
     }
     this.#finish(value, false);
@@ -323,7 +429,7 @@ export class Task<T> extends Promise<Result<Error, T>> {
           this.#trial = acquire(breaker);
           this.#inBreaker = breaker;
         }
-        let value = this.#fn(ctx ??= new Context(this as Task<unknown>, this.#owner));
+        let value = this.#fn(ctx ??= new Context(this, this.#owner));
         if (isThenable(value)) value = await value;
         if (this.#inBreaker !== undefined) {
           this.#inBreaker = undefined;
@@ -342,7 +448,7 @@ export class Task<T> extends Promise<Result<Error, T>> {
           policy === undefined || attempt >= policy.max || isFinal(error) ||
           !this.#shouldRetry(policy, error)
         ) {
-          this.#finish(error, true);
+          this.#fail(thrown);
           return;
         }
         attempt++;
@@ -377,7 +483,7 @@ export class Task<T> extends Promise<Result<Error, T>> {
     try {
       ms = policy.delay(attempt, error);
     } catch (thrown) {
-      this.#finish(toError(thrown), true);
+      this.#fail(thrown);
       return undefined;
     }
     if (typeof ms !== "number" || !(ms >= 0) || !Number.isFinite(ms)) {
@@ -400,15 +506,39 @@ export class Task<T> extends Promise<Result<Error, T>> {
     this.#sleepTimer = setTimeout(wake, ms, resolve);
   }
 
+  /** Fails with what the function threw, wrapped as the options say. */
+  #fail(thrown: unknown): void {
+    const extras = this.#extras;
+    this.#finish(extras === undefined ? toTaskError(thrown) : thrownError(extras, thrown), true);
+  }
+
   #finish(outcome: unknown, failed: boolean): void {
     if (this.#result !== undefined) return;
     if (failed) {
-      this.#result = [outcome as Error, undefined];
+      this.#result = [outcome as E, undefined];
     } else {
       this.#result = [undefined, outcome as T];
     }
     this.#cleanup();
+    if (this.#extras !== undefined) this.#share(this.#result);
     this.#resolve(this.#result);
+  }
+
+  /** Settles with another task's Result (a dedupe leader's or a memoized one). */
+  #adopt(result: Result<Error, unknown>): void {
+    if (this.#result !== undefined) return;
+    this.#result = result as Result<E, T>;
+    this.#cleanup();
+    this.#resolve(this.#result);
+  }
+
+  /** Releases the dedupe key and memoizes a success. */
+  #share(result: Result<E, T>): void {
+    const extras = this.#extras!;
+    if (extras.dedupe !== undefined) resign(this.#owner, extras.dedupe, this as Shared);
+    if (extras.memo !== undefined && result[0] === undefined) {
+      memoStore(this.#owner).set(extras.memo.key, result, extras.memo.ttl);
+    }
   }
 
   #cleanup(): void {

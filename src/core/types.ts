@@ -51,7 +51,7 @@ export interface Logger {
 }
 
 /**
- * What a task function receives.
+ * What a task function receives. `S` is the scope's service map.
  *
  * @example
  * ```ts
@@ -66,10 +66,12 @@ export interface Logger {
  * console.log(data); // data
  * ```
  */
-export interface TaskContext {
+export interface TaskContext<
+  S extends Record<string | symbol, unknown> = Record<string | symbol, unknown>,
+> {
   /** Aborts when the task is cancelled, times out, or its scope aborts. */
   readonly signal: AbortSignal;
-  /** The scope's context record (merged over its parents'). */
+  /** The scope's context record (merged over its parents', `setContext` values included). */
   readonly context: Readonly<Record<string, unknown>>;
   /** The scope's logger. */
   readonly logger: Logger;
@@ -77,10 +79,13 @@ export interface TaskContext {
   readonly checkpoint?: CheckpointContext;
   /** With the task option `id`: report progress (saved with each checkpoint). */
   readonly progress?: ProgressContext;
+  /** The services provided to the scope and its ancestors (see `scope.provide()`). */
+  readonly services: Readonly<S>;
 }
 
 /**
- * A task function: sync or async, given a {@linkcode TaskContext}.
+ * A task function: sync or async, given a {@linkcode TaskContext} (`S` is
+ * the scope's service map).
  *
  * @example
  * ```ts
@@ -90,7 +95,10 @@ export interface TaskContext {
  * console.log(typeof fn);
  * ```
  */
-export type TaskFn<T> = (ctx: TaskContext) => T | PromiseLike<T>;
+export type TaskFn<
+  T,
+  S extends Record<string | symbol, unknown> = Record<string | symbol, unknown>,
+> = (ctx: TaskContext<S>) => T | PromiseLike<T>;
 
 function noop(): void {}
 

@@ -97,6 +97,12 @@ const NUMERIC: readonly NumericOption[] = [
     call: (s, v) => s.task(() => 1, { retry: { delay: asAny(v) } }),
   },
   {
+    label: "task({ memo: { ttl } })",
+    option: "memo.ttl",
+    kind: "ms>0",
+    call: (s, v) => s.task(() => 1, { memo: { key: "k", ttl: asAny(v) } }),
+  },
+  {
     label: "channel({ buffer })",
     option: "buffer",
     kind: "int>=0",
@@ -244,6 +250,21 @@ const UNKNOWN_KEYS: readonly { label: string; key: string; call(s: Scope): unkno
     call: (s) => s.race([() => 1], asAny({ staggerDelays: 2 })),
   },
   { label: "any()", key: "timout", call: (s) => s.any([() => 1], asAny({ timout: 2 })) },
+  {
+    label: "provide()",
+    key: "disposer",
+    call: (s) => s.provide("k", 1, asAny({ disposer: () => {} })),
+  },
+  {
+    label: "override()",
+    key: "singleton",
+    call: (s) => s.provide("k", 1).override("k", 2, asAny({ singleton: true })),
+  },
+  {
+    label: "task({ memo })",
+    key: "ttlMs",
+    call: (s) => s.task(() => 1, { memo: asAny({ key: "k", ttlMs: 5 }) }),
+  },
 ];
 
 for (const c of UNKNOWN_KEYS) {
@@ -281,9 +302,9 @@ const WRONG_TYPES: readonly { label: string; option: string; call(s: Scope): unk
   { label: "task name", option: "name", call: (s) => s.task(() => 1, { name: asAny(1) }) },
   { label: "task signal", option: "signal", call: (s) => s.task(() => 1, { signal: asAny("x") }) },
   {
-    label: "task circuitBreaker (options are not accepted here)",
+    label: "task circuitBreaker",
     option: "circuitBreaker",
-    call: (s) => s.task(() => 1, { circuitBreaker: asAny({ failureThreshold: 1 }) }),
+    call: (s) => s.task(() => 1, { circuitBreaker: asAny("open") }),
   },
   {
     label: "task retry preset",
@@ -331,7 +352,23 @@ const WRONG_TYPES: readonly { label: string; option: string; call(s: Scope): unk
   { label: "any factories[0]", option: "factories[0]", call: (s) => s.any(asAny([null])) },
   { label: "onDispose fn", option: "fn", call: (s) => s.onDispose(asAny("cleanup")) },
   { label: "provide key", option: "key", call: (s) => s.provide(asAny(1), () => 1) },
-  { label: "provide factory", option: "factory", call: (s) => s.provide("k", asAny(1)) },
+  {
+    label: "provide dispose",
+    option: "dispose",
+    call: (s) => s.provide("k", 1, { dispose: asAny(1) }),
+  },
+  { label: "setContext key", option: "key", call: (s) => s.setContext(asAny(1), 1) },
+  {
+    label: "task errorClass",
+    option: "errorClass",
+    call: (s) => s.task(() => 1, { errorClass: asAny({}) }),
+  },
+  { label: "task dedupe", option: "dedupe", call: (s) => s.task(() => 1, { dedupe: asAny(1) }) },
+  {
+    label: "task memo.key",
+    option: "memo.key",
+    call: (s) => s.task(() => 1, { memo: asAny({ ttl: 5 }) }),
+  },
 ];
 
 for (const c of WRONG_TYPES) {

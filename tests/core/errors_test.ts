@@ -7,6 +7,7 @@ import {
   ChannelFullError,
   CircuitOpenError,
   ClientDisconnectedError,
+  scope,
   TimeoutError,
   UnknownError,
 } from "../../src/core/mod.ts";
@@ -88,4 +89,61 @@ test("errors: the classes are not instances of each other", () => {
   assert.ok(!(new AbortError() instanceof TimeoutError));
   assert.ok(!(new CircuitOpenError(1) instanceof AbortError));
   assert.ok(!(new UnknownError("u") instanceof AbortError));
+});
+
+test("errors: every error class of errors.ts has a _tag equal to its class name", async () => {
+  const mod: Record<string, unknown> = await import("../../src/core/errors.ts");
+  const classes = Object.entries(mod).filter(([, v]) =>
+    typeof v === "function" && (v as { prototype: unknown }).prototype instanceof Error
+  );
+  assert.ok(classes.length >= 6, `found ${classes.length} classes`);
+  for (const [name, ctor] of classes) {
+    // Every constructor here accepts (message-ish, ...) arguments; defaults fill the rest.
+    const e = Reflect.construct(ctor as new (...a: unknown[]) => Error, ["x", 1]) as Error & {
+      _tag?: unknown;
+    };
+    assert.equal(e._tag, name, `${name}._tag`);
+    assert.equal(e.name, name, `${name}.name`);
+  }
+});
+
+test("errors: a _tag switch narrows to the class", () => {
+  const errors: Error[] = [new TimeoutError("t", 1), new CircuitOpenError(5)];
+  const tags = errors.map((e) => {
+    const tagged = e as TimeoutError | CircuitOpenError;
+    switch (tagged._tag) {
+      case "TimeoutError":
+        return `timeout ${tagged.timeout}`;
+      case "CircuitOpenError":
+        return `open ${tagged.retryAfter}`;
+    }
+  });
+  assert.deepEqual(tags, ["timeout 1", "open 5"]);
+});
+
+test("errors: a plain Error thrown in a task comes back as UnknownError with it as cause", async () => {
+  await using s = scope();
+  const original = new Error("db down");
+  const [err] = await s.task(() => {
+    throw original;
+  });
+  assert.ok(err instanceof UnknownError);
+  assert.equal(err.message, "db down");
+  assert.equal(err.cause, original);
+  assert.equal((err as UnknownError)._tag, "UnknownError");
+});
+
+test("errors: Error subclasses and tagged plain errors thrown in a task pass through unchanged", async () => {
+  await using s = scope();
+  class NotFound extends Error {}
+  const thrown: Error[] = [
+    new TypeError("bad"),
+    new NotFound("nope"),
+    Object.assign(new Error("tagged"), { _tag: "Business" }),
+    new TimeoutError("slow", 5),
+  ];
+  for (const original of thrown) {
+    const [err] = await s.task(() => Promise.reject(original));
+    assert.equal(err, original);
+  }
 });

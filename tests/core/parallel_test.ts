@@ -63,7 +63,7 @@ test("parallel: each factory runs as a task of the scope with its context", asyn
 
 test("parallel: fails fast with the first error and aborts the siblings still running", async () => {
   const s = scope();
-  const boom = new Error("boom");
+  const boom = new RangeError("boom");
   const signals: AbortSignal[] = [];
   const [err, results] = await s.parallel([
     ({ signal }) => {
@@ -145,7 +145,7 @@ test("parallel: without concurrency every factory starts at once", async () => {
 
 test("parallel: continueOnError never fails and gives each factory's own Result", async () => {
   const s = scope();
-  const boom = new Error("boom");
+  const boom = new RangeError("boom");
   const [err, results] = await s.parallel([
     () => 1,
     () => {
@@ -251,7 +251,7 @@ test("race: the first success decides and the others are aborted", async () => {
 
 test("race: the first failure decides too, and the others are aborted", async () => {
   const s = scope();
-  const boom = new Error("first to settle");
+  const boom = new RangeError("first to settle");
   let loser: AbortSignal | undefined;
   const [err] = await s.race<string>([
     ({ signal }) => {
@@ -336,8 +336,8 @@ test("any: the first success wins even after failures, and the others are aborte
 
 test("any: when every factory fails it fails with an AggregateError of all errors", async () => {
   const s = scope();
-  const e1 = new Error("one");
-  const e2 = new Error("two");
+  const e1 = new RangeError("one");
+  const e2 = new RangeError("two");
   const [err] = await s.any([
     async () => {
       await sleep(2);

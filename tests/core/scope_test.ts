@@ -458,55 +458,6 @@ test("scope: onDispose on a disposed scope runs the callback at once", async () 
   assert.equal(await d.promise, "ran");
 });
 
-test("scope: provide() returns the value and use() finds it here and in a child", async () => {
-  const s = scope();
-  const key = Symbol("db");
-  const value = s.provide(key, () => ({ conn: 1 }));
-  assert.deepEqual(value, { conn: 1 });
-  assert.equal(s.use(key), value);
-  const child = s.createChild();
-  assert.equal(child.use(key), value);
-  assert.equal(child.createChild().use<{ conn: number }>(key).conn, 1);
-  await dispose(s);
-});
-
-test("scope: a child's provide() shadows the parent's for that child only", async () => {
-  const s = scope();
-  s.provide("k", () => "parent");
-  const child = s.createChild();
-  child.provide("k", () => "child");
-  assert.equal(child.use("k"), "child");
-  assert.equal(s.use("k"), "parent");
-  await dispose(s);
-});
-
-test("scope: use() of a key nobody provides throws", async () => {
-  const s = scope();
-  assert.throws(() => s.createChild().use("missing"), /missing/);
-  await dispose(s);
-});
-
-test("scope: provided resources are disposed last provided first, children before parents", async () => {
-  const s = scope();
-  const order: string[] = [];
-  s.provide("a", () => "A", (v) => {
-    order.push(v);
-  });
-  s.provide("b", async () => "B", async (v) => {
-    await tick();
-    order.push(v);
-  });
-  s.onDispose(() => {
-    order.push("cleanup");
-  });
-  const child = s.createChild();
-  child.provide("c", () => "C", (v) => {
-    order.push(v);
-  });
-  await dispose(s);
-  assert.deepEqual(order, ["C", "cleanup", "B", "A"]);
-});
-
 // ---------------------------------------------------------------- disposal
 
 test("scope: dispose is idempotent and a second call returns the same promise", async () => {

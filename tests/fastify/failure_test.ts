@@ -216,8 +216,10 @@ describe("failure: cleanups that throw", () => {
       requestIds.push(id);
       request.scope.onDispose(() => void cleanupsRan++); // runs last
       if (request.query.n === "2") {
-        request.scope.provide("connection", () => ({ id }), () => {
-          throw new Error(`disposer failed ${id}`);
+        request.scope.provide("connection", () => ({ id }), {
+          dispose: () => {
+            throw new Error(`disposer failed ${id}`);
+          },
         });
       }
       request.scope.onDispose(async () => {

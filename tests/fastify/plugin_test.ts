@@ -343,12 +343,12 @@ describe("plugin: per-route settings", () => {
     app.get("/free", { config: { scope: { circuitBreaker: false } } }, async (request) => {
       return (await request.scope.task(failing))[0]?.name;
     });
-    assert.equal((await app.inject("/guarded")).body, "Error");
+    assert.equal((await app.inject("/guarded")).body, "UnknownError");
     assert.equal(breaker.state, "open");
     assert.equal((await app.inject("/guarded")).body, "CircuitOpenError");
     assert.equal(calls, 1);
-    assert.equal((await app.inject("/free")).body, "Error");
-    assert.equal((await app.inject("/free")).body, "Error");
+    assert.equal((await app.inject("/free")).body, "UnknownError");
+    assert.equal((await app.inject("/free")).body, "UnknownError");
     assert.equal(calls, 3);
   });
 
@@ -360,10 +360,10 @@ describe("plugin: per-route settings", () => {
     app.get("/", { config: { scope: { circuitBreaker: own } } }, async (request) => {
       return (await request.scope.task(() => Promise.reject(new Error("down"))))[0]?.name;
     });
-    assert.equal((await app.inject("/")).body, "Error");
+    assert.equal((await app.inject("/")).body, "UnknownError");
     assert.equal(own.state, "closed");
     assert.equal(shared.state, "closed");
-    assert.equal((await app.inject("/")).body, "Error");
+    assert.equal((await app.inject("/")).body, "UnknownError");
     assert.equal(own.state, "open");
     assert.equal(shared.state, "closed");
   });
