@@ -54,6 +54,7 @@ export {
   CircuitOpenError,
   ClientDisconnectedError,
   type GoGoScopeErrorOptions,
+  ServerClosingError,
   TimeoutError,
   UnknownError,
 } from "./errors.ts";

@@ -24,3 +24,9 @@ export {
   streamEvents,
   type StreamEventsOptions,
 } from "./sse.ts";
+export {
+  socketChannel,
+  type SocketChannelOptions,
+  type SocketChannels,
+  type WebSocketLike,
+} from "./websocket.ts";
