@@ -39,7 +39,7 @@ export interface WebSocketLike {
   /** Bytes queued by `send()` and not yet handed to the operating system. */
   readonly bufferedAmount: number;
   /** Sends a message; `callback` runs once it was written out (or failed). */
-  send(data: string | Uint8Array, callback?: (error?: Error) => void): void;
+  send(data: string | Uint8Array, callback?: (error?: Error | null) => void): void;
   /** Starts the closing handshake. */
   close(code?: number, reason?: string): void;
   /** Destroys the connection at once. */
@@ -118,7 +118,7 @@ export function watchSocket(socket: WebSocketLike, request: RequestLike, s: Scop
  * ```ts
  * import type { SocketChannelOptions } from "@go-go-scope/adapter-fastify";
  *
- * const options: SocketChannelOptions<string, string> = { buffer: 32, highWaterMark: 65_536 };
+ * const options: SocketChannelOptions<string, string> = { buffer: 32, backpressure: "drop-oldest" };
  * console.log(options.buffer); // 32
  * ```
  */
@@ -131,13 +131,6 @@ export interface SocketChannelOptions<In, Out> {
   buffer?: number;
   /** What `outgoing.send()` does when its buffer is full. @default "block" */
   backpressure?: Backpressure;
-  /**
-   * Bytes the socket may have queued (`bufferedAmount`) before sending waits
-   * for them to be written out: a client that does not read costs at most
-   * this plus `buffer` messages.
-   * @default 65536
-   */
-  highWaterMark?: number;
   /** Turns a received message into a value. @default text as a string, binary as bytes */
   parse?: (data: string | Uint8Array, isBinary: boolean) => In;
   /** Turns a value into a message. @default strings and bytes as they are, others as JSON */
@@ -157,7 +150,7 @@ export interface SocketChannels<In, Out> {
   readonly outgoing: Channel<Out>;
 }
 
-const KNOWN = ["buffer", "backpressure", "highWaterMark", "parse", "serialize"] as const;
+const KNOWN = ["buffer", "backpressure", "parse", "serialize"] as const;
 const WHAT = "Cannot create socket channel";
 
 function toBytes(data: unknown): Uint8Array {
@@ -200,10 +193,12 @@ function defaultSerialize(value: unknown): string | Uint8Array {
  *   When it is full, the socket is paused until there is room, so a client
  *   that floods the server is slowed down by TCP instead of filling memory.
  * - What is sent on `outgoing` is written to the socket in order (through
- *   `serialize`) by a task of `s`. While the socket's `bufferedAmount` is
- *   above `highWaterMark`, the writer waits for the queued bytes to be
- *   written out, `outgoing` fills, and `outgoing.send()` waits (or drops,
- *   after `backpressure`): a client that never reads costs bounded memory.
+ *   `serialize`) by a task of `s`, one message at a time: the writer waits
+ *   until the socket has written each one out (its `bufferedAmount` back to
+ *   what the kernel took). When the client stops reading, the writer waits,
+ *   `outgoing` fills, and `outgoing.send()` waits (or drops, after
+ *   `backpressure`): a client that never reads costs at most `buffer`
+ *   messages and one in the socket's queue.
  * - Closing `outgoing` closes the socket (code 1000) once its messages are
  *   written.
  * - When the connection ends, both channels close; when `s` ends first
@@ -244,9 +239,8 @@ export function socketChannel<In = string, Out = string>(
 ): SocketChannels<In, Out> {
   assertObject(WHAT, "options", options);
   assertKnownKeys(WHAT, options, KNOWN);
-  const { buffer = 16, backpressure = "block", highWaterMark = 65_536 } = options;
+  const { buffer = 16, backpressure = "block" } = options;
   assertInteger(WHAT, "buffer", buffer, 0);
-  assertInteger(WHAT, "highWaterMark", highWaterMark, 0);
   if (options.parse !== undefined) assertFunction(WHAT, "parse", options.parse);
   if (options.serialize !== undefined) assertFunction(WHAT, "serialize", options.serialize);
   const parse = (options.parse ?? defaultParse) as (data: string | Uint8Array, b: boolean) => In;
@@ -308,20 +302,20 @@ export function socketChannel<In = string, Out = string>(
     for await (const value of outgoing) {
       if (socket.readyState !== OPEN || signal.aborted) return;
       const data = serialize(value);
-      if (socket.bufferedAmount < highWaterMark) {
-        socket.send(data);
-        continue;
-      }
-      // Over the mark: wait until this message is written out, that is until
-      // the bytes queued before it have left too.
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          signal.removeEventListener("abort", done);
-          resolve();
+      // One message at a time: wait until the socket has written it out. A
+      // client that does not read stops this writer (its queue never drains),
+      // and a broken connection reports its error here instead of letting a
+      // fast producer spin on a dead socket.
+      const error = await new Promise<Error | undefined>((resolve) => {
+        const done = (err?: Error | null) => {
+          signal.removeEventListener("abort", aborted);
+          resolve(err ?? undefined);
         };
-        signal.addEventListener("abort", done, { once: true });
+        const aborted = () => done(undefined);
+        signal.addEventListener("abort", aborted, { once: true });
         socket.send(data, done);
       });
+      if (error !== undefined) return;
     }
     if (!signal.aborted && socket.readyState === OPEN) socket.close(1000, "");
   }, { name: "websocket-writer" });
