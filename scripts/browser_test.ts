@@ -72,6 +72,7 @@ const { code, output } = await run(Deno.execPath(), [
   // playwright-core probes the system (/proc, env, temp files) and spawns Chromium.
   "--allow-all",
   "tests/browser/sse_browser.ts",
+  "tests/browser/chat_browser.ts",
 ]);
 
 // Deno's summary reads `ok | 1 passed (2 steps) | 0 failed (1s)`: node:test's
