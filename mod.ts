@@ -38,5 +38,13 @@ export {
   type StreamEventsOptions,
 } from "./src/fastify/mod.ts";
 
+// Websockets through @fastify/websocket
+export {
+  socketChannel,
+  type SocketChannelOptions,
+  type SocketChannels,
+  type WebSocketLike,
+} from "./src/fastify/mod.ts";
+
 // The core (also available on its own as "@go-go-scope/adapter-fastify/core")
 export * from "./src/core/mod.ts";

@@ -33,6 +33,7 @@ const child = new Deno.Command(Deno.execPath(), {
     // playwright-core probes the system (/proc, env, temp files) and spawns Chromium.
     "--allow-all",
     "tests/browser/sse_browser.ts",
+    "tests/browser/chat_browser.ts",
   ],
   env: { CHROMIUM: chromium.path },
   stdout: "piped",

@@ -264,8 +264,15 @@ async function writePackageJson(): Promise<void> {
     sideEffects: false,
     engines: { node: ">=20.4" },
     dependencies: { "fastify-plugin": npmRange("fastify-plugin") },
-    peerDependencies: { fastify: "^5.0.0", "@fastify/sse": npmRange("@fastify/sse") },
-    peerDependenciesMeta: { "@fastify/sse": { optional: true } },
+    peerDependencies: {
+      fastify: "^5.0.0",
+      "@fastify/sse": npmRange("@fastify/sse"),
+      "@fastify/websocket": npmRange("@fastify/websocket"),
+    },
+    peerDependenciesMeta: {
+      "@fastify/sse": { optional: true },
+      "@fastify/websocket": { optional: true },
+    },
   };
   await Deno.writeTextFile(join(OUT, "package.json"), JSON.stringify(pkg, null, 2) + "\n");
   for (const file of ["README.md", "LICENSE", "CHANGELOG.md"]) {

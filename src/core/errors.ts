@@ -121,6 +121,37 @@ export class ClientDisconnectedError extends AbortError {
 }
 
 /**
+ * The application is closing (`app.close()`): a long-lived request scope (a
+ * websocket connection or a server-sent events stream) is cancelled with this
+ * error before its connection is closed. HTTP status 503.
+ *
+ * @example
+ * ```ts
+ * import { AbortError, ServerClosingError } from "@go-go-scope/adapter-fastify/core";
+ *
+ * const err = new ServerClosingError();
+ * console.log(err instanceof AbortError, err.code); // true GGS_ERR_SERVER_CLOSING
+ * ```
+ */
+export class ServerClosingError extends AbortError {
+  /** Stable machine-readable code. */
+  override readonly code: string = "GGS_ERR_SERVER_CLOSING";
+  /** HTTP status a Fastify error handler answers with. */
+  override readonly statusCode: number = 503;
+  /** The class name, for `switch (err._tag)`. */
+  override readonly _tag: string = "ServerClosingError";
+  /**
+   * Creates the error.
+   *
+   * @param message What happened, by default "Server closing".
+   */
+  constructor(message = "Server closing", options?: GoGoScopeErrorOptions) {
+    super(message, undefined, options);
+    this.name = "ServerClosingError";
+  }
+}
+
+/**
  * A circuit breaker is open and rejected the call without running it.
  * HTTP status 503.
  *

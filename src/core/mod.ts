@@ -162,6 +162,7 @@ export {
   CircuitOpenError,
   ClientDisconnectedError,
   type GoGoScopeErrorOptions,
+  ServerClosingError,
   TimeoutError,
   UnknownError,
 } from "./errors.ts";

@@ -25,3 +25,9 @@ export {
   streamEvents,
   type StreamEventsOptions,
 } from "./sse.ts";
+export {
+  socketChannel,
+  type SocketChannelOptions,
+  type SocketChannels,
+  type WebSocketLike,
+} from "./websocket.ts";

@@ -24,6 +24,7 @@ import {
 } from "../core/mod.ts";
 import { childScope, disposeScope } from "../core/_child_scope.ts";
 import type { PersistenceOption } from "../core/scope_persistence.ts";
+import { longLivedKind, LongLivedRoutes } from "./_long_lived.ts";
 import {
   checkBreaker,
   checkConcurrency,
@@ -102,6 +103,16 @@ export interface FastifyGoGoScopeOptions {
    * @default undefined (in-memory, per process)
    */
   persistence?: PersistenceOption;
+  /**
+   * Milliseconds a long-lived connection may live: a websocket route
+   * (`{ websocket: true }`, @fastify/websocket) or a server-sent events route
+   * (`{ sse: ... }`, @fastify/sse). Such routes never get the plugin's
+   * `timeout`; when it passes, the connection's scope aborts with a
+   * `TimeoutError` (and `socketChannel` closes its socket). A route's
+   * `config.scope.timeout` overrides it.
+   * @default undefined (no deadline)
+   */
+  connectionTimeout?: number;
 }
 
 /**
@@ -123,7 +134,7 @@ export interface RouteScopeOptions {
   /**
    * Milliseconds the request scope may live on this route, or `false` for no
    * deadline (long-lived streams).
-   * @default the plugin's `timeout`
+   * @default the plugin's `timeout`; on websocket and SSE routes, the plugin's `connectionTimeout`
    */
   timeout?: number | false;
   /**
@@ -227,17 +238,21 @@ function validateOptions(options: FastifyGoGoScopeOptions): {
   timeout: number | undefined;
   breaker: CircuitBreaker | undefined;
   concurrency: number | undefined;
+  connectionTimeout: number | undefined;
 } {
   checkObject(PLUGIN, "options", options);
-  const { name = "fastify-app", timeout, circuitBreaker, concurrency } = options as Record<
-    string,
-    unknown
-  >;
+  const { name = "fastify-app", timeout, circuitBreaker, concurrency, connectionTimeout } =
+    options as Record<
+      string,
+      unknown
+    >;
   return {
     name: checkName(PLUGIN, "name", name) ?? "fastify-app",
     timeout: checkTimeout(PLUGIN, "timeout", timeout, false) || undefined,
     breaker: checkBreaker(PLUGIN, "circuitBreaker", circuitBreaker, true, false) || undefined,
     concurrency: checkConcurrency(PLUGIN, "concurrency", concurrency),
+    connectionTimeout: checkTimeout(PLUGIN, "connectionTimeout", connectionTimeout, false) ||
+      undefined,
   };
 }
 
@@ -245,7 +260,7 @@ const plugin = async (
   fastify: FastifyInstance,
   options: FastifyGoGoScopeOptions,
 ): Promise<void> => {
-  const { name, timeout, breaker, concurrency } = validateOptions(options);
+  const { name, timeout, breaker, concurrency, connectionTimeout } = validateOptions(options);
   const { traceparent, scopeTreeRoute } = checkTraceOptions(
     PLUGIN,
     options.traceparent,
@@ -272,12 +287,19 @@ const plugin = async (
   // existed before the plugin was registered (onRoute never saw those).
   let routesMayHaveSettings = !/^\(empty tree\)\s*$/.test(fastify.printRoutes());
 
+  const longLived = new LongLivedRoutes(fastify, connectionTimeout);
+
   fastify.addHook("onRoute", (route: RouteOptions) => {
     const config = route.config as RouteConfig | undefined;
-    if (config === undefined || config.scope === undefined) return;
+    // Websocket and SSE routes: decided here, once per route (_long_lived.ts).
+    const kind = longLivedKind(route);
+    if ((config === undefined || config.scope === undefined) && kind === undefined) return;
     routesMayHaveSettings = true;
     const method = Array.isArray(route.method) ? route.method.join(",") : route.method;
-    const settings = routeSettings(config.scope, `${method} ${route.url}`);
+    let settings = routeSettings(config?.scope, `${method} ${route.url}`);
+    if (kind !== undefined) {
+      settings = { ...settings, timeout: longLived.route(route, kind, settings.timeout) };
+    }
     // Fastify copies the config's own properties (symbols included) into the
     // route context, where settingsOf() finds them at request time.
     route.config = { ...config, [kRouteSettings]: settings } as NonNullable<RouteOptions["config"]>;

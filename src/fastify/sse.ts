@@ -225,8 +225,10 @@ export async function sendEvents<T extends SSEEvent>(
  *   drain, the channel fills, and the producer's `send()` waits: memory
  *   stays bounded by `buffer`.
  *
- * A stream usually outlives the plugin's `timeout`: give its route
- * `config: { scope: { timeout: false } }`, or a timeout that ends it.
+ * The request scope then ends with the producer's error as its reason.
+ *
+ * An SSE route gets no deadline from the plugin's `timeout` (the plugin's
+ * `connectionTimeout` instead); its `config.scope.timeout` can set one.
  *
  * @typeParam T The events' type.
  * @param reply The reply of a route registered with `@fastify/sse`'s `sse` option
@@ -269,12 +271,14 @@ export async function streamEvents<T extends SSEEvent>(
   assertStreaming(reply);
   const requestScope = reply.request.scope;
   const events = requestScope.channel<T>({ buffer });
+  let failure: { error: unknown } | undefined;
   const task = requestScope.task(async (ctx) => {
     try {
       await producer(events, ctx);
     } catch (error) {
       if (!ctx.signal.aborted) {
         reply.log.error({ err: error }, "SSE producer failed; ending the stream");
+        failure = { error };
       }
       throw error;
     } finally {
@@ -288,5 +292,7 @@ export async function streamEvents<T extends SSEEvent>(
     // write failed): stop a producer that is still running.
     events.close();
     task.cancel();
+    // The stream ended because the producer failed: that is the scope's reason.
+    if (failure !== undefined && !requestScope.isAborted) requestScope.cancel(failure.error);
   }
 }
