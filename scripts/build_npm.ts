@@ -268,10 +268,13 @@ async function writePackageJson(): Promise<void> {
       fastify: "^5.0.0",
       "@fastify/sse": npmRange("@fastify/sse"),
       "@fastify/websocket": npmRange("@fastify/websocket"),
+      // RedisAdapter (the "./redis" export) takes an ioredis 5 or 6 client.
+      ioredis: "^5.0.0 || ^6.0.0",
     },
     peerDependenciesMeta: {
       "@fastify/sse": { optional: true },
       "@fastify/websocket": { optional: true },
+      ioredis: { optional: true },
     },
   };
   await Deno.writeTextFile(join(OUT, "package.json"), JSON.stringify(pkg, null, 2) + "\n");

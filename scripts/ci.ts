@@ -48,6 +48,11 @@ const steps: Step[] = [
   },
   { name: "deno task check", args: ["task", "check"], counts: false },
   { name: "deno task test:doc", args: ["task", "test:doc"], counts: false },
+  {
+    name: "redis-server for the Redis tests",
+    args: ["run", "-A", "scripts/ensure_redis.ts"],
+    counts: false,
+  },
   { name: "deno doc --lint mod.ts", args: ["doc", "--lint", "mod.ts"], counts: false },
   {
     name: "deno task test",
