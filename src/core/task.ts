@@ -6,7 +6,7 @@
  */
 import { acquire, CircuitBreaker, release } from "./circuit_breaker.ts";
 import { AbortError, reasonToError, TimeoutError, toError } from "./errors.ts";
-import { type Deadline, startDeadline } from "./_deadline.ts";
+import { type Deadline, limits, startDeadline } from "./_deadline.ts";
 import { isFinal, type RetryOption, type RetryPolicy, toRetryPolicy } from "./retry.ts";
 import type { Logger, Result, TaskContext, TaskFn } from "./types.ts";
 import {
@@ -373,7 +373,16 @@ export class Task<T> extends Promise<Result<Error, T>> {
   #sleep(resolve: () => void, ms: number): void {
     if (this.#result !== undefined) return resolve();
     this.#wake = resolve;
-    this.#sleepTimer = setTimeout(wake, ms, resolve);
+    if (ms <= limits.maxDelay) this.#sleepTimer = setTimeout(wake, ms, resolve);
+    else this.#sleepUntil(performance.now() + ms);
+  }
+
+  /** A delay longer than a timer takes: re-armed in chunks until `at`. */
+  #sleepUntil(at: number): void {
+    const left = at - performance.now();
+    this.#sleepTimer = left <= limits.maxDelay
+      ? setTimeout(wake, Math.max(0, left), this.#wake!)
+      : setTimeout(() => this.#sleepUntil(at), limits.maxDelay);
   }
 
   #finish(outcome: unknown, failed: boolean): void {
