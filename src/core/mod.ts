@@ -54,6 +54,7 @@ export {
   CircuitOpenError,
   ClientDisconnectedError,
   type GoGoScopeErrorOptions,
+  ResponseStreamError,
   TimeoutError,
   UnknownError,
 } from "./errors.ts";
