@@ -5,6 +5,7 @@
  * @module
  */
 import { CircuitOpenError, isAbortError } from "./errors.ts";
+import { defaultLogger, type Logger } from "./types.ts";
 import {
   assertFunction,
   assertInteger,
@@ -84,9 +85,20 @@ function defaultIsFailure(error: unknown): boolean {
  * Internal: lets the task pipeline drive a breaker without a closure per call.
  * Returns true when the call admitted is the half-open trial.
  */
-export let acquire: (breaker: CircuitBreaker) => boolean;
+export let acquire: (breaker: CircuitBreaker, logger?: Logger) => boolean;
 /** Internal: reports the outcome of a call `acquire` admitted (`trial`: what `acquire` returned). */
-export let release: (breaker: CircuitBreaker, error: unknown, ok: boolean, trial: boolean) => void;
+export let release: (
+  breaker: CircuitBreaker,
+  error: unknown,
+  ok: boolean,
+  trial: boolean,
+  logger?: Logger,
+) => void;
+
+// Where the breaker's own errors (a throwing handler or isFailure) go: the
+// logger of the call in progress (a task passes its scope's, so the line
+// carries the request id), else the default logger.
+let callLogger: Logger = defaultLogger;
 
 /**
  * One breaker guards one dependency. Share an instance to share its state:
@@ -127,8 +139,22 @@ export class CircuitBreaker {
   #handlers: Map<CircuitBreakerEvent, Set<(data: CircuitBreakerEventData) => void>> | undefined;
 
   static {
-    acquire = (b) => b.#acquire();
-    release = (b, error, ok, trial) => b.#release(error, ok, trial);
+    acquire = (b, logger = defaultLogger) => {
+      callLogger = logger;
+      try {
+        return b.#acquire();
+      } finally {
+        callLogger = defaultLogger;
+      }
+    };
+    release = (b, error, ok, trial, logger = defaultLogger) => {
+      callLogger = logger;
+      try {
+        b.#release(error, ok, trial);
+      } finally {
+        callLogger = defaultLogger;
+      }
+    };
   }
 
   /**
@@ -200,8 +226,9 @@ export class CircuitBreaker {
   }
 
   /**
-   * Subscribes to an event. A handler that throws is reported with
-   * `console.error` and never breaks the breaker.
+   * Subscribes to an event. A handler that throws is logged (through the
+   * scope's logger when the call came from a task) and never breaks the
+   * breaker.
    *
    * @param event One of `'stateChange'`, `'open'`, `'halfOpen'`, `'close'`,
    * `'success'`, `'failure'`, `'reject'`.
@@ -261,7 +288,10 @@ export class CircuitBreaker {
     try {
       counts = this.#isFailure(error);
     } catch (cause) {
-      console.error("CircuitBreaker: isFailure threw; counting the error as a failure", cause);
+      callLogger.error(
+        { err: cause },
+        "circuit breaker: isFailure threw; counting the error as a failure",
+      );
       counts = true;
     }
     if (!counts) return;
@@ -296,7 +326,7 @@ export class CircuitBreaker {
       try {
         handler(data);
       } catch (error) {
-        console.error(`CircuitBreaker: a '${event}' handler threw`, error);
+        callLogger.error({ err: error, event }, `circuit breaker: a '${event}' handler threw`);
       }
     }
   }

@@ -296,21 +296,21 @@ export class Task<T> extends Promise<Result<Error, T>> {
     for (;;) {
       try {
         if (breaker !== undefined) {
-          this.#trial = acquire(breaker);
+          this.#trial = acquire(breaker, this.#owner.logger);
           this.#inBreaker = breaker;
         }
         let value = this.#fn(ctx ??= new Context(this as Task<unknown>, this.#owner));
         if (isThenable(value)) value = await value;
         if (this.#inBreaker !== undefined) {
           this.#inBreaker = undefined;
-          release(breaker!, undefined, true, this.#trial);
+          release(breaker!, undefined, true, this.#trial, this.#owner.logger);
         }
         this.#finish(value as T, false);
         return;
       } catch (thrown) {
         if (this.#inBreaker !== undefined) {
           this.#inBreaker = undefined;
-          release(breaker!, thrown, false, this.#trial);
+          release(breaker!, thrown, false, this.#trial, this.#owner.logger);
         }
         if (this.#result !== undefined) return;
         const error = toError(thrown);
@@ -406,7 +406,13 @@ export class Task<T> extends Promise<Result<Error, T>> {
     if (this.#inBreaker !== undefined) {
       const breaker = this.#inBreaker;
       this.#inBreaker = undefined;
-      release(breaker, reasonToError(this.#abortReason), false, this.#trial);
+      release(
+        breaker,
+        reasonToError(this.#abortReason),
+        false,
+        this.#trial,
+        this.#owner.logger,
+      );
     }
     this.#owner[DETACH](this);
     if (this.#holdsSlot) {

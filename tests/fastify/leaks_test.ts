@@ -13,11 +13,12 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastif
 import { fastifyGoGoScope } from "../../src/fastify/mod.ts";
 import {
   AbortError,
+  CircuitBreaker,
   ClientDisconnectedError,
   ResponseStreamError,
   type Scope,
 } from "../../src/core/mod.ts";
-import { deferred, listen, request, sleep, waitFor } from "./_helpers.ts";
+import { deferred, listen, logCollector, request, sleep, waitFor } from "./_helpers.ts";
 
 /** Resolves with the socket once connected to 127.0.0.1:`port`. */
 function connect(port: number): Promise<net.Socket> {
@@ -275,5 +276,54 @@ describe("leaks: hooks that run although the plugin's onRequest did not", () => 
     await waitFor(() => seen.length === 2, "both hooks ran");
     assert.deepEqual(seen, ["onSend", "onResponse"]);
     await waitFor(() => app.scope.childCount === 0, "the late scope disposed");
+  });
+});
+
+describe("leaks: the circuit breaker's own errors", () => {
+  it("are logged through the request's logger with its id, never console.error", async (t) => {
+    const logs = logCollector();
+    const app = Fastify({ logger: { level: "info", stream: logs.stream } });
+    t.after(() => app.close());
+    const breaker = new CircuitBreaker({
+      failureThreshold: 100,
+      isFailure: () => {
+        throw new Error("isFailure is broken");
+      },
+    });
+    breaker.on("failure", () => {
+      throw new Error("handler is broken");
+    });
+    await app.register(fastifyGoGoScope, { circuitBreaker: breaker });
+    app.get("/", async (request) => {
+      const [err] = await request.scope.task(() => {
+        throw new Error("dependency down");
+      });
+      return { failed: err?.message };
+    });
+    const original = console.error;
+    const consoleLines: unknown[] = [];
+    console.error = (...args: unknown[]) => void consoleLines.push(args);
+    let response;
+    try {
+      response = await app.inject("/");
+    } finally {
+      console.error = original;
+    }
+    assert.deepEqual(response.json(), { failed: "dependency down" });
+    assert.deepEqual(consoleLines, []);
+    const handler = logs.records.find((r) =>
+      r.msg === "circuit breaker: a 'failure' handler threw"
+    );
+    const isFailure = logs.records.find((r) =>
+      r.msg === "circuit breaker: isFailure threw; counting the error as a failure"
+    );
+    assert.ok(handler && isFailure, JSON.stringify(logs.records.map((r) => r.msg)));
+    assert.equal(handler.level, 50);
+    assert.equal(handler.err?.message, "handler is broken");
+    assert.equal(isFailure.err?.message, "isFailure is broken");
+    const requestId = logs.records.find((r) => r.msg === "incoming request")?.reqId;
+    assert.ok(requestId !== undefined);
+    assert.equal(handler.reqId, requestId);
+    assert.equal(isFailure.reqId, requestId);
   });
 });
