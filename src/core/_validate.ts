@@ -169,7 +169,7 @@ function unknownKey(what: string, key: string, known: readonly string[]): Option
 /** The known key nearest to `key` by edit distance, if it is close enough to be a typo. */
 function closest(key: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
+  let bestDistance = Math.max(2, Math.ceil(key.length / 3)) + 1;
   const lower = key.toLowerCase();
   for (const candidate of known) {
     const d = distance(lower, candidate.toLowerCase());

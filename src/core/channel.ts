@@ -13,6 +13,7 @@ import {
   assertKnownKeys,
   assertObject,
   assertOneOf,
+  optionError,
 } from "./_validate.ts";
 
 /** What `send()` does when the buffer is full. */
@@ -112,8 +113,9 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
     assertKnownKeys(WHAT, options, KNOWN);
     const { buffer, capacity, backpressure = "block", onDrop } = options;
     if (buffer !== undefined && capacity !== undefined && buffer !== capacity) {
-      throw new TypeError(
+      throw optionError(
         `${WHAT}: give "buffer" or its alias "capacity", not both (received ${buffer} and ${capacity})`,
+        false,
       );
     }
     const size = buffer !== undefined ? buffer : capacity !== undefined ? capacity : 0;

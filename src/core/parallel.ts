@@ -7,7 +7,7 @@ import { AbortError, TimeoutError } from "./errors.ts";
 import { startDeadline } from "./_deadline.ts";
 import type { Task } from "./task.ts";
 import type { Result, TaskFn } from "./types.ts";
-import { assertInteger, assertKnownKeys, assertMs, assertObject, describe } from "./_validate.ts";
+import { assertInteger, assertKnownKeys, assertMs, assertObject, fail } from "./_validate.ts";
 
 /** A factory run by `parallel`, `race` or `any`: a task function. */
 export type Factory = TaskFn<unknown>;
@@ -64,15 +64,11 @@ export interface GroupOwner {
 
 function checkFactories(what: string, factories: unknown): asserts factories is readonly Factory[] {
   if (!Array.isArray(factories)) {
-    throw new TypeError(
-      `${what}: "factories" must be an array of functions, received ${describe(factories)}`,
-    );
+    fail(what, "factories", "an array of functions", factories, false);
   }
   for (let i = 0; i < factories.length; i++) {
     if (typeof factories[i] !== "function") {
-      throw new TypeError(
-        `${what}: "factories[${i}]" must be a function, received ${describe(factories[i])}`,
-      );
+      fail(what, `factories[${i}]`, "a function", factories[i], false);
     }
   }
 }
@@ -85,9 +81,7 @@ function checkOptions(what: string, options: object | undefined, known: readonly
   if (timeout !== undefined) assertMs(what, "timeout", timeout);
   if (concurrency !== undefined) assertInteger(what, "concurrency", concurrency, 1);
   if (continueOnError !== undefined && typeof continueOnError !== "boolean") {
-    throw new TypeError(
-      `${what}: "continueOnError" must be a boolean, received ${describe(continueOnError)}`,
-    );
+    fail(what, "continueOnError", "a boolean", continueOnError, false);
   }
 }
 

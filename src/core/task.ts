@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { acquire, CircuitBreaker, release } from "./circuit_breaker.ts";
+import { acquire, type CircuitBreaker, release } from "./circuit_breaker.ts";
 import { AbortError, reasonToError, TimeoutError, toError } from "./errors.ts";
 import { type Deadline, limits, startDeadline } from "./_deadline.ts";
 import { isFinal, type RetryOption, type RetryPolicy, toRetryPolicy } from "./retry.ts";
@@ -22,11 +22,13 @@ import {
 } from "./_internal.ts";
 import {
   assertFunction,
+  assertInstance,
   assertKnownKeys,
   assertMs,
   assertObject,
   assertString,
   describe,
+  toBreaker,
 } from "./_validate.ts";
 
 /**
@@ -186,21 +188,10 @@ export class Task<T> extends Promise<Result<Error, T>> {
     if (options.retry !== undefined) this.#policy = toRetryPolicy(options.retry as RetryOption);
     const cb = options.circuitBreaker;
     if (cb !== undefined) {
-      if (cb !== false && !(cb instanceof CircuitBreaker)) {
-        throw new TypeError(
-          `${WHAT}: "circuitBreaker" must be a CircuitBreaker instance or false, received ${
-            describe(cb)
-          }`,
-        );
-      }
-      this.#breaker = cb === false ? undefined : cb;
+      this.#breaker = toBreaker(WHAT, "circuitBreaker", cb, { orFalse: true }) || undefined;
     }
     if (options.signal !== undefined) {
-      if (!(options.signal instanceof AbortSignal)) {
-        throw new TypeError(
-          `${WHAT}: "signal" must be an AbortSignal, received ${describe(options.signal)}`,
-        );
-      }
+      assertInstance<AbortSignal>(WHAT, "signal", options.signal, AbortSignal, "an AbortSignal");
       this.#signal = options.signal;
     }
     return timeout;
