@@ -327,3 +327,61 @@ describe("leaks: the circuit breaker's own errors", () => {
     assert.equal(isFailure.reqId, requestId);
   });
 });
+
+describe("leaks: keep-alive clients during app.close()", () => {
+  it("recommended settings: idle sockets close at once, in-flight requests finish (Node)", async () => {
+    const app = Fastify({ forceCloseConnections: "idle", return503OnClosing: true });
+    await app.register(fastifyGoGoScope);
+    const scopes: Scope[] = [];
+    app.get("/slow", async (request) => {
+      scopes.push(request.scope);
+      const [err] = await request.scope.task(() => sleep(120));
+      if (err) throw err;
+      return "slow";
+    });
+    app.get("/fast", async () => "fast");
+    const port = await listen(app);
+    const events: string[] = [];
+    const open = async (name: string) => {
+      const socket = await connect(port);
+      socket.setEncoding("utf8");
+      socket.on("data", (d: string) => {
+        for (const line of d.split("\r\n")) {
+          if (line.startsWith("HTTP/1.1")) events.push(`${name} ${line}`);
+        }
+      });
+      socket.on("close", () => events.push(`${name} closed`));
+      socket.on("error", () => {});
+      return socket;
+    };
+    const idle = await open("idle");
+    idle.write("GET /fast HTTP/1.1\r\nHost: x\r\n\r\n");
+    await waitFor(
+      () => events.includes("idle HTTP/1.1 200 OK"),
+      "the idle socket's first response",
+    );
+    const busy = await open("busy");
+    busy.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+    await waitFor(() => scopes.length === 1, "the slow request started");
+    const closed = app.close().then(() => events.push("app closed"));
+    await waitFor(() => events.includes("idle closed"), "the idle keep-alive socket closed");
+    await closed;
+    busy.destroy();
+    idle.destroy();
+    assert.equal(app.scope.isDisposed, true);
+    assert.equal(app.scope.childCount, 0);
+    assert.ok(scopes[0]!.isDisposed);
+    if (!("Deno" in globalThis)) {
+      // Node: the in-flight request completed before close() resolved, its scope ended normally.
+      assert.ok(
+        events.indexOf("busy HTTP/1.1 200 OK") < events.indexOf("app closed"),
+        events.join(),
+      );
+      assert.ok(
+        events.indexOf("idle closed") < events.indexOf("busy HTTP/1.1 200 OK"),
+        events.join(),
+      );
+      assert.ok(!(scopes[0]!.abortReason instanceof ClientDisconnectedError));
+    }
+  });
+});
