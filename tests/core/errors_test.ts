@@ -7,6 +7,7 @@ import {
   ChannelFullError,
   CircuitOpenError,
   ClientDisconnectedError,
+  ResponseStreamError,
   TimeoutError,
   UnknownError,
 } from "../../src/core/mod.ts";
@@ -88,4 +89,16 @@ test("errors: the classes are not instances of each other", () => {
   assert.ok(!(new AbortError() instanceof TimeoutError));
   assert.ok(!(new CircuitOpenError(1) instanceof AbortError));
   assert.ok(!(new UnknownError("u") instanceof AbortError));
+});
+
+test("errors: ResponseStreamError extends AbortError with code GGS_ERR_RESPONSE_FAILED and the stream's error as cause", () => {
+  const cause = new Error("disk read failed");
+  const e = new ResponseStreamError(undefined, { cause });
+  assert.ok(e instanceof AbortError);
+  assert.ok(!(e instanceof ClientDisconnectedError));
+  assert.equal(e.name, "ResponseStreamError");
+  assert.equal(e.code, "GGS_ERR_RESPONSE_FAILED");
+  assert.equal(e.statusCode, 500);
+  assert.equal(e.cause, cause);
+  assert.match(e.message, /stream failed/);
 });
