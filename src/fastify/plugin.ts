@@ -119,8 +119,9 @@ declare module "fastify" {
   interface FastifyRequest {
     /**
      * This request's scope (from `@go-go-scope/adapter-fastify`), a child of
-     * `fastify.scope`. Created in `onRequest`; cancelled when the client leaves;
-     * disposed when the response ends.
+     * `fastify.scope`. Created in `onRequest` (or on first read, in hooks that
+     * run without the plugin's `onRequest`); cancelled when the client leaves
+     * or the response stream fails; disposed when the response ends.
      */
     scope: Scope;
   }
@@ -487,18 +488,23 @@ const plugin = async (
 /**
  * The Fastify plugin. Registers a root scope on the instance
  * (`fastify.scope`) and gives every request its own child scope
- * (`request.scope`), created in `onRequest` and usable in every later hook,
- * the handler, the not-found handler and the error handler.
+ * (`request.scope`), created in `onRequest` and usable in every hook and
+ * handler Fastify runs for the request, the error handler included (when an
+ * earlier `onRequest` hook threw or replied, it is created on first read).
  *
  * - When the response ends, the request scope is disposed: its tasks'
  *   signals abort, its cleanups run.
- * - When the client leaves first (socket closed, HTTP/2 stream reset), the
- *   scope is cancelled with a `ClientDisconnectedError` and then disposed, so
- *   the handler's pending work stops.
+ * - When the client leaves first (socket closed, pipelined requests on a
+ *   dropped socket, HTTP/2 stream reset, an upload cut short), the scope is
+ *   cancelled with a `ClientDisconnectedError` and then disposed, so the
+ *   handler's pending work stops. A response stream that fails after the
+ *   headers cancels it with a `ResponseStreamError` instead.
  * - `app.close()` disposes the root scope, which aborts background tasks and
  *   any request scope still alive.
  *
- * Register it before hooks that use `request.scope`.
+ * Register it once, on the root instance: a second registration throws
+ * (`GGS_ERR_ALREADY_REGISTERED`). Unknown or invalid options throw at
+ * registration (`GGS_ERR_UNKNOWN_OPTION`, `GGS_ERR_INVALID_OPTION`).
  *
  * @example
  * ```ts
