@@ -6,6 +6,7 @@
  * @module
  */
 import type {
+  DoneFuncWithErrOrRes,
   FastifyInstance,
   FastifyPluginAsync,
   FastifyReply,
@@ -282,17 +283,55 @@ function isNodeStream(payload: unknown): payload is PayloadStream {
  * headers, Fastify answers with the error handler and the scope ends normally.
  */
 function watchStream(stream: PayloadStream, request: FastifyRequest, reply: FastifyReply): void {
-  stream.once("error", (error: unknown) => {
-    const raw = reply.raw as unknown as RawReply;
-    if (!raw.headersSent || (request.raw as unknown as RawRequest).aborted === true) return;
-    const current = (request as ScopedRequest)[kScope];
-    current?.cancel(
-      new ResponseStreamError(
-        `The response stream failed after the headers were sent (request ${request.id})`,
-        { cause: error },
-      ),
-    );
+  stream.once("error", (error: unknown) => streamFailed(error, request, reply));
+}
+
+/**
+ * The same for a web `ReadableStream` payload, which has no error event: the
+ * reply sends a stream that reads through it and sees the failing read first.
+ * Only web-stream payloads pay for this.
+ */
+function watchWebStream(
+  stream: ReadableStream<unknown>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): ReadableStream<unknown> {
+  const reader = stream.getReader();
+  return new ReadableStream<unknown>({
+    async pull(controller) {
+      let result: ReadableStreamReadResult<unknown>;
+      try {
+        result = await reader.read();
+      } catch (error) {
+        streamFailed(error, request, reply);
+        controller.error(error);
+        return;
+      }
+      if (result.done) controller.close();
+      else controller.enqueue(result.value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
   });
+}
+
+function streamFailed(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const raw = reply.raw as unknown as RawReply;
+  if (!raw.headersSent || (request.raw as unknown as RawRequest).aborted === true) return;
+  const current = (request as ScopedRequest)[kScope];
+  current?.cancel(
+    new ResponseStreamError(
+      `The response stream failed after the headers were sent (request ${request.id})`,
+      { cause: error },
+    ),
+  );
+}
+
+function isWebStream(payload: unknown): payload is ReadableStream<unknown> {
+  return typeof payload === "object" && payload !== null &&
+    typeof (payload as Partial<ReadableStream>).getReader === "function" &&
+    (payload as ReadableStream).locked === false;
 }
 
 function validateOptions(options: FastifyGoGoScopeOptions): {
@@ -469,9 +508,10 @@ const plugin = async (
       request: FastifyRequest,
       reply: FastifyReply,
       payload: unknown,
-      done: HookHandlerDoneFunction,
+      done: DoneFuncWithErrOrRes,
     ): void {
       if (isNodeStream(payload)) watchStream(payload, request, reply);
+      else if (isWebStream(payload)) return done(null, watchWebStream(payload, request, reply));
       done();
     },
   );

@@ -209,6 +209,62 @@ describe("leaks: a response stream that fails", () => {
     assert.equal(await taskOutcome.promise, reason, "the handler's task saw the same reason");
   });
 
+  it("a web ReadableStream that fails after the headers: ResponseStreamError too", async (t) => {
+    const { app, scopes } = await recordingApp();
+    t.after(() => app.close());
+    app.get("/web", async (_request, reply) => {
+      let sent = false;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (!sent) {
+            sent = true;
+            controller.enqueue(new TextEncoder().encode("first chunk\n"));
+            return;
+          }
+          await sleep(20);
+          controller.error(new Error("upstream fetch failed"));
+        },
+      });
+      return reply.send(body);
+    });
+    const port = await listen(app);
+    const firstChunk = deferred();
+    await new Promise<void>((resolve) => {
+      const req = http.get({ host: "127.0.0.1", port, path: "/web", agent: false }, (res) => {
+        res.on("data", () => firstChunk.resolve());
+        res.on("error", () => {});
+        res.on("close", () => resolve());
+      });
+      req.on("error", () => resolve());
+    });
+    await firstChunk.promise;
+    await waitFor(() => scopes[0]?.isDisposed === true, "disposed");
+    const reason = scopes[0]!.abortReason;
+    assert.ok(reason instanceof ResponseStreamError, `got ${String(reason)}`);
+    assert.equal((reason.cause as Error).message, "upstream fetch failed");
+  });
+
+  it("a web ReadableStream that completes is sent whole", async (t) => {
+    const { app, scopes } = await recordingApp();
+    t.after(() => app.close());
+    app.get("/web", async (_request, reply) => {
+      const parts = ["a", "b", "c"];
+      return reply.send(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            const next = parts.shift();
+            if (next === undefined) controller.close();
+            else controller.enqueue(new TextEncoder().encode(next));
+          },
+        }),
+      );
+    });
+    const response = await app.inject("/web");
+    assert.equal(response.body, "abc");
+    await waitFor(() => scopes[0]?.isDisposed === true, "disposed");
+    assert.ok(!(scopes[0]!.abortReason instanceof ResponseStreamError));
+  });
+
   it("before the headers: the error handler answers and the scope ends normally", async (t) => {
     const { app, scopes } = await recordingApp();
     t.after(() => app.close());
