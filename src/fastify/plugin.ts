@@ -328,6 +328,13 @@ function streamFailed(error: unknown, request: FastifyRequest, reply: FastifyRep
   );
 }
 
+/** An HTTP/1 response sent during app.close() ends its keep-alive socket after it. */
+function closeAfterResponse(reply: FastifyReply): void {
+  const raw = reply.raw as unknown as RawReply;
+  // HTTP/2 forbids connection headers; its sessions close with the server.
+  if (raw.stream === undefined && !raw.headersSent) reply.header("connection", "close");
+}
+
 function isWebStream(payload: unknown): payload is ReadableStream<unknown> {
   return typeof payload === "object" && payload !== null &&
     typeof (payload as Partial<ReadableStream>).getReader === "function" &&
@@ -385,6 +392,15 @@ const plugin = async (
   const root = scope(rootOptions);
 
   fastify.decorate("scope", root);
+  // During app.close(), Node's server closes the sockets that are idle when
+  // close() starts, not those that become idle later: a keep-alive client
+  // whose request was in flight would hold close() until keepAliveTimeout.
+  // Responses sent while closing say `Connection: close` (see onSend).
+  let closing = false;
+  fastify.addHook("preClose", (done: HookHandlerDoneFunction) => {
+    closing = true;
+    done();
+  });
   // The request scope lives in a symbol field, declared as null so every
   // request object keeps one shape. `request.scope` is an accessor over it
   // that creates the scope on first read when the plugin's onRequest did not
@@ -510,6 +526,7 @@ const plugin = async (
       payload: unknown,
       done: DoneFuncWithErrOrRes,
     ): void {
+      if (closing) closeAfterResponse(reply);
       if (isNodeStream(payload)) watchStream(payload, request, reply);
       else if (isWebStream(payload)) return done(null, watchWebStream(payload, request, reply));
       done();
