@@ -96,12 +96,12 @@ function fire(list: DeadlineList): void {
   const now = performance.now() + 1;
   for (let d = list.head; d !== undefined && d.at <= now; d = list.head) {
     list.unlink(d);
+    // Counted at once, so a deadline that `expire` starts anew is counted exactly.
+    if (list.head === undefined) emptied(list);
     d.expire(d.arg, list.ms);
   }
   const head = list.head;
-  if (head === undefined) {
-    if (list.timer === undefined) emptied(list);
-  } else if (list.timer === undefined) {
+  if (head !== undefined && list.timer === undefined) {
     list.timer = arm(list, head.at - performance.now());
   }
 }

@@ -149,3 +149,26 @@ test("deadline: one timeout value reuses its list across scopes", async () => {
   }
   assert.ok(deadlineListCount() <= before + 1);
 });
+
+test("deadline: deadlines started from an expiring deadline's callback keep the count exact", async () => {
+  const before = deadlineListCount();
+  // Each scope that times out starts the next one with the same timeout, from its abort
+  // listener (inside the expiry); then many distinct values come and go.
+  let chain = 0;
+  const next = (): void => {
+    const s = scope({ timeout: 1 });
+    s.signal.addEventListener("abort", () => {
+      void s[Symbol.asyncDispose]();
+      if (++chain < 20) next();
+    });
+  };
+  next();
+  await new Promise<void>((resolve) => {
+    const poll = (): void => void (chain >= 20 ? resolve() : setTimeout(poll, 2));
+    poll();
+  });
+  for (let i = 0; i < 2000; i++) {
+    await using _s = scope({ timeout: 70_000 + i });
+  }
+  assert.ok(deadlineListCount() <= before + 40, `${deadlineListCount() - before} lists left`);
+});
