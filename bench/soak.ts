@@ -1,11 +1,14 @@
 /**
  * Soak test: one server process (the plugin, then bare Fastify for comparison) under many requests
  * over real keep-alive sockets from this process. 10% of the requests disconnect in the middle
- * (the handler awaits a task; the client destroys its socket first), 10% are slow, 10% fail (the
- * task throws: 500), the rest are normal (with or without a task). The heap after GC and the
- * root scope's live children are sampled at the start and every `--sample-every` requests.
+ * (the handler awaits a task; the client destroys its socket first), 5% are bursts of
+ * `--pipeline` pipelined requests on a socket the client drops while they run, 5% are HTTP/2
+ * streams the client resets (half of them while an earlier async onRequest hook runs), 10% run a
+ * task with a timeout value no other request uses, 10% are slow, 10% fail (the task throws: 500),
+ * the rest are normal (with or without a task). The heap after GC and the root scope's live
+ * children are sampled at the start and every `--sample-every` requests.
  *
- * Target: the heap ends within 5 MB of where it started, and the root has 0 live children.
+ * Target: the heap ends within 2 MB of where it started, and the root has 0 live children.
  *
  * ```sh
  * deno task bench:soak                                  # 100,000 requests, Node and Deno
@@ -26,13 +29,17 @@ import {
   ServerProcess,
   table,
 } from "./_lib.ts";
+import http2 from "node:http2";
 import { Http1Connection } from "./_load/http1_client.ts";
 import { probePlugin } from "./_plugin_probe.ts";
 
-type Kind = "disconnect" | "slow" | "fail" | "task" | "hello";
+type Kind = "disconnect" | "pipeline" | "h2reset" | "deadline" | "slow" | "fail" | "task" | "hello";
 type Variant = "plugin" | "bare";
 const PATHS: Record<Kind, string> = {
   disconnect: "/hang",
+  pipeline: "/hang",
+  h2reset: "/hang",
+  deadline: "/deadline",
   slow: "/slow",
   fail: "/fail",
   task: "/task",
@@ -40,21 +47,30 @@ const PATHS: Record<Kind, string> = {
 };
 const EXPECTED: Record<Kind, number> = {
   disconnect: 0,
+  pipeline: 0,
+  h2reset: 0,
+  deadline: 200,
   slow: 200,
   fail: 500,
   task: 200,
   hello: 200,
 };
 const MB = 1024 * 1024;
-const TARGET_HEAP_GROWTH = 5 * MB;
+const TARGET_HEAP_GROWTH = 2 * MB;
 
-/** The request mix, by index: 10% disconnect, 10% slow, 10% fail, 30% task, 40% hello. */
+/**
+ * The request mix, by index: 10% disconnect, 5% pipelined bursts dropped, 5% HTTP/2 resets,
+ * 10% distinct timeouts, 10% slow, 10% fail, 25% task, 25% hello.
+ */
 function kindOf(index: number): Kind {
-  const slot = index % 10;
-  if (slot === 0) return "disconnect";
-  if (slot === 1) return "slow";
-  if (slot === 2) return "fail";
-  if (slot <= 5) return "task";
+  const slot = ((index % 20) + 20) % 20;
+  if (slot === 0 || slot === 10) return "disconnect";
+  if (slot === 3) return "pipeline";
+  if (slot === 13) return "h2reset";
+  if (slot === 4 || slot === 14) return "deadline";
+  if (slot === 1 || slot === 11) return "slow";
+  if (slot === 2 || slot === 12) return "fail";
+  if (slot <= 7 || slot === 15 || slot === 16) return "task";
   return "hello";
 }
 
@@ -93,6 +109,7 @@ const flags = parseFlags(Deno.args, {
   plugin: "auto",
   build: "false",
   "disconnect-after-ms": "5",
+  pipeline: "5",
   "hang-ms": "50",
   "slow-ms": "20",
   "settle-ms": "300",
@@ -102,7 +119,7 @@ const flags = parseFlags(Deno.args, {
 if (flags.help === "true") {
   console.log(`deno task bench:soak [--requests 100000] [--sample-every N] [--warmup 2000]
   [--connections 50] [--runtime deno|node|both] [--variants plugin,bare] [--plugin auto|standin]
-  [--build] [--disconnect-after-ms 5] [--hang-ms 50] [--slow-ms 20] [--settle-ms 300]
+  [--build] [--disconnect-after-ms 5] [--pipeline 5] [--hang-ms 50] [--slow-ms 20] [--settle-ms 300]
   [--max-seconds 900]`);
   Deno.exit(0);
 }
@@ -113,6 +130,7 @@ const sampleEvery = Number(flags["sample-every"]) > 0
 const warmupRequests = Number(flags.warmup);
 const connections = numberFlag(flags, "connections");
 const disconnectAfterMs = numberFlag(flags, "disconnect-after-ms");
+const pipelineDepth = numberFlag(flags, "pipeline");
 const hangMs = numberFlag(flags, "hang-ms");
 const settleMs = numberFlag(flags, "settle-ms");
 const maxSeconds = numberFlag(flags, "max-seconds");
@@ -159,9 +177,35 @@ async function getStats(port: number): Promise<Stats> {
   }
 }
 
+const sleepMs = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Writes `pipelineDepth` pipelined GETs of `path` on a new socket, then drops it after `afterMs`. */
+async function pipelineThenDrop(port: number, path: string, afterMs: number): Promise<void> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const request = `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+    await conn.write(new TextEncoder().encode(request.repeat(pipelineDepth)));
+    await sleepMs(afterMs);
+  } finally {
+    conn.close();
+  }
+}
+
+/** Opens an HTTP/2 stream for `path` and resets it (NGHTTP2_CANCEL) after `afterMs`. */
+async function h2Reset(session: http2.ClientHttp2Session, path: string, afterMs: number) {
+  const stream = session.request({ ":path": path });
+  stream.on("error", () => {});
+  stream.resume();
+  await sleepMs(afterMs);
+  await new Promise<void>((resolve) => {
+    stream.close(http2.constants.NGHTTP2_CANCEL, () => resolve());
+  });
+}
+
 /** Sends requests [from, to) over `pool`, each connection one request at a time. */
 async function drive(
   pool: Http1Connection[],
+  links: { port: number; session: http2.ClientHttp2Session },
   from: number,
   to: number,
   deadline: number,
@@ -176,8 +220,17 @@ async function drive(
       try {
         if (kind === "disconnect") {
           await conn.getThenDisconnect(PATHS[kind], disconnectAfterMs);
+        } else if (kind === "pipeline") {
+          await pipelineThenDrop(links.port, PATHS[kind], disconnectAfterMs);
+        } else if (kind === "h2reset") {
+          const path = index % 40 === 13 ? `${PATHS[kind]}?early=1` : PATHS[kind];
+          await h2Reset(links.session, path, disconnectAfterMs);
         } else {
-          const response = await conn.get(PATHS[kind], 10_000);
+          // A distinct timeout per request: a fractional part no other request shares.
+          const path = kind === "deadline"
+            ? `${PATHS[kind]}?ms=${60_000 + (index + 100_000) * 0.001}`
+            : PATHS[kind];
+          const response = await conn.get(path, 10_000);
           if (response.status !== EXPECTED[kind]) {
             onUnexpected(`${PATHS[kind]} answered ${response.status}`);
           }
@@ -204,6 +257,7 @@ async function soak(runtime: Runtime, variant: Variant): Promise<RunResult> {
     String(maxSeconds + 60),
   ]);
   const pool: Http1Connection[] = [];
+  let session: http2.ClientHttp2Session | undefined;
   try {
     const ready = await server.ready;
     if (ready.gc !== true) {
@@ -218,18 +272,21 @@ async function soak(runtime: Runtime, variant: Variant): Promise<RunResult> {
       if (failures.length < 5) failures.push(message);
     };
     for (let i = 0; i < connections; i++) pool.push(new Http1Connection(port));
+    session = http2.connect(`http://127.0.0.1:${ready.h2port}`);
+    session.on("error", (error) => onUnexpected(`http2 session: ${String(error)}`));
+    const links = { port, session };
     const started = Date.now();
     const deadline = started + maxSeconds * 1000;
 
     points.push({ label: "fresh", requests: 0, stats: await getStats(port) });
     if (warmupRequests > 0) {
-      await drive(pool, -warmupRequests, 0, deadline, onUnexpected);
+      await drive(pool, links, -warmupRequests, 0, deadline, onUnexpected);
       await settle();
     }
     points.push({ label: "start", requests: 0, stats: await getStats(port) });
     for (let done = 0; done < requests;) {
       const to = Math.min(requests, done + sampleEvery);
-      await drive(pool, done, to, deadline, onUnexpected);
+      await drive(pool, links, done, to, deadline, onUnexpected);
       done = to;
       await settle();
       points.push({ label: "", requests: done, stats: await getStats(port) });
@@ -251,6 +308,7 @@ async function soak(runtime: Runtime, variant: Variant): Promise<RunResult> {
     };
   } finally {
     for (const conn of pool) conn.close();
+    session?.close();
     await server.close();
   }
 }
@@ -267,8 +325,12 @@ console.log(
 );
 for (const line of await machineInfo(runtimes)) console.log(`- ${line}`);
 console.log(
-  `- mix: 10% disconnect ${disconnectAfterMs} ms into a ${hangMs} ms task, 10% slow ` +
-    `(${flags["slow-ms"]} ms task), 10% failing task (500), 30% quick task, 40% no task`,
+  `- mix: 10% disconnect ${disconnectAfterMs} ms into a ${hangMs} ms task, 5% bursts of ` +
+    `${pipelineDepth} pipelined ${hangMs} ms requests on a socket dropped after ` +
+    `${disconnectAfterMs} ms, 5% HTTP/2 streams reset after ${disconnectAfterMs} ms (half during ` +
+    `a 10 ms onRequest hook before the plugin), 10% a task with a timeout no other request ` +
+    `uses, 10% slow (${flags["slow-ms"]} ms task), 10% failing task (500), 25% quick task, ` +
+    `25% no task`,
 );
 console.log(`- samples after ${settleMs} ms of quiet and gc(); "start" is after the warm-up`);
 console.log(
@@ -310,11 +372,11 @@ for (const result of results) {
   const heapOk = growth <= TARGET_HEAP_GROWTH;
   const childrenOk = end?.childCount === 0;
   const verdict = result.variant === "bare"
-    ? `heap ${heapOk ? "within" : "NOT within"} 5 MB (reference run, no scopes)`
+    ? `heap ${heapOk ? "within" : "NOT within"} 2 MB (reference run, no scopes)`
     : `${heapOk && childrenOk ? "PASS" : "FAIL"}: heap ${growth >= 0 ? "+" : ""}${
       (growth / MB).toFixed(2)
     } MB ` +
-      `(target ≤ +5 MB; ${(growth / requests).toFixed(1)} bytes/request), ` +
+      `(target ≤ +2 MB; ${(growth / requests).toFixed(1)} bytes/request), ` +
       `live children at the end ${end?.childCount ?? "n/a"} (target 0)`;
   console.log(`\nverdict: ${verdict}`);
   if (result.variant === "plugin" && end !== undefined) {

@@ -1,6 +1,18 @@
-// Small named validators, shared by the core and the plugin. Each throws a
-// TypeError (wrong type) or RangeError (right type, bad value) whose message
-// names what failed, the option, the accepted values and what was received.
+// The one set of validators, shared by the core and the Fastify plugin. Each
+// throws a TypeError (wrong type) or RangeError (right type, bad value) whose
+// message names what failed (the API, or the plugin and route), the option,
+// the accepted values and what was received, and whose `code` is stable:
+// GGS_ERR_INVALID_OPTION for a bad value, GGS_ERR_UNKNOWN_OPTION for a key
+// that is not an option (with a did-you-mean when one is close).
+import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit_breaker.ts";
+
+/** The `code` of every invalid-value error. */
+export const INVALID_OPTION = "GGS_ERR_INVALID_OPTION";
+/** The `code` of every unknown-key error. */
+export const UNKNOWN_OPTION = "GGS_ERR_UNKNOWN_OPTION";
+
+/** A validation error: a TypeError or RangeError with a stable `code`. */
+export type OptionError = (TypeError | RangeError) & { readonly code: string };
 
 /** Renders a received value for an error message. */
 export function describe(value: unknown): string {
@@ -13,7 +25,19 @@ export function describe(value: unknown): string {
   return name && name !== "Object" ? `an instance of ${name}` : "an object";
 }
 
-/** Throws `${what}: "${option}" must be ${accepted}, received …`. */
+/** A TypeError (or RangeError when `range`) carrying `code`. */
+export function optionError(
+  message: string,
+  range: boolean,
+  code: string = INVALID_OPTION,
+  options?: { cause?: unknown },
+): OptionError {
+  const error = range ? new RangeError(message, options) : new TypeError(message, options);
+  Object.defineProperty(error, "code", { value: code, enumerable: true });
+  return error as OptionError;
+}
+
+/** Throws `${what}: "${option}" must be ${accepted}, received …` (code GGS_ERR_INVALID_OPTION). */
 export function fail(
   what: string,
   option: string,
@@ -21,8 +45,7 @@ export function fail(
   value: unknown,
   range: boolean,
 ): never {
-  const message = `${what}: "${option}" must be ${accepted}, received ${describe(value)}`;
-  throw range ? new RangeError(message) : new TypeError(message);
+  throw optionError(`${what}: "${option}" must be ${accepted}, received ${describe(value)}`, range);
 }
 
 /** Throws unless `value` is a finite number of milliseconds, > 0 (or >= 0 with `orZero`). */
@@ -37,6 +60,18 @@ export function assertMs(
   if (!(orZero ? value >= 0 : value > 0) || !Number.isFinite(value)) {
     fail(what, option, accepted, value, true);
   }
+}
+
+/** Throws unless `value` is a finite number of milliseconds > 0, or `false` (no deadline). */
+export function assertMsOrFalse(
+  what: string,
+  option: string,
+  value: unknown,
+): asserts value is number | false {
+  if (value === false) return;
+  const accepted = "a finite number of milliseconds > 0 or false";
+  if (typeof value !== "number") fail(what, option, accepted, value, false);
+  if (!(value > 0) || !Number.isFinite(value)) fail(what, option, accepted, value, true);
 }
 
 /** Throws unless `value` is an integer >= `min`. */
@@ -65,6 +100,16 @@ export function assertString(
   if (typeof value !== "string") fail(what, option, "a string", value, false);
 }
 
+/** Throws unless `value` is a string of at least one character. */
+export function assertNonEmptyString(
+  what: string,
+  option: string,
+  value: unknown,
+): asserts value is string {
+  if (typeof value !== "string") fail(what, option, "a non-empty string", value, false);
+  if (value.length === 0) fail(what, option, "a non-empty string", value, true);
+}
+
 /** Throws unless `value` is one of `accepted`. */
 export function assertOneOf<T extends string>(
   what: string,
@@ -88,16 +133,110 @@ export function assertObject<T>(
   }
 }
 
-/** Throws if `options` has keys outside `known` (catches typos such as `timout`). */
+/** Throws unless `value` is an instance of `type` (named `name` in the message). */
+export function assertInstance<T>(
+  what: string,
+  option: string,
+  value: unknown,
+  type: abstract new (...args: never[]) => T,
+  name: string,
+): asserts value is T {
+  if (!(value instanceof type)) fail(what, option, name, value, false);
+}
+
+/**
+ * Throws if `options` has keys outside `known` (catches typos such as
+ * `timout`), naming the closest known key when one is near.
+ */
 export function assertKnownKeys(what: string, options: object, known: readonly string[]): void {
   for (const key in options) {
-    if (!known.includes(key)) {
-      throw new TypeError(
-        `${what}: unknown option "${key}"; accepted options are ${
-          known.map((k) => `"${k}"`).join(", ")
-        }`,
+    if (!known.includes(key)) throw unknownKey(what, key, known);
+  }
+}
+
+function unknownKey(what: string, key: string, known: readonly string[]): OptionError {
+  const near = closest(key, known);
+  const hint = near === undefined ? "" : ` (did you mean "${near}"?)`;
+  return optionError(
+    `${what}: unknown option "${key}"${hint}; accepted options are ${
+      known.map((k) => `"${k}"`).join(", ")
+    }, received ${describe(key)}`,
+    false,
+    UNKNOWN_OPTION,
+  );
+}
+
+/** The known key nearest to `key` by edit distance, if it is close enough to be a typo. */
+function closest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.ceil(key.length / 3)) + 1;
+  const lower = key.toLowerCase();
+  for (const candidate of known) {
+    const d = distance(lower, candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance (keys are short). */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        prev[j]! + 1,
+        row[j - 1]! + 1,
+        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
       );
     }
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** What {@linkcode toBreaker} accepts besides a `CircuitBreaker` instance. */
+export interface BreakerAccepts {
+  /** A plain options object, turned into a new breaker. */
+  readonly orOptions?: boolean;
+  /** `false`: no breaker, not even an inherited one. */
+  readonly orFalse?: boolean;
+}
+
+/**
+ * Returns the breaker `value` names: a `CircuitBreaker` instance, or what
+ * `accepts` allows (a new breaker from a plain options object, `false`).
+ */
+export function toBreaker(
+  what: string,
+  option: string,
+  value: unknown,
+  accepts: BreakerAccepts,
+): CircuitBreaker | false {
+  if (value instanceof CircuitBreaker) return value;
+  if (accepts.orFalse === true && value === false) return false;
+  const choices = ["a CircuitBreaker"];
+  if (accepts.orOptions === true) choices.push("its options object");
+  if (accepts.orFalse === true) choices.push("false");
+  const accepted = choices.length === 1
+    ? choices[0]!
+    : `${choices.slice(0, -1).join(", ")} or ${choices[choices.length - 1]}`;
+  const plain = typeof value === "object" && value !== null && !Array.isArray(value) &&
+    (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null);
+  if (accepts.orOptions !== true || !plain) fail(what, option, accepted, value, false);
+  try {
+    return new CircuitBreaker(value as CircuitBreakerOptions);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw optionError(
+      `${what}: "${option}" is not valid circuit breaker options: ${reason}`,
+      error instanceof RangeError,
+      (error as { code?: unknown }).code === UNKNOWN_OPTION ? UNKNOWN_OPTION : INVALID_OPTION,
+      { cause: error },
+    );
   }
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { CircuitOpenError, isAbortError } from "./errors.ts";
+import { defaultLogger, type Logger } from "./types.ts";
 import {
   type BreakerEvents,
   type CircuitBreakerEvent,
@@ -32,7 +33,6 @@ import {
 } from "./_validate.ts";
 import type { CircuitBreakerStateProvider } from "./persistence.ts";
 import { SharedBreakerState } from "./_shared_breaker.ts";
-import { defaultLogger, type Logger } from "./types.ts";
 
 /** The breaker's state. */
 export type CircuitState = "closed" | "open" | "half-open";
@@ -106,9 +106,19 @@ function defaultIsFailure(error: unknown): boolean {
  * Internal: lets the task pipeline drive a breaker without a closure per call.
  * Returns true when the call admitted is the half-open trial.
  */
-export let acquire: (breaker: CircuitBreaker) => boolean;
+export let acquire: (breaker: CircuitBreaker, logger?: Logger) => boolean;
 /** Internal: reports the outcome of a call `acquire` admitted (`trial`: what `acquire` returned). */
-export let release: (breaker: CircuitBreaker, error: unknown, ok: boolean, trial: boolean) => void;
+export let release: (
+  breaker: CircuitBreaker,
+  error: unknown,
+  ok: boolean,
+  trial: boolean,
+  logger?: Logger,
+) => void;
+
+// Where the breaker's own errors (a throwing handler or isFailure) go: the
+// logger of the call in progress (a task passes its scope's, so the line
+// carries the request id), else the default logger.
 /**
  * Internal: shares a keyed breaker's state through `provider` (the scope's or
  * the plugin's `persistence`), unless it shares already. `logger` reports
@@ -119,6 +129,8 @@ export let shareState: (
   provider: CircuitBreakerStateProvider,
   logger: Logger,
 ) => void;
+
+let callLogger: Logger = defaultLogger;
 
 /**
  * One breaker guards one dependency. Share an instance to share its state:
@@ -164,8 +176,22 @@ export class CircuitBreaker implements AsyncDisposable {
   #shared: SharedBreakerState | undefined;
 
   static {
-    acquire = (b) => b.#acquire();
-    release = (b, error, ok, trial) => b.#release(error, ok, trial);
+    acquire = (b, logger = defaultLogger) => {
+      callLogger = logger;
+      try {
+        return b.#acquire();
+      } finally {
+        callLogger = defaultLogger;
+      }
+    };
+    release = (b, error, ok, trial, logger = defaultLogger) => {
+      callLogger = logger;
+      try {
+        b.#release(error, ok, trial);
+      } finally {
+        callLogger = defaultLogger;
+      }
+    };
     shareState = (b, provider, logger) => b.#share(provider, logger);
   }
 
@@ -324,8 +350,9 @@ export class CircuitBreaker implements AsyncDisposable {
   }
 
   /**
-   * Subscribes to an event. A handler that throws is reported with
-   * `console.error` and never breaks the breaker.
+   * Subscribes to an event. A handler that throws is logged (through the
+   * scope's logger when the call came from a task) and never breaks the
+   * breaker.
    *
    * @param event One of `'stateChange'`, `'open'`, `'halfOpen'`, `'close'`,
    * `'success'`, `'failure'`, `'reject'`, `'thresholdAdapt'`.
@@ -392,7 +419,10 @@ export class CircuitBreaker implements AsyncDisposable {
     try {
       counts = this.#isFailure(error);
     } catch (cause) {
-      console.error("CircuitBreaker: isFailure threw; counting the error as a failure", cause);
+      callLogger.error(
+        { err: cause },
+        "circuit breaker: isFailure threw; counting the error as a failure",
+      );
       counts = true;
     }
     if (!counts) return;
@@ -445,7 +475,7 @@ export class CircuitBreaker implements AsyncDisposable {
       try {
         handler(...args);
       } catch (error) {
-        console.error(`CircuitBreaker: a '${event}' handler threw`, error);
+        callLogger.error({ err: error, event }, `circuit breaker: a '${event}' handler threw`);
       }
     }
   }

@@ -291,3 +291,36 @@ export function isAbortError(error: unknown): boolean {
   return error instanceof AbortError ||
     (error instanceof Error && error.name === "AbortError");
 }
+
+/**
+ * The response's stream failed after its headers were sent, so the response
+ * was cut short although the client stayed. The request scope is cancelled
+ * with this error; the stream's own error is on `cause`.
+ *
+ * @example
+ * ```ts
+ * import { AbortError, ResponseStreamError } from "@go-go-scope/adapter-fastify/core";
+ *
+ * const err = new ResponseStreamError(undefined, { cause: new Error("disk read failed") });
+ * console.log(err instanceof AbortError, err.code); // true GGS_ERR_RESPONSE_FAILED
+ * ```
+ */
+export class ResponseStreamError extends AbortError {
+  /** Stable machine-readable code. */
+  override readonly code: string = "GGS_ERR_RESPONSE_FAILED";
+  /** HTTP status (only a log can still show it: the headers were already sent). */
+  override readonly statusCode: number = 500;
+  /**
+   * Creates the error.
+   *
+   * @param message What happened.
+   * @param options `cause`: the stream's error.
+   */
+  constructor(
+    message = "The response stream failed after the headers were sent",
+    options?: GoGoScopeErrorOptions,
+  ) {
+    super(message, undefined, options);
+    this.name = "ResponseStreamError";
+  }
+}

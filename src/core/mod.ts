@@ -162,6 +162,7 @@ export {
   CircuitOpenError,
   ClientDisconnectedError,
   type GoGoScopeErrorOptions,
+  ResponseStreamError,
   ServerClosingError,
   TimeoutError,
   UnknownError,

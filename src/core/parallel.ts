@@ -16,7 +16,7 @@ import {
   type GroupOwner,
   settleAll,
 } from "./_group.ts";
-import { assertInteger, assertKnownKeys, assertMs, assertObject, describe } from "./_validate.ts";
+import { assertInteger, assertKnownKeys, assertMs, assertObject, fail } from "./_validate.ts";
 
 export type { Factory } from "./_group.ts";
 export type { RaceOptions } from "./race.ts";
@@ -60,9 +60,7 @@ function checkOptions(what: string, options: ParallelOptions | undefined): void 
   if (timeout !== undefined) assertMs(what, "timeout", timeout);
   if (concurrency !== undefined) assertInteger(what, "concurrency", concurrency, 1);
   if (continueOnError !== undefined && typeof continueOnError !== "boolean") {
-    throw new TypeError(
-      `${what}: "continueOnError" must be a boolean, received ${describe(continueOnError)}`,
-    );
+    fail(what, "continueOnError", "a boolean", continueOnError, false);
   }
   checkSignal(what, signal);
 }

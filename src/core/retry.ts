@@ -4,7 +4,7 @@
  * @module
  */
 import { CircuitOpenError, isAbortError, TimeoutError } from "./errors.ts";
-import { assertFunction, assertInteger, assertKnownKeys, assertMs, describe } from "./_validate.ts";
+import { assertFunction, assertInteger, assertKnownKeys, assertMs, fail } from "./_validate.ts";
 
 /** The named retry presets: 3 retries each, starting at 100 ms. */
 export type RetryPreset = "exponential" | "linear" | "fixed";
@@ -91,10 +91,12 @@ export function toRetryPolicy(retry: RetryOption): RetryPolicy {
     if (retry.onRetry !== undefined) assertFunction(WHAT, "retry.onRetry", retry.onRetry);
     return { max, delay: delayFn, retryIf, onRetry: retry.onRetry };
   }
-  throw new TypeError(
-    `${WHAT}: "retry" must be 'exponential', 'linear', 'fixed' or an object { max, delay, if, onRetry }, received ${
-      describe(retry)
-    }`,
+  fail(
+    WHAT,
+    "retry",
+    "'exponential', 'linear', 'fixed' or an object { max, delay, if, onRetry }",
+    retry,
+    false,
   );
 }
 

@@ -8,7 +8,7 @@
 import { Channel, type ChannelOptions } from "./channel.ts";
 import { type BroadcastChannel, ownedBroadcast } from "./broadcast.ts";
 import { select as selectChannels, type SelectHandler, type SelectOptions } from "./select.ts";
-import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit_breaker.ts";
+import type { CircuitBreaker, CircuitBreakerOptions } from "./circuit_breaker.ts";
 import { AbortError, TimeoutError } from "./errors.ts";
 import { type Factory, parallel, type ParallelOptions, type Values } from "./parallel.ts";
 import { anyIn, raceIn, type RaceOptions } from "./race.ts";
@@ -81,13 +81,15 @@ import {
 } from "./_internal.ts";
 import {
   assertFunction,
+  assertInstance,
   assertInteger,
   assertKnownKeys,
   assertMs,
   assertObject,
   assertString,
-  describe,
+  fail,
   keysOf,
+  toBreaker,
 } from "./_validate.ts";
 
 /**
@@ -236,27 +238,19 @@ export class Scope<S extends ServiceMap = ServiceMap> implements AsyncDisposable
     assertKnownKeys(WHAT, options, KNOWN);
     const { name, parent, signal, timeout, concurrency, circuitBreaker, context, logger } = options;
     if (name !== undefined) assertString(WHAT, "name", name);
-    if (parent !== undefined && !(parent instanceof Scope)) {
-      throw new TypeError(`${WHAT}: "parent" must be a Scope, received ${describe(parent)}`);
-    }
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new TypeError(`${WHAT}: "signal" must be an AbortSignal, received ${describe(signal)}`);
+    if (parent !== undefined) assertInstance(WHAT, "parent", parent, Scope, "a Scope");
+    if (signal !== undefined) {
+      assertInstance<AbortSignal>(WHAT, "signal", signal, AbortSignal, "an AbortSignal");
     }
     if (timeout !== undefined) assertMs(WHAT, "timeout", timeout);
     if (concurrency !== undefined) assertInteger(WHAT, "concurrency", concurrency, 1);
     let breaker = parent === undefined ? undefined : parent.#breaker;
     if (circuitBreaker !== undefined) {
-      if (circuitBreaker === false) breaker = undefined;
-      else if (circuitBreaker instanceof CircuitBreaker) breaker = circuitBreaker;
-      else if (typeof circuitBreaker === "object" && circuitBreaker !== null) {
-        breaker = new CircuitBreaker(circuitBreaker);
-      } else {
-        throw new TypeError(
-          `${WHAT}: "circuitBreaker" must be a CircuitBreaker, its options object or false, received ${
-            describe(circuitBreaker)
-          }`,
-        );
-      }
+      const given = toBreaker(WHAT, "circuitBreaker", circuitBreaker, {
+        orOptions: true,
+        orFalse: true,
+      });
+      breaker = given === false ? undefined : given;
     }
     if (context !== undefined) assertObject(WHAT, "context", context);
     if (logger !== undefined) assertLogger(logger);
@@ -485,7 +479,9 @@ export class Scope<S extends ServiceMap = ServiceMap> implements AsyncDisposable
 
   /** Creates a child scope (same as `scope({ ...options, parent: this })`); it sees this scope's services. */
   createChild(options?: Omit<ScopeOptions, "parent">): Scope<S> {
-    return new Scope<S>(options === undefined ? { parent: this } : { ...options, parent: this });
+    if (options === undefined) return new Scope<S>({ parent: this });
+    assertObject(WHAT, "options", options);
+    return new Scope<S>({ ...options, parent: this });
   }
 
   // ---- parity 1: context and services (scope-core) ----
@@ -965,11 +961,7 @@ function assertLogger(logger: unknown): asserts logger is Logger {
     typeof l.info !== "function" ||
     typeof l.warn !== "function" || typeof l.error !== "function"
   ) {
-    throw new TypeError(
-      `${WHAT}: "logger" must be an object with debug, info, warn and error methods, received ${
-        describe(logger)
-      }`,
-    );
+    fail(WHAT, "logger", "an object with debug, info, warn and error methods", logger, false);
   }
 }
 

@@ -4,9 +4,14 @@
  *
  * @module
  */
-import { acquire, CircuitBreaker, type CircuitBreakerOptions, release } from "./circuit_breaker.ts";
+import {
+  acquire,
+  type CircuitBreaker,
+  type CircuitBreakerOptions,
+  release,
+} from "./circuit_breaker.ts";
 import { AbortError, reasonToError, TimeoutError, toError, toTaskError } from "./errors.ts";
-import { type Deadline, startDeadline } from "./_deadline.ts";
+import { type Deadline, limits, startDeadline } from "./_deadline.ts";
 import { type CheckpointOptions, withCheckpoints } from "./checkpoint.ts";
 import { type IdempotencyOptions, withIdempotency } from "./idempotency.ts";
 import { isFinal, type RetryOption, type RetryPolicy, toRetryPolicy } from "./retry.ts";
@@ -40,12 +45,14 @@ import {
 } from "./_internal.ts";
 import {
   assertFunction,
+  assertInstance,
   assertKnownKeys,
   assertMs,
   assertObject,
   assertString,
   describe,
   keysOf,
+  toBreaker,
 } from "./_validate.ts";
 
 /**
@@ -290,23 +297,11 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
     if (options.retry !== undefined) this.#policy = toRetryPolicy(options.retry as RetryOption);
     const cb = options.circuitBreaker;
     if (cb !== undefined) {
-      if (cb === false || cb instanceof CircuitBreaker) this.#breaker = cb || undefined;
-      else if (typeof cb === "object" && cb !== null && !Array.isArray(cb)) {
-        this.#breaker = new CircuitBreaker(cb);
-      } else {
-        throw new TypeError(
-          `${WHAT}: "circuitBreaker" must be a CircuitBreaker, its options object or false, received ${
-            describe(cb)
-          }`,
-        );
-      }
+      this.#breaker = toBreaker(WHAT, "circuitBreaker", cb, { orOptions: true, orFalse: true }) ||
+        undefined;
     }
     if (options.signal !== undefined) {
-      if (!(options.signal instanceof AbortSignal)) {
-        throw new TypeError(
-          `${WHAT}: "signal" must be an AbortSignal, received ${describe(options.signal)}`,
-        );
-      }
+      assertInstance<AbortSignal>(WHAT, "signal", options.signal, AbortSignal, "an AbortSignal");
       this.#signal = options.signal;
     }
     if (options.id !== undefined || options.checkpoint !== undefined) {
@@ -426,21 +421,21 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
     for (;;) {
       try {
         if (breaker !== undefined) {
-          this.#trial = acquire(breaker);
+          this.#trial = acquire(breaker, this.#owner.logger);
           this.#inBreaker = breaker;
         }
         let value = this.#fn(ctx ??= new Context(this, this.#owner));
         if (isThenable(value)) value = await value;
         if (this.#inBreaker !== undefined) {
           this.#inBreaker = undefined;
-          release(breaker!, undefined, true, this.#trial);
+          release(breaker!, undefined, true, this.#trial, this.#owner.logger);
         }
         this.#finish(value as T, false);
         return;
       } catch (thrown) {
         if (this.#inBreaker !== undefined) {
           this.#inBreaker = undefined;
-          release(breaker!, thrown, false, this.#trial);
+          release(breaker!, thrown, false, this.#trial, this.#owner.logger);
         }
         if (this.#result !== undefined) return;
         const error = toError(thrown);
@@ -503,7 +498,16 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
   #sleep(resolve: () => void, ms: number): void {
     if (this.#result !== undefined) return resolve();
     this.#wake = resolve;
-    this.#sleepTimer = setTimeout(wake, ms, resolve);
+    if (ms <= limits.maxDelay) this.#sleepTimer = setTimeout(wake, ms, resolve);
+    else this.#sleepUntil(performance.now() + ms);
+  }
+
+  /** A delay longer than a timer takes: re-armed in chunks until `at`. */
+  #sleepUntil(at: number): void {
+    const left = at - performance.now();
+    this.#sleepTimer = left <= limits.maxDelay
+      ? setTimeout(wake, Math.max(0, left), this.#wake!)
+      : setTimeout(() => this.#sleepUntil(at), limits.maxDelay);
   }
 
   /** Fails with what the function threw, wrapped as the options say. */
@@ -551,7 +555,13 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
     if (this.#inBreaker !== undefined) {
       const breaker = this.#inBreaker;
       this.#inBreaker = undefined;
-      release(breaker, reasonToError(this.#abortReason), false, this.#trial);
+      release(
+        breaker,
+        reasonToError(this.#abortReason),
+        false,
+        this.#trial,
+        this.#owner.logger,
+      );
     }
     this.#owner[DETACH](this);
     if (this.#holdsSlot) {

@@ -24,8 +24,9 @@ declare module "fastify" {
   interface FastifyRequest {
     /**
      * This request's scope (from `@go-go-scope/adapter-fastify`), a child of
-     * `fastify.scope`. Created in `onRequest`; cancelled when the client leaves;
-     * disposed when the response ends.
+     * `fastify.scope`. Created in `onRequest` (or on first read, in hooks that
+     * run without the plugin's `onRequest`); cancelled when the client leaves
+     * or the response stream fails; disposed when the response ends.
      */
     scope: Scope;
   }

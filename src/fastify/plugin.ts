@@ -7,6 +7,7 @@
  * @module
  */
 import type {
+  DoneFuncWithErrOrRes,
   FastifyInstance,
   FastifyPluginAsync,
   FastifyReply,
@@ -19,20 +20,35 @@ import {
   type CircuitBreaker,
   type CircuitBreakerOptions,
   ClientDisconnectedError,
+  ResponseStreamError,
   Scope,
   scope,
 } from "../core/mod.ts";
 import { childScope, disposeScope } from "../core/_child_scope.ts";
 import type { PersistenceOption } from "../core/scope_persistence.ts";
 import { longLivedKind, LongLivedRoutes } from "./_long_lived.ts";
-import {
-  checkBreaker,
-  checkConcurrency,
-  checkName,
-  checkObject,
-  checkTimeout,
-} from "./_validate.ts";
 import { adoptRequestTrace, checkTraceOptions, serveScopeTree, startTrace } from "./trace.ts";
+import {
+  closeAfterResponse,
+  isNodeStream,
+  isWebStream,
+  kScope,
+  type RawReply,
+  type RawRequest,
+  type ScopedRequest,
+  watchStream,
+  watchWebStream,
+} from "./_response.ts";
+import {
+  assertInteger,
+  assertKnownKeys,
+  assertMs,
+  assertMsOrFalse,
+  assertNonEmptyString,
+  assertObject,
+  optionError,
+  toBreaker,
+} from "../core/_validate.ts";
 
 /**
  * Options of {@linkcode fastifyGoGoScope}. Every field is optional and
@@ -134,7 +150,7 @@ export interface RouteScopeOptions {
   /**
    * Milliseconds the request scope may live on this route, or `false` for no
    * deadline (long-lived streams).
-   * @default the plugin's `timeout`; on websocket and SSE routes, the plugin's `connectionTimeout`
+   * @default the plugin's `timeout`
    */
   timeout?: number | false;
   /**
@@ -159,21 +175,32 @@ type RouteConfig = { scope?: unknown; [kRouteSettings]?: RouteSettings | Error }
 type ScopeOptions = NonNullable<Parameters<typeof scope>[0]>;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** The part of `reply.raw` (HTTP/1 or HTTP/2) the plugin touches. */
-interface RawReply {
-  readonly writableEnded: boolean;
-  readonly destroyed?: boolean;
-  on(event: "close", listener: () => void): unknown;
-}
+const ROUTE_KEYS = ["timeout", "circuitBreaker"] as const;
+const OPTION_KEYS = [
+  "name",
+  "timeout",
+  "circuitBreaker",
+  "concurrency",
+  "traceparent",
+  "scopeTreeRoute",
+  "persistence",
+  "connectionTimeout",
+] as const satisfies readonly (keyof FastifyGoGoScopeOptions)[];
+// Fastify's own register() options, which it leaves in the plugin's options.
+const FASTIFY_KEYS = ["prefix", "logLevel", "logSerializers"] as const;
 
 function routeSettings(value: unknown, route: string): RouteSettings {
   if (value === undefined) return NO_SETTINGS;
   const where = `${PLUGIN}: route ${route}`;
-  checkObject(where, "config.scope", value);
+  assertObject(where, "config.scope", value);
+  assertKnownKeys(`${where}: config.scope`, value, ROUTE_KEYS);
   const { timeout, circuitBreaker } = value as Record<string, unknown>;
+  if (timeout !== undefined) assertMsOrFalse(where, "config.scope.timeout", timeout);
   return {
-    timeout: checkTimeout(where, "config.scope.timeout", timeout, true),
-    circuitBreaker: checkBreaker(where, "config.scope.circuitBreaker", circuitBreaker, false, true),
+    timeout,
+    circuitBreaker: circuitBreaker === undefined
+      ? undefined
+      : toBreaker(where, "config.scope.circuitBreaker", circuitBreaker, { orFalse: true }),
   };
 }
 
@@ -197,36 +224,52 @@ function settingsOf(request: FastifyRequest): RouteSettings | Error {
   return settings;
 }
 
+/** The route's settings, or none when they are invalid (the request then fails with their error). */
+function validSettings(request: FastifyRequest, routesMayHaveSettings: boolean): RouteSettings {
+  const found = routesMayHaveSettings ? settingsOf(request) : NO_SETTINGS;
+  return found instanceof Error ? NO_SETTINGS : found;
+}
+
 /**
- * Ends the request scope when `reply.raw` closes: cancels it first if the
- * response did not end (the client left), then disposes it. The state lives in
- * this listener's closure, not on `reply.raw`: properties added to Node's
- * response objects would give them a second hidden class that Node's own
- * response code then has to handle.
+ * Ends the request scope when the response closes: cancels it first if the
+ * client left (the response did not end, or the request was aborted), then
+ * disposes it. `raw` is `undefined` for a scope created late (see
+ * `lateScope`), which only has the request to watch. The state lives in this
+ * listener's closure, not on `reply.raw`: properties added to Node's response
+ * objects would give them a second hidden class that Node's own response code
+ * then has to handle.
  */
-function closeListener(raw: RawReply, request: FastifyRequest, own: Scope): () => void {
+function closeListener(raw: RawReply | undefined, request: FastifyRequest, own: Scope): () => void {
   let done = false;
   return () => {
     if (done) return;
     done = true;
-    const ended = raw.writableEnded;
-    endScope(own, request, ended);
+    // On Deno, Fastify's 400 for a body the client stopped sending ends the
+    // response before 'close': `aborted` says the client left all the same.
+    const ended = (raw === undefined || raw.writableEnded) &&
+      (request.raw as unknown as RawRequest).aborted !== true;
     // A hook may have replaced request.scope with a scope of its own (the
     // pattern the go-go-scope docs show): it ends with the response too.
-    const current: unknown = request.scope;
-    if (current !== own && current instanceof Scope) endScope(current, request, ended);
+    const current: unknown = (request as ScopedRequest)[kScope];
+    const reason = ended ? undefined : leftReason(request, current);
+    endScope(own, request, reason);
+    if (current !== own && current instanceof Scope) endScope(current, request, reason);
   };
 }
 
-function endScope(requestScope: Scope, request: FastifyRequest, ended: boolean): void {
-  if (requestScope.isDisposed) return; // the root's disposal got there first
-  if (!ended && !requestScope.isAborted) {
-    requestScope.cancel(
-      new ClientDisconnectedError(
-        `Client disconnected before the response ended (request ${request.id})`,
-      ),
-    );
+/** Why a response that did not end closed: its stream failed, or the client left. */
+function leftReason(request: FastifyRequest, current: unknown): Error {
+  if (current instanceof Scope && current.abortReason instanceof ResponseStreamError) {
+    return current.abortReason;
   }
+  return new ClientDisconnectedError(
+    `Client disconnected before the response ended (request ${request.id})`,
+  );
+}
+
+function endScope(requestScope: Scope, request: FastifyRequest, reason: Error | undefined): void {
+  if (requestScope.isDisposed) return; // the root's disposal got there first
+  if (reason !== undefined && !requestScope.isAborted) requestScope.cancel(reason);
   // Usually finishes synchronously; only cleanups or children make it async.
   disposeScope(requestScope)?.catch((error: unknown) => {
     request.log.error({ err: error }, "go-go-scope: disposing the request scope failed");
@@ -240,20 +283,35 @@ function validateOptions(options: FastifyGoGoScopeOptions): {
   concurrency: number | undefined;
   connectionTimeout: number | undefined;
 } {
-  checkObject(PLUGIN, "options", options);
+  assertObject(PLUGIN, "options", options);
+  assertKnownKeys(PLUGIN, options, [...OPTION_KEYS, ...FASTIFY_KEYS]);
   const { name = "fastify-app", timeout, circuitBreaker, concurrency, connectionTimeout } =
-    options as Record<
-      string,
-      unknown
-    >;
+    options as Record<string, unknown>;
+  assertNonEmptyString(PLUGIN, "name", name);
+  if (timeout !== undefined) assertMs(PLUGIN, "timeout", timeout);
+  if (connectionTimeout !== undefined) assertMs(PLUGIN, "connectionTimeout", connectionTimeout);
+  if (concurrency !== undefined) assertInteger(PLUGIN, "concurrency", concurrency, 1);
   return {
-    name: checkName(PLUGIN, "name", name) ?? "fastify-app",
-    timeout: checkTimeout(PLUGIN, "timeout", timeout, false) || undefined,
-    breaker: checkBreaker(PLUGIN, "circuitBreaker", circuitBreaker, true, false) || undefined,
-    concurrency: checkConcurrency(PLUGIN, "concurrency", concurrency),
-    connectionTimeout: checkTimeout(PLUGIN, "connectionTimeout", connectionTimeout, false) ||
-      undefined,
+    name,
+    timeout,
+    breaker: circuitBreaker === undefined
+      ? undefined
+      : toBreaker(PLUGIN, "circuitBreaker", circuitBreaker, { orOptions: true }) || undefined,
+    concurrency,
+    connectionTimeout,
   };
+}
+
+/** The error of a second registration on the same instance (or below one that has it). */
+function alreadyRegistered(): Error {
+  return optionError(
+    `${PLUGIN}: the plugin is already registered on this instance or a parent ` +
+      `("fastify.scope" and "request.scope" exist). Register it once, on the root instance: ` +
+      `every child instance and route sees fastify.scope and request.scope; per-route ` +
+      `settings go under a route's config.scope.`,
+    false,
+    "GGS_ERR_ALREADY_REGISTERED",
+  );
 }
 
 const plugin = async (
@@ -267,6 +325,9 @@ const plugin = async (
     options.scopeTreeRoute,
   );
 
+  if (fastify.hasDecorator("scope") || fastify.hasRequestDecorator("scope")) {
+    throw alreadyRegistered();
+  }
   const rootOptions: Mutable<ScopeOptions> = { name, logger: fastify.log };
   if (breaker !== undefined) rootOptions.circuitBreaker = breaker;
   // Validated by scope(), at registration.
@@ -275,9 +336,32 @@ const plugin = async (
   const root = scope(rootOptions);
 
   fastify.decorate("scope", root);
-  // Declared as null so every request object keeps one shape; onRequest
-  // assigns the real scope before any handler can read it.
-  fastify.decorateRequest("scope", null as unknown as Scope);
+  // During app.close(), Node's server closes the sockets that are idle when
+  // close() starts, not those that become idle later: a keep-alive client
+  // whose request was in flight would hold close() until keepAliveTimeout.
+  // Responses sent while closing say `Connection: close` (see onSend).
+  let closing = false;
+  fastify.addHook("preClose", (done: HookHandlerDoneFunction) => {
+    closing = true;
+    done();
+  });
+  // The request scope lives in a symbol field, declared as null so every
+  // request object keeps one shape. `request.scope` is an accessor over it
+  // that creates the scope on first read when the plugin's onRequest did not
+  // run for this request: an onRequest hook registered before the plugin
+  // threw or replied, and Fastify went on to the error handler, onSend or
+  // onResponse hooks.
+  fastify.decorateRequest(kScope, null);
+  fastify.decorateRequest("scope", {
+    getter(this: FastifyRequest): Scope {
+      const request = this as ScopedRequest;
+      return request[kScope] ??
+        startScope(request, undefined, validSettings(request, routesMayHaveSettings));
+    },
+    setter(this: FastifyRequest, value: Scope): void {
+      (this as ScopedRequest)[kScope] = value;
+    },
+  });
 
   // Reading a route's settings costs a `request.routeOptions`, which Fastify
   // builds anew on every read: about a third of the plugin's instructions per
@@ -305,6 +389,57 @@ const plugin = async (
     route.config = { ...config, [kRouteSettings]: settings } as NonNullable<RouteOptions["config"]>;
   });
 
+  /**
+   * Creates the request scope and ends it with the response. `reply` is
+   * `undefined` when `request.scope` is first read somewhere the plugin's
+   * onRequest did not run: only the request's 'close' can be watched then.
+   */
+  function startScope(
+    request: ScopedRequest,
+    reply: FastifyReply | undefined,
+    settings: RouteSettings,
+  ): Scope {
+    const id = request.id;
+    const deadline = settings.timeout === undefined ? timeout : settings.timeout;
+    const trace = traceparent && reply !== undefined ? startTrace(request, reply) : undefined;
+    // Options were validated at registration (and per route in onRoute):
+    // the request scope is built through the internal door, which runs no
+    // validator. A route's circuitBreaker false means no breaker, not even
+    // the root's.
+    const requestScope = childScope(root, {
+      name: "request-" + id,
+      logger: request.log,
+      context: { requestId: id },
+      timeout: deadline === false ? undefined : deadline,
+      concurrency,
+      circuitBreaker: settings.circuitBreaker,
+    });
+    if (trace !== undefined) adoptRequestTrace(requestScope, trace);
+    request[kScope] = requestScope;
+    if (reply === undefined) {
+      const req = request.raw as unknown as RawRequest;
+      const onClose = closeListener(undefined, request, requestScope);
+      req.on("close", onClose);
+      if (req.destroyed === true) onClose();
+      return requestScope;
+    }
+    const raw = reply.raw as unknown as RawReply;
+    const onClose = closeListener(raw, request, requestScope);
+    raw.on("close", onClose);
+    // A pipelined HTTP/1 response queued behind earlier ones has no socket
+    // yet, and never emits 'close' if the socket dies first; its request
+    // does. Only queued responses pay for the second listener.
+    if (raw.socket === null) (request.raw as unknown as RawRequest).on("close", onClose);
+    // The client may have left while an earlier async hook ran: then
+    // 'close' has already fired and will not fire again. HTTP/2 responses
+    // have no `destroyed`: their stream tells.
+    const destroyed = raw.destroyed;
+    if (destroyed === true || (destroyed === undefined && raw.stream?.destroyed === true)) {
+      onClose();
+    }
+    return requestScope;
+  }
+
   fastify.addHook(
     "onRequest",
     function onRequest(
@@ -313,31 +448,41 @@ const plugin = async (
       done: HookHandlerDoneFunction,
     ): void {
       const found = routesMayHaveSettings ? settingsOf(request) : NO_SETTINGS;
-      const settings = found instanceof Error ? NO_SETTINGS : found;
-      const id = request.id;
-      const deadline = settings.timeout === undefined ? timeout : settings.timeout;
-      const trace = traceparent ? startTrace(request, reply) : undefined;
-      // Options were validated at registration (and per route in onRoute):
-      // the request scope is built through the internal door, which runs no
-      // validator. A route's circuitBreaker false means no breaker, not even
-      // the root's.
-      const requestScope = childScope(root, {
-        name: "request-" + id,
-        logger: request.log,
-        context: { requestId: id },
-        timeout: deadline === false ? undefined : deadline,
-        concurrency,
-        circuitBreaker: settings.circuitBreaker,
-      });
-      if (trace !== undefined) adoptRequestTrace(requestScope, trace);
-      request.scope = requestScope;
-      const raw = reply.raw as unknown as RawReply;
-      const onClose = closeListener(raw, request, requestScope);
-      raw.on("close", onClose);
-      // The client may have left while an earlier async hook ran: then
-      // 'close' has already fired and will not fire again.
-      if (raw.destroyed === true) onClose();
-      done(found instanceof Error ? found : undefined);
+      const invalid = found instanceof Error;
+      startScope(request as ScopedRequest, reply, invalid ? NO_SETTINGS : found);
+      done(invalid ? found : undefined);
+    },
+  );
+
+  // An onRequest hook registered before the plugin threw: the plugin's
+  // onRequest never ran. Runs only on errors, before the error handler.
+  fastify.addHook(
+    "onError",
+    function onError(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      _error: unknown,
+      done: () => void,
+    ): void {
+      if ((request as ScopedRequest)[kScope] === null) {
+        startScope(request as ScopedRequest, reply, validSettings(request, routesMayHaveSettings));
+      }
+      done();
+    },
+  );
+
+  fastify.addHook(
+    "onSend",
+    function onSend(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      payload: unknown,
+      done: DoneFuncWithErrOrRes,
+    ): void {
+      if (closing) closeAfterResponse(reply);
+      if (isNodeStream(payload)) watchStream(payload, request, reply);
+      else if (isWebStream(payload)) return done(null, watchWebStream(payload, request, reply));
+      done();
     },
   );
 
@@ -364,18 +509,23 @@ const plugin = async (
 /**
  * The Fastify plugin. Registers a root scope on the instance
  * (`fastify.scope`) and gives every request its own child scope
- * (`request.scope`), created in `onRequest` and usable in every later hook,
- * the handler, the not-found handler and the error handler.
+ * (`request.scope`), created in `onRequest` and usable in every hook and
+ * handler Fastify runs for the request, the error handler included (when an
+ * earlier `onRequest` hook threw or replied, it is created on first read).
  *
  * - When the response ends, the request scope is disposed: its tasks'
  *   signals abort, its cleanups run.
- * - When the client leaves first (socket closed, HTTP/2 stream reset), the
- *   scope is cancelled with a `ClientDisconnectedError` and then disposed, so
- *   the handler's pending work stops.
+ * - When the client leaves first (socket closed, pipelined requests on a
+ *   dropped socket, HTTP/2 stream reset, an upload cut short), the scope is
+ *   cancelled with a `ClientDisconnectedError` and then disposed, so the
+ *   handler's pending work stops. A response stream that fails after the
+ *   headers cancels it with a `ResponseStreamError` instead.
  * - `app.close()` disposes the root scope, which aborts background tasks and
  *   any request scope still alive.
  *
- * Register it before hooks that use `request.scope`.
+ * Register it once, on the root instance: a second registration throws
+ * (`GGS_ERR_ALREADY_REGISTERED`). Unknown or invalid options throw at
+ * registration (`GGS_ERR_UNKNOWN_OPTION`, `GGS_ERR_INVALID_OPTION`).
  *
  * @example
  * ```ts

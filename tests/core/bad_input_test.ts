@@ -185,6 +185,7 @@ const NUMERIC: readonly NumericOption[] = [
                 e.message.includes(`received ${shown}`),
                 `the message shows the value: ${e.message}`,
               );
+              assert.equal((e as { code?: string }).code, "GGS_ERR_INVALID_OPTION");
               return true;
             },
           );
@@ -219,16 +220,33 @@ test("bad input: buffer and capacity that disagree are refused", async () => {
 
 // ---------------------------------------------------------------- unknown keys
 
-const UNKNOWN_KEYS: readonly { label: string; key: string; call(s: Scope): unknown }[] = [
-  { label: "scope()", key: "timout", call: () => scope(asAny({ timout: 5 })) },
-  { label: "createChild()", key: "nmae", call: (s) => s.createChild(asAny({ nmae: "x" })) },
-  { label: "task()", key: "retries", call: (s) => s.task(() => 1, asAny({ retries: 3 })) },
+const UNKNOWN_KEYS: readonly {
+  label: string;
+  key: string;
+  /** The did-you-mean the message offers, if the key is a near miss. */
+  near?: string;
+  call(s: Scope): unknown;
+}[] = [
+  { label: "scope()", key: "timout", near: "timeout", call: () => scope(asAny({ timout: 5 })) },
+  {
+    label: "createChild()",
+    key: "nmae",
+    near: "name",
+    call: (s) => s.createChild(asAny({ nmae: "x" })),
+  },
+  {
+    label: "task()",
+    key: "retries",
+    near: "retry",
+    call: (s) => s.task(() => 1, asAny({ retries: 3 })),
+  },
   {
     label: "task({ retry })",
     key: "maxRetry",
+    near: "maxRetries",
     call: (s) => s.task(() => 1, { retry: asAny({ maxRetry: 3 }) }),
   },
-  { label: "channel()", key: "bufer", call: (s) => s.channel(asAny({ bufer: 3 })) },
+  { label: "channel()", key: "bufer", near: "buffer", call: (s) => s.channel(asAny({ bufer: 3 })) },
   {
     label: "CircuitBreaker",
     key: "threshold",
@@ -242,6 +260,7 @@ const UNKNOWN_KEYS: readonly { label: string; key: string; call(s: Scope): unkno
   {
     label: "parallel()",
     key: "concurency",
+    near: "concurrency",
     call: (s) => s.parallel([() => 1], asAny({ concurency: 2 })),
   },
   {
@@ -249,7 +268,12 @@ const UNKNOWN_KEYS: readonly { label: string; key: string; call(s: Scope): unkno
     key: "staggerDelays",
     call: (s) => s.race([() => 1], asAny({ staggerDelays: 2 })),
   },
-  { label: "any()", key: "timout", call: (s) => s.any([() => 1], asAny({ timout: 2 })) },
+  {
+    label: "any()",
+    key: "timout",
+    near: "timeout",
+    call: (s) => s.any([() => 1], asAny({ timout: 2 })),
+  },
   {
     label: "provide()",
     key: "disposer",
@@ -273,7 +297,17 @@ for (const c of UNKNOWN_KEYS) {
     try {
       assert.throws(
         () => c.call(s),
-        (e: unknown) => e instanceof TypeError && e.message.includes(`"${c.key}"`),
+        (e: unknown) => {
+          assert.ok(e instanceof TypeError, `expected TypeError, got ${String(e)}`);
+          assert.ok(e.message.includes(`unknown option "${c.key}"`), e.message);
+          assert.equal((e as { code?: string }).code, "GGS_ERR_UNKNOWN_OPTION");
+          if (c.near !== undefined) {
+            assert.ok(e.message.includes(`(did you mean "${c.near}"?)`), e.message);
+          } else {
+            assert.ok(!e.message.includes("did you mean"), e.message);
+          }
+          return true;
+        },
       );
     } finally {
       await s[Symbol.asyncDispose]();
@@ -381,6 +415,7 @@ for (const c of WRONG_TYPES) {
           assert.ok(e instanceof TypeError, `expected TypeError, got ${String(e)}`);
           assert.ok(e.message.includes(`"${c.option}"`), e.message);
           assert.match(e.message, /received|unknown/);
+          assert.equal((e as { code?: string }).code, "GGS_ERR_INVALID_OPTION");
           return true;
         },
       );
@@ -400,4 +435,66 @@ test("bad input: messages read as a sentence naming what failed", () => {
         'Cannot create circuit breaker: "failureThreshold" must be an integer >= 1, received 0',
     },
   );
+});
+
+// ---------------------------------------------------------------- null is not "omitted"
+
+const NULL_OPTIONS: readonly { label: string; option: string; call(s: Scope): unknown }[] = [
+  { label: "scope(null)", option: "options", call: () => scope(asAny(null)) },
+  { label: "createChild(null)", option: "options", call: (s) => s.createChild(asAny(null)) },
+  { label: "task(fn, null)", option: "options", call: (s) => s.task(() => 1, asAny(null)) },
+  { label: "scope({ name: null })", option: "name", call: () => scope({ name: asAny(null) }) },
+  {
+    label: "scope({ circuitBreaker: null })",
+    option: "circuitBreaker",
+    call: () => scope({ circuitBreaker: asAny(null) }),
+  },
+  {
+    label: "scope({ logger: null })",
+    option: "logger",
+    call: () => scope({ logger: asAny(null) }),
+  },
+  {
+    label: "task({ retry: null })",
+    option: "retry",
+    call: (s) => s.task(() => 1, { retry: asAny(null) }),
+  },
+  { label: "channel(null)", option: "options", call: (s) => s.channel(asAny(null)) },
+  {
+    label: "new CircuitBreaker(null)",
+    option: "options",
+    call: () => new CircuitBreaker(asAny(null)),
+  },
+  {
+    label: "parallel(fs, null)",
+    option: "options",
+    call: (s) => s.parallel([() => 1], asAny(null)),
+  },
+];
+
+for (const c of NULL_OPTIONS) {
+  test(`bad input: ${c.label} is an error, not the default`, async () => {
+    const s = scope();
+    try {
+      assert.throws(
+        () => c.call(s),
+        (e: unknown) => {
+          assert.ok(e instanceof TypeError, `expected TypeError, got ${String(e)}`);
+          assert.ok(e.message.includes(`"${c.option}"`), e.message);
+          assert.ok(e.message.endsWith("received null"), e.message);
+          assert.equal((e as { code?: string }).code, "GGS_ERR_INVALID_OPTION");
+          return true;
+        },
+      );
+    } finally {
+      await s[Symbol.asyncDispose]();
+    }
+  });
+}
+
+test("bad input: a timeout above 2^31-1 ms is accepted (timers are re-armed in chunks)", async () => {
+  await using s = scope({ timeout: 2 ** 31 });
+  const [err, value] = await s.task(() => 1, { timeout: 2 ** 40 });
+  assert.equal(err, undefined);
+  assert.equal(value, 1);
 });

@@ -7,6 +7,7 @@ import {
   ChannelFullError,
   CircuitOpenError,
   ClientDisconnectedError,
+  ResponseStreamError,
   scope,
   TimeoutError,
   UnknownError,
@@ -146,4 +147,16 @@ test("errors: Error subclasses and tagged plain errors thrown in a task pass thr
     const [err] = await s.task(() => Promise.reject(original));
     assert.equal(err, original);
   }
+});
+
+test("errors: ResponseStreamError extends AbortError with code GGS_ERR_RESPONSE_FAILED and the stream's error as cause", () => {
+  const cause = new Error("disk read failed");
+  const e = new ResponseStreamError(undefined, { cause });
+  assert.ok(e instanceof AbortError);
+  assert.ok(!(e instanceof ClientDisconnectedError));
+  assert.equal(e.name, "ResponseStreamError");
+  assert.equal(e.code, "GGS_ERR_RESPONSE_FAILED");
+  assert.equal(e.statusCode, 500);
+  assert.equal(e.cause, cause);
+  assert.match(e.message, /stream failed/);
 });

@@ -1,5 +1,7 @@
 // Every bad plugin option and route setting fails at startup with a message
-// naming the option, the accepted values and what was received.
+// naming the plugin (and route), the option, the accepted values and what was
+// received, and a stable `code`; unknown keys are rejected with a
+// did-you-mean; registering the plugin twice says what to do.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import Fastify from "fastify";
@@ -7,86 +9,130 @@ import { fastifyGoGoScope } from "../../src/fastify/mod.ts";
 import { CircuitBreaker } from "../../src/core/mod.ts";
 
 interface BadCase {
-  options: Record<string, unknown>;
+  options: unknown;
   error: typeof TypeError | typeof RangeError;
   message: string;
+  code?: string;
 }
+
+const P = "fastifyGoGoScope";
+const MS = "a finite number of milliseconds > 0";
+const KEYS = '"name", "timeout", "circuitBreaker", "concurrency", "prefix", "logLevel", ' +
+  '"logSerializers"';
 
 const badOptions: BadCase[] = [
   {
     options: { name: 42 },
     error: TypeError,
-    message: 'fastifyGoGoScope: "name" must be a non-empty string or omitted, received 42',
+    message: `${P}: "name" must be a non-empty string, received 42`,
   },
   {
     options: { name: "" },
     error: RangeError,
-    message: 'fastifyGoGoScope: "name" must be a non-empty string or omitted, received ""',
+    message: `${P}: "name" must be a non-empty string, received ""`,
+  },
+  {
+    options: { name: null },
+    error: TypeError,
+    message: `${P}: "name" must be a non-empty string, received null`,
   },
   {
     options: { timeout: -1 },
     error: RangeError,
-    message: 'fastifyGoGoScope: "timeout" must be a finite number > 0 or omitted, received -1',
+    message: `${P}: "timeout" must be ${MS}, received -1`,
   },
   {
     options: { timeout: 0 },
     error: RangeError,
-    message: 'fastifyGoGoScope: "timeout" must be a finite number > 0 or omitted, received 0',
+    message: `${P}: "timeout" must be ${MS}, received 0`,
   },
   {
     options: { timeout: Number.NaN },
     error: RangeError,
-    message: 'fastifyGoGoScope: "timeout" must be a finite number > 0 or omitted, received NaN',
+    message: `${P}: "timeout" must be ${MS}, received NaN`,
   },
   {
     options: { timeout: Infinity },
     error: RangeError,
-    message:
-      'fastifyGoGoScope: "timeout" must be a finite number > 0 or omitted, received Infinity',
+    message: `${P}: "timeout" must be ${MS}, received Infinity`,
   },
   {
     options: { timeout: "30s" },
     error: TypeError,
-    message: 'fastifyGoGoScope: "timeout" must be a finite number > 0 or omitted, received "30s"',
+    message: `${P}: "timeout" must be ${MS}, received "30s"`,
   },
   {
     options: { timeout: false },
     error: TypeError,
-    message: 'fastifyGoGoScope: "timeout" must be a finite number > 0 or omitted, received false',
+    message: `${P}: "timeout" must be ${MS}, received false`,
+  },
+  {
+    options: { timeout: null },
+    error: TypeError,
+    message: `${P}: "timeout" must be ${MS}, received null`,
   },
   {
     options: { concurrency: 0 },
     error: RangeError,
-    message: 'fastifyGoGoScope: "concurrency" must be an integer >= 1 or omitted, received 0',
+    message: `${P}: "concurrency" must be an integer >= 1, received 0`,
   },
   {
     options: { concurrency: 1.5 },
     error: RangeError,
-    message: 'fastifyGoGoScope: "concurrency" must be an integer >= 1 or omitted, received 1.5',
+    message: `${P}: "concurrency" must be an integer >= 1, received 1.5`,
   },
   {
     options: { concurrency: "3" },
     error: TypeError,
-    message: 'fastifyGoGoScope: "concurrency" must be an integer >= 1 or omitted, received "3"',
+    message: `${P}: "concurrency" must be an integer >= 1, received "3"`,
+  },
+  {
+    options: { concurrency: null },
+    error: TypeError,
+    message: `${P}: "concurrency" must be an integer >= 1, received null`,
   },
   {
     options: { circuitBreaker: true },
     error: TypeError,
-    message:
-      'fastifyGoGoScope: "circuitBreaker" must be a CircuitBreaker, its options object or omitted, received true',
+    message: `${P}: "circuitBreaker" must be a CircuitBreaker or its options object, received true`,
+  },
+  {
+    options: { circuitBreaker: null },
+    error: TypeError,
+    message: `${P}: "circuitBreaker" must be a CircuitBreaker or its options object, received null`,
   },
   {
     options: { circuitBreaker: new Map() },
     error: TypeError,
     message:
-      'fastifyGoGoScope: "circuitBreaker" must be a CircuitBreaker, its options object or omitted, received an instance of Map',
+      `${P}: "circuitBreaker" must be a CircuitBreaker or its options object, received an instance of Map`,
+  },
+  {
+    options: { timout: 5 },
+    error: TypeError,
+    code: "GGS_ERR_UNKNOWN_OPTION",
+    message:
+      `${P}: unknown option "timout" (did you mean "timeout"?); accepted options are ${KEYS}, received "timout"`,
+  },
+  {
+    options: { Concurrency: 2 },
+    error: TypeError,
+    code: "GGS_ERR_UNKNOWN_OPTION",
+    message:
+      `${P}: unknown option "Concurrency" (did you mean "concurrency"?); accepted options are ${KEYS}, received "Concurrency"`,
+  },
+  {
+    options: { zzz: 1 },
+    error: TypeError,
+    code: "GGS_ERR_UNKNOWN_OPTION",
+    message: `${P}: unknown option "zzz"; accepted options are ${KEYS}, received "zzz"`,
   },
 ];
 
-async function registrationError(options: Record<string, unknown>): Promise<unknown> {
+async function registrationError(options: unknown): Promise<unknown> {
   const app = Fastify();
   try {
-    await app.register(fastifyGoGoScope, options);
+    await app.register(fastifyGoGoScope, options as never);
     await app.ready();
   } catch (error) {
     return error;
@@ -97,22 +143,26 @@ async function registrationError(options: Record<string, unknown>): Promise<unkn
 }
 
 describe("options: a bad plugin option fails registration", () => {
-  for (const { options, error, message } of badOptions) {
-    const [key] = Object.keys(options);
-    it(`rejects "${key}" ${message.slice(message.lastIndexOf("received "))}`, async () => {
+  for (const { options, error, message, code = "GGS_ERR_INVALID_OPTION" } of badOptions) {
+    it(`rejects ${JSON.stringify(options)} (${code})`, async () => {
       const err = await registrationError(options);
       assert.ok(err instanceof error, `expected a ${error.name}, got ${String(err)}`);
       assert.equal((err as Error).message, message);
+      assert.equal((err as { code?: string }).code, code);
     });
   }
 
   it("rejects invalid circuit breaker options with the breaker's own reason", async () => {
     const err = await registrationError({ circuitBreaker: { failureThreshold: 0 } });
     assert.ok(err instanceof RangeError);
+    assert.equal((err as { code?: string }).code, "GGS_ERR_INVALID_OPTION");
     assert.match(
       (err as Error).message,
       /^fastifyGoGoScope: "circuitBreaker" is not valid circuit breaker options: .*"failureThreshold".*received 0/,
     );
+    const typo = await registrationError({ circuitBreaker: { failureTreshold: 2 } });
+    assert.equal((typo as { code?: string }).code, "GGS_ERR_UNKNOWN_OPTION");
+    assert.match((typo as Error).message, /did you mean "failureThreshold"\?/);
   });
 
   it("fails ready() too, so a listening app never starts with a bad option", async () => {
@@ -120,12 +170,12 @@ describe("options: a bad plugin option fails registration", () => {
     app.register(fastifyGoGoScope, { timeout: -5 });
     await assert.rejects(
       async () => void await app.ready(),
-      /"timeout" must be a finite number > 0 or omitted, received -5/,
+      /"timeout" must be a finite number of milliseconds > 0, received -5/,
     );
     await app.close().catch(() => {});
   });
 
-  it("accepts every valid combination", async () => {
+  it("accepts every valid combination, Fastify's own register options and long timeouts", async () => {
     const err = await registrationError({
       name: "api",
       timeout: 1000,
@@ -135,47 +185,91 @@ describe("options: a bad plugin option fails registration", () => {
     assert.equal(err, undefined);
     assert.equal(await registrationError({ circuitBreaker: { failureThreshold: 2 } }), undefined);
     assert.equal(await registrationError({}), undefined);
+    assert.equal(
+      await registrationError({ logLevel: "warn", timeout: 30 * 86_400_000 }),
+      undefined,
+    );
+  });
+
+  it("registering the plugin twice says what happened and how to fix it", async () => {
+    for (const twice of ["same instance", "child instance"]) {
+      const app = Fastify();
+      await app.register(fastifyGoGoScope);
+      const err = await (async () => {
+        try {
+          if (twice === "same instance") await app.register(fastifyGoGoScope);
+          else await app.register(async (child) => void await child.register(fastifyGoGoScope));
+        } catch (error) {
+          return error;
+        }
+      })();
+      await app.close().catch(() => {});
+      assert.ok(err instanceof TypeError, `${twice}: got ${String(err)}`);
+      assert.equal((err as { code?: string }).code, "GGS_ERR_ALREADY_REGISTERED");
+      assert.match((err as Error).message, /^fastifyGoGoScope: the plugin is already registered/);
+      assert.match((err as Error).message, /Register it once, on the root instance/);
+    }
   });
 });
 
-const badRoutes: Array<
-  { scope: unknown; message: string; error: typeof TypeError | typeof RangeError }
-> = [
+const R = `${P}: route GET /x`;
+const badRoutes: BadCase[] = [
   {
-    scope: "fast",
+    options: "fast",
     error: TypeError,
-    message:
-      'fastifyGoGoScope: route GET /x: "config.scope" must be an object or omitted, received "fast"',
+    message: `${R}: "config.scope" must be an object, received "fast"`,
   },
   {
-    scope: { timeout: -1 },
+    options: null,
+    error: TypeError,
+    message: `${R}: "config.scope" must be an object, received null`,
+  },
+  {
+    options: { timeout: -1 },
     error: RangeError,
-    message:
-      'fastifyGoGoScope: route GET /x: "config.scope.timeout" must be a finite number > 0, false or omitted, received -1',
+    message: `${R}: "config.scope.timeout" must be ${MS} or false, received -1`,
   },
   {
-    scope: { timeout: true },
+    options: { timeout: true },
     error: TypeError,
-    message:
-      'fastifyGoGoScope: route GET /x: "config.scope.timeout" must be a finite number > 0, false or omitted, received true',
+    message: `${R}: "config.scope.timeout" must be ${MS} or false, received true`,
   },
   {
-    scope: { circuitBreaker: { failureThreshold: 1 } },
+    options: { timeout: null },
+    error: TypeError,
+    message: `${R}: "config.scope.timeout" must be ${MS} or false, received null`,
+  },
+  {
+    options: { circuitBreaker: { failureThreshold: 1 } },
     error: TypeError,
     message:
-      'fastifyGoGoScope: route GET /x: "config.scope.circuitBreaker" must be a CircuitBreaker, false or omitted, received an object',
+      `${R}: "config.scope.circuitBreaker" must be a CircuitBreaker or false, received an object`,
+  },
+  {
+    options: { circuitBreaker: null },
+    error: TypeError,
+    message: `${R}: "config.scope.circuitBreaker" must be a CircuitBreaker or false, received null`,
+  },
+  {
+    options: { timout: 5 },
+    error: TypeError,
+    code: "GGS_ERR_UNKNOWN_OPTION",
+    message:
+      `${R}: config.scope: unknown option "timout" (did you mean "timeout"?); accepted options are "timeout", "circuitBreaker", received "timout"`,
   },
 ];
 
 describe("options: a bad route setting fails at route registration", () => {
-  for (const { scope, message, error } of badRoutes) {
-    it(`rejects config.scope = ${JSON.stringify(scope)}`, async (t) => {
+  for (const { options, message, error, code = "GGS_ERR_INVALID_OPTION" } of badRoutes) {
+    it(`rejects config.scope = ${JSON.stringify(options)} (${code})`, async (t) => {
       const app = Fastify();
       t.after(() => app.close());
       await app.register(fastifyGoGoScope);
       assert.throws(
-        () => app.get("/x", { config: { scope: scope as never } }, async () => "x"),
-        (err: unknown) => err instanceof error && err.message === message,
+        () => app.get("/x", { config: { scope: options as never } }, async () => "x"),
+        (err: unknown) =>
+          err instanceof error && err.message === message &&
+          (err as { code?: string }).code === code,
       );
     });
   }
@@ -188,7 +282,7 @@ describe("options: a bad route setting fails at route registration", () => {
     });
     await assert.rejects(
       async () => void await app.ready(),
-      /route GET \/y: "config\.scope\.timeout" must be a finite number > 0/,
+      /route GET \/y: "config\.scope\.timeout" must be a finite number of milliseconds > 0/,
     );
     await app.close().catch(() => {});
   });

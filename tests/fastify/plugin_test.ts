@@ -383,7 +383,7 @@ describe("plugin: per-route settings", () => {
     assert.equal(bad.statusCode, 500);
     assert.match(
       bad.json().message,
-      /"config\.scope\.timeout" must be a finite number > 0, false or omitted/,
+      /"config\.scope\.timeout" must be a finite number of milliseconds > 0 or false/,
     );
     assert.equal((await app.inject("/early-bad")).statusCode, 500);
   });

@@ -1,0 +1,112 @@
+// The plugin's view of the raw request and response, and what it watches on
+// a response: a payload stream that fails after the headers were sent (which
+// would otherwise read as a client that left), and responses sent while the
+// app closes.
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { ResponseStreamError, type Scope } from "../core/mod.ts";
+
+/** The part of `reply.raw` (HTTP/1 or HTTP/2) the plugin touches. */
+export interface RawReply {
+  readonly writableEnded: boolean;
+  readonly headersSent: boolean;
+  /** HTTP/1 only; `null` while a pipelined response waits for the ones before it. */
+  readonly socket?: unknown;
+  /** HTTP/1 only. */
+  readonly destroyed?: boolean;
+  /** HTTP/2 only. */
+  readonly stream?: { readonly destroyed: boolean };
+  on(event: "close", listener: () => void): unknown;
+}
+
+/** The part of `request.raw` the plugin touches. */
+export interface RawRequest {
+  /** True once the client left before the request or its response completed. */
+  readonly aborted?: boolean;
+  readonly destroyed?: boolean;
+  on(event: "close", listener: () => void): unknown;
+}
+
+/** Where onRequest (or a fallback) stores the request scope; `request.scope` reads it. */
+export const kScope: unique symbol = Symbol("go-go-scope.requestScope");
+export type ScopedRequest = FastifyRequest & { [kScope]: Scope | null };
+
+/** The part of a Node readable stream (a reply payload) the plugin touches. */
+export interface PayloadStream {
+  pipe(...args: never[]): unknown;
+  once(event: "error", listener: (error: unknown) => void): unknown;
+}
+
+export function isNodeStream(payload: unknown): payload is PayloadStream {
+  return typeof payload === "object" && payload !== null &&
+    typeof (payload as Partial<PayloadStream>).pipe === "function" &&
+    typeof (payload as Partial<PayloadStream>).once === "function";
+}
+
+/**
+ * Cancels the request scope with a `ResponseStreamError` when the response's
+ * stream fails after the headers were sent (Fastify then destroys the
+ * response, which would otherwise read as a client that left). Before the
+ * headers, Fastify answers with the error handler and the scope ends normally.
+ */
+export function watchStream(
+  stream: PayloadStream,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  stream.once("error", (error: unknown) => streamFailed(error, request, reply));
+}
+
+/**
+ * The same for a web `ReadableStream` payload, which has no error event: the
+ * reply sends a stream that reads through it and sees the failing read first.
+ * Only web-stream payloads pay for this.
+ */
+export function watchWebStream(
+  stream: ReadableStream<unknown>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): ReadableStream<unknown> {
+  const reader = stream.getReader();
+  return new ReadableStream<unknown>({
+    async pull(controller) {
+      let result: ReadableStreamReadResult<unknown>;
+      try {
+        result = await reader.read();
+      } catch (error) {
+        streamFailed(error, request, reply);
+        controller.error(error);
+        return;
+      }
+      if (result.done) controller.close();
+      else controller.enqueue(result.value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+}
+
+function streamFailed(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const raw = reply.raw as unknown as RawReply;
+  if (!raw.headersSent || (request.raw as unknown as RawRequest).aborted === true) return;
+  const current = (request as ScopedRequest)[kScope];
+  current?.cancel(
+    new ResponseStreamError(
+      `The response stream failed after the headers were sent (request ${request.id})`,
+      { cause: error },
+    ),
+  );
+}
+
+/** An HTTP/1 response sent during app.close() ends its keep-alive socket after it. */
+export function closeAfterResponse(reply: FastifyReply): void {
+  const raw = reply.raw as unknown as RawReply;
+  // HTTP/2 forbids connection headers; its sessions close with the server.
+  if (raw.stream === undefined && !raw.headersSent) reply.header("connection", "close");
+}
+
+export function isWebStream(payload: unknown): payload is ReadableStream<unknown> {
+  return typeof payload === "object" && payload !== null &&
+    typeof (payload as Partial<ReadableStream>).getReader === "function" &&
+    (payload as ReadableStream).locked === false;
+}
