@@ -8,6 +8,7 @@ import {
   assertMs,
   assertObject,
   assertOneOf,
+  typeError,
 } from "./_validate.ts";
 
 /** What a channel keeps of its options once they are checked. */
@@ -43,7 +44,7 @@ export function parseChannelOptions<T>(options: ChannelOptions<T> | number): Cha
   assertKnownKeys(WHAT, options, KNOWN);
   const { buffer, capacity, backpressure = "block", onDrop, sampleWindow } = options;
   if (buffer !== undefined && capacity !== undefined && buffer !== capacity) {
-    throw new TypeError(
+    throw typeError(
       `${WHAT}: give "buffer" or its alias "capacity", not both (received ${buffer} and ${capacity})`,
     );
   }
@@ -56,7 +57,7 @@ export function parseChannelOptions<T>(options: ChannelOptions<T> | number): Cha
     window = sampleWindow ?? DEFAULT_SAMPLE_WINDOW;
     assertMs(WHAT, "sampleWindow", window);
   } else if (sampleWindow !== undefined) {
-    throw new TypeError(
+    throw typeError(
       `${WHAT}: "sampleWindow" only applies with backpressure 'sample', received backpressure '${backpressure}'`,
     );
   }

@@ -4,7 +4,7 @@ import { TimeoutError } from "./errors.ts";
 import { startDeadline } from "./_deadline.ts";
 import type { Task } from "./task.ts";
 import type { TaskFn } from "./types.ts";
-import { describe } from "./_validate.ts";
+import { describe, typeError } from "./_validate.ts";
 
 /** A factory run by `parallel`, `race` or `any`: a task function. */
 export type Factory = TaskFn<unknown>;
@@ -19,13 +19,13 @@ export function checkFactories(
   factories: unknown,
 ): asserts factories is readonly Factory[] {
   if (!Array.isArray(factories)) {
-    throw new TypeError(
+    throw typeError(
       `${what}: "factories" must be an array of functions, received ${describe(factories)}`,
     );
   }
   for (let i = 0; i < factories.length; i++) {
     if (typeof factories[i] !== "function") {
-      throw new TypeError(
+      throw typeError(
         `${what}: "factories[${i}]" must be a function, received ${describe(factories[i])}`,
       );
     }
@@ -34,7 +34,7 @@ export function checkFactories(
 
 export function checkSignal(what: string, signal: unknown): void {
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`${what}: "signal" must be an AbortSignal, received ${describe(signal)}`);
+    throw typeError(`${what}: "signal" must be an AbortSignal, received ${describe(signal)}`);
   }
 }
 

@@ -37,6 +37,11 @@ export function optionError(
   return error as OptionError;
 }
 
+/** A TypeError with the stable code `GGS_ERR_INVALID_OPTION`, for bad input that `fail()` cannot phrase. */
+export function typeError(message: string): OptionError {
+  return optionError(message, false);
+}
+
 /** Throws `${what}: "${option}" must be ${accepted}, received …` (code GGS_ERR_INVALID_OPTION). */
 export function fail(
   what: string,

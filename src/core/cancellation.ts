@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { assertFunction, describe } from "./_validate.ts";
+import { assertFunction, describe, typeError } from "./_validate.ts";
 
 function assertSignal(what: string, signal: unknown): asserts signal is AbortSignal {
   if (!(signal instanceof AbortSignal)) {
-    throw new TypeError(`${what}: "signal" must be an AbortSignal, received ${describe(signal)}`);
+    throw typeError(`${what}: "signal" must be an AbortSignal, received ${describe(signal)}`);
   }
 }
 

@@ -9,6 +9,7 @@ import { defaultLogger, type Logger } from "./types.ts";
 import { ABORT, type Abortable, ATTACH, DETACH, SET_OWNER } from "./_internal.ts";
 import { parseChannelOptions } from "./_channel_options.ts";
 import { SampleQueue } from "./_sample_queue.ts";
+import { typeError } from "./_validate.ts";
 
 /**
  * What `send()` does when the buffer is full; `'sample'` never blocks and
@@ -164,7 +165,7 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
    */
   send(value: T): Promise<boolean> {
     if (value === undefined) {
-      throw new TypeError(
+      throw typeError(
         "Cannot send on channel: undefined is not a valid value (it marks the end of a channel)",
       );
     }

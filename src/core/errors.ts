@@ -310,6 +310,8 @@ export class ResponseStreamError extends AbortError {
   override readonly code: string = "GGS_ERR_RESPONSE_FAILED";
   /** HTTP status (only a log can still show it: the headers were already sent). */
   override readonly statusCode: number = 500;
+  /** The class name, for `switch (err._tag)`. */
+  override readonly _tag: string = "ResponseStreamError";
   /**
    * Creates the error.
    *

@@ -21,6 +21,7 @@ import {
   assertString,
   describe,
   fail,
+  typeError,
 } from "./_validate.ts";
 import { LocalLockState } from "./_local_lock.ts";
 
@@ -218,7 +219,7 @@ export class Lock implements AsyncDisposable, Abortable {
     }
     if (o.provider !== undefined) assertProvider(o.provider);
     if (o.provider !== undefined && o.key === undefined) {
-      throw new TypeError(`${WHAT}: "key" is required with "provider", received undefined`);
+      throw typeError(`${WHAT}: "key" is required with "provider", received undefined`);
     }
     this.#name = o.name ?? `lock-${++nextLock}`;
     this.#rw = o.allowMultipleReaders === true;
@@ -254,7 +255,7 @@ export class Lock implements AsyncDisposable, Abortable {
    */
   acquire(options?: LockAcquireOptions): Promise<LockGuard> {
     if (this.#rw) {
-      throw new TypeError(
+      throw typeError(
         `Cannot acquire lock "${this.#name}": it is a read-write lock; use read() or write()`,
       );
     }
@@ -264,7 +265,7 @@ export class Lock implements AsyncDisposable, Abortable {
   /** Waits for a shared (read) hold on a read-write lock. */
   read(options?: LockAcquireOptions): Promise<LockGuard> {
     if (!this.#rw) {
-      throw new TypeError(
+      throw typeError(
         `Cannot read-lock "${this.#name}": create it with { allowMultipleReaders: true }`,
       );
     }
@@ -274,7 +275,7 @@ export class Lock implements AsyncDisposable, Abortable {
   /** Waits for the exclusive (write) hold on a read-write lock. */
   write(options?: LockAcquireOptions): Promise<LockGuard> {
     if (!this.#rw) {
-      throw new TypeError(
+      throw typeError(
         `Cannot write-lock "${this.#name}": create it with { allowMultipleReaders: true }`,
       );
     }
@@ -284,7 +285,7 @@ export class Lock implements AsyncDisposable, Abortable {
   /** Takes a local exclusive lock now, or returns `null`. */
   tryAcquire(): LockGuard | null {
     if (this.#rw) {
-      throw new TypeError(
+      throw typeError(
         `Cannot try-acquire lock "${this.#name}": it is a read-write lock; use tryRead() or tryWrite()`,
       );
     }
@@ -294,7 +295,7 @@ export class Lock implements AsyncDisposable, Abortable {
   /** Takes a local read hold now, or returns `null`. */
   tryRead(): LockGuard | null {
     if (!this.#rw) {
-      throw new TypeError(
+      throw typeError(
         `Cannot read-lock "${this.#name}": create it with { allowMultipleReaders: true }`,
       );
     }
@@ -304,7 +305,7 @@ export class Lock implements AsyncDisposable, Abortable {
   /** Takes a local write hold now, or returns `null`. */
   tryWrite(): LockGuard | null {
     if (!this.#rw) {
-      throw new TypeError(
+      throw typeError(
         `Cannot write-lock "${this.#name}": create it with { allowMultipleReaders: true }`,
       );
     }
@@ -495,7 +496,7 @@ function assertProvider(provider: unknown): asserts provider is LockProvider {
     typeof p !== "object" || p === null || typeof p.acquire !== "function" ||
     typeof p.extend !== "function" || typeof p.forceRelease !== "function"
   ) {
-    throw new TypeError(
+    throw typeError(
       `${WHAT}: "provider" must be a LockProvider (acquire, extend, forceRelease), received ${
         describe(provider)
       }`,

@@ -17,6 +17,7 @@ import {
   assertObject,
   describe,
   fail,
+  typeError,
 } from "./_validate.ts";
 
 /**
@@ -228,7 +229,7 @@ function check(fn: unknown, onValue: unknown, options: PollOptions | undefined):
   const { interval, signal, immediate, onError } = options;
   if (interval !== undefined) assertMs(WHAT, "interval", interval);
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`${WHAT}: "signal" must be an AbortSignal, received ${describe(signal)}`);
+    throw typeError(`${WHAT}: "signal" must be an AbortSignal, received ${describe(signal)}`);
   }
   if (immediate !== undefined && typeof immediate !== "boolean") {
     fail(WHAT, "immediate", "a boolean", immediate, false);

@@ -18,7 +18,7 @@ import type {
   PersistenceAdapter,
   PersistenceProviders,
 } from "./persistence.ts";
-import { describe } from "./_validate.ts";
+import { describe, typeError } from "./_validate.ts";
 import { type CircuitBreaker, shareState } from "./circuit_breaker.ts";
 import type { Logger } from "./types.ts";
 
@@ -72,7 +72,7 @@ export function resolvePersistence(
 ): PersistenceProviders {
   const what = "Cannot create scope";
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new TypeError(
+    throw typeError(
       `${what}: "persistence" must be an adapter or an object of providers { lock, circuitBreaker, idempotency, cache, checkpoint }, received ${
         describe(value)
       }`,
@@ -84,7 +84,7 @@ export function resolvePersistence(
     const own = (value as Record<string, unknown>)[slot];
     if (own !== undefined) {
       if (!implementsSlot(own, slot)) {
-        throw new TypeError(
+        throw typeError(
           `${what}: "persistence.${slot}" must be an object with methods ${
             METHODS[slot].join(", ")
           }, received ${describe(own)}`,
@@ -98,7 +98,7 @@ export function resolvePersistence(
     }
   }
   if (!found) {
-    throw new TypeError(
+    throw typeError(
       `${what}: "persistence" must provide at least one of lock, circuitBreaker, idempotency, cache, checkpoint, received ${
         describe(value)
       } with none`,

@@ -6,7 +6,7 @@
  */
 import { onAbort } from "./cancellation.ts";
 import { AbortError, reasonToError } from "./errors.ts";
-import { assertFunction, assertInteger, describe, fail } from "./_validate.ts";
+import { assertFunction, assertInteger, describe, fail, typeError } from "./_validate.ts";
 
 interface Waiter {
   resolve(): void;
@@ -54,7 +54,7 @@ export class Semaphore implements AsyncDisposable {
   constructor(permits: number, signal?: AbortSignal) {
     assertInteger("Cannot create semaphore", "permits", permits, 1);
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new TypeError(
+      throw typeError(
         `Cannot create semaphore: "signal" must be an AbortSignal, received ${describe(signal)}`,
       );
     }

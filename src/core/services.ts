@@ -8,7 +8,14 @@
  * @module
  */
 import { EXTRAS, type ExtrasNode, INIT_EXTRAS } from "./_internal.ts";
-import { assertFunction, assertKnownKeys, assertObject, describe, keysOf } from "./_validate.ts";
+import {
+  assertFunction,
+  assertKnownKeys,
+  assertObject,
+  describe,
+  keysOf,
+  typeError,
+} from "./_validate.ts";
 
 /**
  * The shape of a scope's services: key to value. `Scope<S>` carries the map of
@@ -92,7 +99,7 @@ let version = 0;
 
 function assertKey(what: string, key: unknown): asserts key is string | symbol {
   if (typeof key !== "string" && typeof key !== "symbol") {
-    throw new TypeError(`${what}: "key" must be a string or symbol, received ${describe(key)}`);
+    throw typeError(`${what}: "key" must be a string or symbol, received ${describe(key)}`);
   }
 }
 
@@ -145,7 +152,7 @@ function checkOptions(
   const { dispose, singleton } = options as ProvideOptions<unknown>;
   if (dispose !== undefined) assertFunction(what, "dispose", dispose);
   if (singleton !== undefined && typeof singleton !== "boolean") {
-    throw new TypeError(`${what}: "singleton" must be a boolean, received ${describe(singleton)}`);
+    throw typeError(`${what}: "singleton" must be a boolean, received ${describe(singleton)}`);
   }
   return dispose as ((value: never) => unknown) | undefined;
 }

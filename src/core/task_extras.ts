@@ -6,7 +6,7 @@ import { isPlainError, reasonToError, toTaskError } from "./errors.ts";
 import { InMemoryMemoStore, type MemoStore } from "./memo.ts";
 import { type ExtrasNode, INIT_EXTRAS, PRIORITY, type Startable } from "./_internal.ts";
 import type { Result } from "./types.ts";
-import { assertKnownKeys, assertMs, assertObject, fail, keysOf } from "./_validate.ts";
+import { assertKnownKeys, assertMs, assertObject, fail, keysOf, typeError } from "./_validate.ts";
 
 /**
  * An error class a task's failures can be wrapped in (the task options
@@ -95,7 +95,7 @@ export function parseExtras(what: string, options: ExtraOptions): TaskExtras | u
   if (errorClass !== undefined) assertClass(what, "errorClass", errorClass);
   if (systemErrorClass !== undefined) assertClass(what, "systemErrorClass", systemErrorClass);
   if (errorClass !== undefined && systemErrorClass !== undefined) {
-    throw new TypeError(
+    throw typeError(
       `${what}: "errorClass" and "systemErrorClass" cannot be used together; errorClass wraps every failure, systemErrorClass only plain untagged ones`,
     );
   }

@@ -423,6 +423,12 @@ const plugin = async (
       if (req.destroyed === true) onClose();
       return requestScope;
     }
+    watchResponse(request, reply, requestScope);
+    return requestScope;
+  }
+
+  /** Ends `requestScope` with the response (see closeListener). */
+  function watchResponse(request: ScopedRequest, reply: FastifyReply, requestScope: Scope): void {
     const raw = reply.raw as unknown as RawReply;
     const onClose = closeListener(raw, request, requestScope);
     raw.on("close", onClose);
@@ -437,7 +443,6 @@ const plugin = async (
     if (destroyed === true || (destroyed === undefined && raw.stream?.destroyed === true)) {
       onClose();
     }
-    return requestScope;
   }
 
   fastify.addHook(
@@ -449,7 +454,13 @@ const plugin = async (
     ): void {
       const found = routesMayHaveSettings ? settingsOf(request) : NO_SETTINGS;
       const invalid = found instanceof Error;
-      startScope(request as ScopedRequest, reply, invalid ? NO_SETTINGS : found);
+      // An onRequest hook of a plugin registered earlier may have read
+      // request.scope already (created on that read): it gets the response
+      // watchers now, so the request has one scope.
+      const early = (request as ScopedRequest)[kScope];
+      if (early === null) {
+        startScope(request as ScopedRequest, reply, invalid ? NO_SETTINGS : found);
+      } else watchResponse(request as ScopedRequest, reply, early);
       done(invalid ? found : undefined);
     },
   );

@@ -266,6 +266,7 @@ const UNKNOWN_KEYS: readonly {
   {
     label: "race()",
     key: "staggerDelays",
+    near: "staggerDelay",
     call: (s) => s.race([() => 1], asAny({ staggerDelays: 2 })),
   },
   {
@@ -277,6 +278,7 @@ const UNKNOWN_KEYS: readonly {
   {
     label: "provide()",
     key: "disposer",
+    near: "dispose",
     call: (s) => s.provide("k", 1, asAny({ disposer: () => {} })),
   },
   {
@@ -287,6 +289,7 @@ const UNKNOWN_KEYS: readonly {
   {
     label: "task({ memo })",
     key: "ttlMs",
+    near: "ttl",
     call: (s) => s.task(() => 1, { memo: asAny({ key: "k", ttlMs: 5 }) }),
   },
 ];

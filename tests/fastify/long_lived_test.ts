@@ -113,14 +113,22 @@ describe("SSE routes are long-lived routes", () => {
 });
 
 describe("registration order: request.scope in other plugins' hooks", () => {
-  it("is null in onRequest hooks of plugins registered before, a Scope in those after and in later hooks", async (t) => {
+  it("is the request's one scope in every hook, of plugins registered before and after", async (t) => {
     const seen: Record<string, string> = {};
+    let first: Scope | undefined;
+    let same = false;
     const kind = (value: unknown) => value instanceof Scope ? "Scope" : String(value);
     // Stand-ins for @fastify/cors, @fastify/under-pressure, @fastify/rate-limit
     // and @fastify/otel: each adds a root-level onRequest hook, as they do.
     const earlier = fp(async (app: FastifyInstance) => {
-      app.addHook("onRequest", async (req) => void (seen.before = kind(req.scope)));
-      app.addHook("preHandler", async (req) => void (seen.beforePreHandler = kind(req.scope)));
+      app.addHook("onRequest", async (req) => {
+        seen.before = kind(req.scope);
+        first = req.scope;
+      });
+      app.addHook("preHandler", async (req) => {
+        seen.beforePreHandler = kind(req.scope);
+        same = req.scope === first;
+      });
     });
     const later = fp(async (app: FastifyInstance) => {
       app.addHook("onRequest", async (req) => void (seen.after = kind(req.scope)));
@@ -134,6 +142,8 @@ describe("registration order: request.scope in other plugins' hooks", () => {
     t.after(() => app.close());
     const response = await request(port, "/");
     assert.equal(response.status, 200);
-    assert.deepEqual(seen, { before: "null", beforePreHandler: "Scope", after: "Scope" });
+    assert.deepEqual(seen, { before: "Scope", beforePreHandler: "Scope", after: "Scope" });
+    assert.ok(same, "the scope created on the early read is the request's scope");
+    assert.equal(app.scope.childCount, 0, "and it was disposed with the response");
   });
 });

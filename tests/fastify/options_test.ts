@@ -17,8 +17,8 @@ interface BadCase {
 
 const P = "fastifyGoGoScope";
 const MS = "a finite number of milliseconds > 0";
-const KEYS = '"name", "timeout", "circuitBreaker", "concurrency", "prefix", "logLevel", ' +
-  '"logSerializers"';
+const KEYS = '"name", "timeout", "circuitBreaker", "concurrency", "traceparent", ' +
+  '"scopeTreeRoute", "persistence", "connectionTimeout", "prefix", "logLevel", "logSerializers"';
 
 const badOptions: BadCase[] = [
   {

@@ -139,7 +139,10 @@ describe("websocket routes: deadlines", () => {
       async () => {
         await app.register(fastifyGoGoScope, { connectionTimeout: -1 });
       },
-      { name: "RangeError", message: /"connectionTimeout" must be a finite number > 0/ },
+      {
+        name: "RangeError",
+        message: /"connectionTimeout" must be a finite number of milliseconds > 0/,
+      },
     );
     await app.close().catch(() => {});
   });
