@@ -80,6 +80,8 @@ interface Stats {
   hangStarted: number;
   hangCancelled: number;
   hangCompleted: number;
+  /** Handlers of /hang that ran to their end, by protocol ("http1", "h2"). */
+  completedBy?: Record<string, number>;
 }
 
 interface SamplePoint {
@@ -246,7 +248,7 @@ async function drive(
         if (kind === "disconnect") {
           await conn.getThenDisconnect(PATHS[kind], disconnectAfterMs);
         } else if (kind === "pipeline") {
-          await pipelineThenDrop(links.port, PATHS[kind], disconnectAfterMs);
+          await pipelineThenDrop(links.port, `${PATHS[kind]}?pipelined=1`, disconnectAfterMs);
         } else if (kind === "h2reset") {
           const path = index % 40 === 13 ? `${PATHS[kind]}?early=1` : PATHS[kind];
           await h2Reset(links.h2, path, disconnectAfterMs);
@@ -408,7 +410,8 @@ for (const result of results) {
       `disconnects: ${int(end.hangCancelled)} of ${
         int(end.hangStarted)
       } handlers were cancelled; ` +
-        `${int(end.hangCompleted)} ran to their end (disconnect not seen while the handler ran)`,
+        `${int(end.hangCompleted)} ran to their end (disconnect not seen while the handler ran)` +
+        (end.completedBy ? `; by protocol: ${JSON.stringify(end.completedBy)}` : ""),
     );
   }
   if (result.unexpected > 0) {
