@@ -90,8 +90,15 @@ async function hang(request) {
     throw error;
   }
   counts.hangCompleted++;
+  const kind = request.raw.httpVersionMajor === 2
+    ? "h2"
+    : request.url.includes("pipelined=1")
+    ? "pipelined"
+    : "http1";
+  completedBy[kind] = (completedBy[kind] ?? 0) + 1;
   return { ok: true };
 }
+const completedBy = {};
 app.get("/hang", hang);
 h2.get("/hang", hang);
 
@@ -105,7 +112,7 @@ function liveChildren(request) {
 
 app.get("/__stats", async (request) => {
   const heapUsed = await heapAfterGc();
-  return { heapUsed, childCount: liveChildren(request), ...counts };
+  return { heapUsed, childCount: liveChildren(request), ...counts, completedBy };
 });
 
 // The client closes its HTTP/2 session first; a session left open must not hold the exit.
