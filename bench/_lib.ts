@@ -120,6 +120,14 @@ export function parseVariants(list: string, anyVariant = false): Variant[] {
   return out;
 }
 
+/**
+ * How much heavier a request of the variant is than a hello request: `bench:instr` divides its
+ * warm-up and counted requests by this (a stream request writes 100 events).
+ */
+export function weightOf(variant: string): number {
+  return variant.startsWith("stream-") ? 20 : 1;
+}
+
 /** The server script (under bench/_servers/) that serves a variant. */
 export function scriptOf(variant: Variant): string {
   return (VARIANTS.indexOf(variant) >= VARIANTS.indexOf("retry-ours"))
@@ -286,7 +294,13 @@ export class ServerProcess {
   #waiting: Array<{ type: string; resolve: (message: ServerMessage) => void }> = [];
   #exited = false;
 
-  constructor(label: string, runtime: Runtime, script: string, args: string[]) {
+  constructor(
+    label: string,
+    runtime: Runtime,
+    script: string,
+    args: string[],
+    startTimeoutMs = 60_000,
+  ) {
     this.label = label;
     this.#child = new Deno.Command(runtime.command, {
       args: [...runtime.prefix, script, "--plugin", runtime.pluginSpec, ...args],
@@ -296,7 +310,7 @@ export class ServerProcess {
       stderr: "piped",
     }).spawn();
     this.#writer = this.#child.stdin.getWriter();
-    this.ready = withTimeout(this.#next("ready"), 60_000, `${label} start`);
+    this.ready = withTimeout(this.#next("ready"), startTimeoutMs, `${label} start`);
     this.inspectorUrl = new Promise((resolve) => {
       this.#resolveInspectorUrl = resolve;
     });
