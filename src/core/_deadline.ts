@@ -25,10 +25,23 @@ export class Deadline<A> {
   }
 }
 
+/** A timer handle that can stop holding the process open (Node's `Timeout`). */
+interface Unrefable {
+  ref(): unknown;
+  unref(): unknown;
+}
+
+function unrefable(timer: Timer): timer is Timer & Unrefable {
+  return typeof timer === "object" && timer !== null &&
+    typeof (timer as Partial<Unrefable>).unref === "function";
+}
+
 class DeadlineList {
   head: Deadline<unknown> | undefined;
   tail: Deadline<unknown> | undefined;
   timer: Timer | undefined;
+  /** The list is empty and its (Node) timer, kept armed, is unref'd. */
+  idle = false;
   constructor(readonly ms: number) {}
 
   add(d: Deadline<unknown>): void {
@@ -40,14 +53,27 @@ class DeadlineList {
     this.tail = d;
     // Kept referenced: pending work under a deadline must see it fire.
     if (this.timer === undefined) this.timer = setTimeout(fire, this.ms, this);
+    else if (this.idle) {
+      this.idle = false;
+      (this.timer as Timer & Unrefable).ref();
+    }
   }
 
   remove(d: Deadline<unknown>): void {
     if (!d.linked) return;
     this.unlink(d);
     if (this.head === undefined && this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
+      if (unrefable(this.timer)) {
+        // Node: keep the emptied list's timer armed but unref'd, so that it no longer holds
+        // the process open. A deadline that starts before it fires re-refs it instead of
+        // arming a new one: Node creates and deletes its per-duration timer list whenever
+        // the last timer of a duration is cleared, which costs more than the ref/unref pair.
+        this.idle = true;
+        this.timer.unref();
+      } else {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+      }
     }
   }
 
@@ -64,6 +90,7 @@ class DeadlineList {
 
 function fire(list: DeadlineList): void {
   list.timer = undefined;
+  list.idle = false;
   // Timers may fire a fraction of a millisecond before the fractional deadline.
   const now = performance.now() + 1;
   for (let d = list.head; d !== undefined && d.at <= now; d = list.head) {
