@@ -6,8 +6,31 @@
  */
 import { parseArgs } from "node:util";
 
-/** The variants of `bench/_servers/hello_server.mjs`, measured by `bench:http` and `bench:instr`. */
-export type Variant = "bare" | "control" | "plugin" | "task" | "await" | "plugin-await";
+/** The variants of `bench/_servers/hello_server.mjs`: the hello route. */
+export type HelloVariant = "bare" | "control" | "plugin" | "task" | "await" | "plugin-await";
+
+/**
+ * The variants of `bench/_servers/peers_server.mjs`: a documented handler in our form (`*-ours`,
+ * with the plugin) beside what users would write instead with the libraries they already use.
+ */
+export type PeerVariant =
+  | "retry-ours"
+  | "retry-p-retry"
+  | "retry-loop"
+  | "retry1-ours"
+  | "retry1-p-retry"
+  | "retry1-loop"
+  | "fanout-ours"
+  | "fanout-p-limit"
+  | "fanout-effection"
+  | "breaker-ours"
+  | "breaker-opossum"
+  | "breaker-cockatiel"
+  | "stream-ours"
+  | "stream-generator";
+
+/** A server variant measured by `bench:http` and `bench:instr`. */
+export type Variant = HelloVariant | PeerVariant;
 
 /** Every variant, in report order. */
 export const VARIANTS: readonly Variant[] = [
@@ -17,6 +40,20 @@ export const VARIANTS: readonly Variant[] = [
   "task",
   "await",
   "plugin-await",
+  "retry-ours",
+  "retry-p-retry",
+  "retry-loop",
+  "retry1-ours",
+  "retry1-p-retry",
+  "retry1-loop",
+  "fanout-ours",
+  "fanout-p-limit",
+  "fanout-effection",
+  "breaker-ours",
+  "breaker-opossum",
+  "breaker-cockatiel",
+  "stream-ours",
+  "stream-generator",
 ];
 
 /** How each variant is named in the reports. */
@@ -27,7 +64,109 @@ export const LABELS: Record<Variant, string> = {
   task: "+ plugin + one `task()` per request",
   await: "bare, handler awaits an async fn (reference for `task`)",
   "plugin-await": "+ plugin, handler awaits an async fn (no task)",
+  "retry-ours": "ours: `task(fn, { retry: 'exponential', timeout: 5000 })`",
+  "retry-p-retry": "bare + `p-retry` with `AbortSignal.timeout(5000)`",
+  "retry-loop": "bare + a hand-written retry loop with one timer",
+  "retry1-ours":
+    "ours, fails once: `task(fn, { retry: { max: 3, delay: 1 ms doubling }, timeout })`",
+  "retry1-p-retry": "bare + `p-retry` (minTimeout 1), fails once",
+  "retry1-loop": "bare + the hand-written loop (1 ms doubling), fails once",
+  "fanout-ours": "ours: `scope.parallel([a, b, c], { concurrency: 3 })`",
+  "fanout-p-limit": "bare + `p-limit(3)` + `Promise.all`",
+  "fanout-effection": "bare + effection `run(all([call(a), call(b), call(c)]))`",
+  "breaker-ours": "ours: plugin `circuitBreaker` option + one `task()`",
+  "breaker-opossum": "bare + `opossum` `breaker.fire()` (timeout: false)",
+  "breaker-cockatiel": "bare + `cockatiel` `circuitBreaker(...).execute(fn)`",
+  "stream-ours": "ours: 100 events through `streamEvents` (channel + task)",
+  "stream-generator": "bare + 100 events from an async generator through `reply.sse.send`",
 };
+
+/** One comparison: our form of a handler and the peers users would pick instead. */
+export interface PeerGroup {
+  ours: PeerVariant;
+  peers: readonly PeerVariant[];
+}
+
+/** The comparisons of `peers_server.mjs`, by group name (also accepted by `--variants`). */
+export const PEER_GROUPS: Readonly<Record<string, PeerGroup>> = {
+  retry: { ours: "retry-ours", peers: ["retry-p-retry", "retry-loop"] },
+  retry1: { ours: "retry1-ours", peers: ["retry1-p-retry", "retry1-loop"] },
+  fanout: { ours: "fanout-ours", peers: ["fanout-p-limit", "fanout-effection"] },
+  breaker: { ours: "breaker-ours", peers: ["breaker-opossum", "breaker-cockatiel"] },
+  stream: { ours: "stream-ours", peers: ["stream-generator"] },
+};
+
+/**
+ * Parses `--variants`: variant names and group names (`retry`, `fanout`, ...: the group's members;
+ * `peers`: every group), in the order given.
+ */
+export function parseVariants(list: string, anyVariant = false): Variant[] {
+  const out: Variant[] = [];
+  const add = (v: Variant) => {
+    if (!out.includes(v)) out.push(v);
+  };
+  for (const name of list.split(",").map((v) => v.trim()).filter((v) => v !== "")) {
+    const groups = name === "peers" ? Object.values(PEER_GROUPS) : [PEER_GROUPS[name]];
+    if (groups[0] !== undefined) {
+      for (const g of groups) for (const v of [g!.ours, ...g!.peers]) add(v);
+    } else if (anyVariant || VARIANTS.includes(name as Variant)) add(name as Variant);
+    else {
+      throw new TypeError(
+        `--variants: unknown variant ${name}; known: ${
+          [...VARIANTS, ...Object.keys(PEER_GROUPS), "peers"].join(", ")
+        }`,
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * How much heavier a request of the variant is than a hello request: `bench:instr` divides its
+ * warm-up and counted requests by this (a stream request writes 100 events).
+ */
+export function weightOf(variant: string): number {
+  return variant.startsWith("stream-") ? 20 : 1;
+}
+
+/** The server script (under bench/_servers/) that serves a variant. */
+export function scriptOf(variant: Variant): string {
+  return (VARIANTS.indexOf(variant) >= VARIANTS.indexOf("retry-ours"))
+    ? "bench/_servers/peers_server.mjs"
+    : "bench/_servers/hello_server.mjs";
+}
+
+/** True when the variant's server registers fastifyGoGoScope. */
+export function usesPlugin(variant: string): boolean {
+  return variant === "plugin" || variant === "task" || variant === "plugin-await" ||
+    variant.endsWith("-ours");
+}
+
+/**
+ * The rows of a peers table: for every group with at least one measured member, each member's
+ * figure and its ratio to the cheapest measured peer (lower is better).
+ */
+export function peerRows(
+  figure: (v: Variant) => number | undefined,
+  format: (value: number) => string,
+): string[][] {
+  const rows: string[][] = [];
+  for (const [name, group] of Object.entries(PEER_GROUPS)) {
+    const peerValues = group.peers.map(figure).filter((x): x is number => x !== undefined);
+    const cheapest = peerValues.length > 0 ? Math.min(...peerValues) : NaN;
+    for (const v of [group.ours, ...group.peers]) {
+      const value = figure(v);
+      if (value === undefined) continue;
+      rows.push([
+        name,
+        LABELS[v],
+        format(value),
+        Number.isNaN(cheapest) ? "–" : (value / cheapest).toFixed(3),
+      ]);
+    }
+  }
+  return rows;
+}
 
 /** A runtime that runs a benchmark server. */
 export type RuntimeName = "deno" | "node";
@@ -149,7 +288,13 @@ export class ServerProcess {
   #waiting: Array<{ type: string; resolve: (message: ServerMessage) => void }> = [];
   #exited = false;
 
-  constructor(label: string, runtime: Runtime, script: string, args: string[]) {
+  constructor(
+    label: string,
+    runtime: Runtime,
+    script: string,
+    args: string[],
+    startTimeoutMs = 60_000,
+  ) {
     this.label = label;
     this.#child = new Deno.Command(runtime.command, {
       args: [...runtime.prefix, script, "--plugin", runtime.pluginSpec, ...args],
@@ -159,7 +304,7 @@ export class ServerProcess {
       stderr: "piped",
     }).spawn();
     this.#writer = this.#child.stdin.getWriter();
-    this.ready = withTimeout(this.#next("ready"), 60_000, `${label} start`);
+    this.ready = withTimeout(this.#next("ready"), startTimeoutMs, `${label} start`);
     this.inspectorUrl = new Promise((resolve) => {
       this.#resolveInspectorUrl = resolve;
     });

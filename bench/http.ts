@@ -22,13 +22,16 @@ import {
   nodeRuntime,
   numberFlag,
   parseFlags,
+  parseVariants,
+  peerRows,
   ROOT,
   run,
   type Runtime,
+  scriptOf,
   ServerProcess,
   table,
+  usesPlugin,
   type Variant,
-  VARIANTS,
 } from "./_lib.ts";
 import { CpuProfiler } from "./_inspector.ts";
 import { probePlugin } from "./_plugin_probe.ts";
@@ -59,6 +62,7 @@ interface LoadResult {
 
 const USAGE = `deno task bench:http [--duration 10] [--rounds 3] [--connections 100] [--warmup 3]
   [--runtime deno|node|both] [--variants bare,plugin,task[,control,await,plugin-await]]
+                 (also peers groups: retry,retry1,fanout,breaker,stream, or peers for all)
   [--plugin auto|standin]
   [--build] [--client node|deno] [--pipelining 1]
   [--rate N]     fixed total request rate (autocannon -R): compares server CPU per request at
@@ -100,10 +104,7 @@ if (fresh && flags["cpu-prof"] === "true") {
   throw new TypeError("--fresh and --cpu-prof do not go together (one profile per process)");
 }
 if (!(rate >= 0)) throw new RangeError(`--rate must be >= 0, received ${flags.rate}`);
-const variants = (flags.variants ?? "").split(",").map((v) => v.trim()) as Variant[];
-for (const v of variants) {
-  if (!VARIANTS.includes(v)) throw new TypeError(`--variants: unknown variant ${v}`);
-}
+const variants = parseVariants(flags.variants ?? "");
 if (!["deno", "node", "both"].includes(flags.runtime ?? "")) {
   throw new TypeError(`--runtime must be deno, node or both, received ${flags.runtime}`);
 }
@@ -144,7 +145,6 @@ if (runtimes.length === 0) {
   Deno.exit(1);
 }
 
-const script = `${ROOT}bench/_servers/hello_server.mjs`;
 const servers = new Map<string, ServerProcess>();
 const key = (r: Runtime, v: Variant): string => `${r.name}/${v}`;
 
@@ -198,16 +198,17 @@ async function startAll(which: readonly Runtime[] = runtimes): Promise<void> {
     for (const variant of variants) {
       servers.set(
         key(runtime, variant),
-        new ServerProcess(key(runtime, variant), runtime, script, ["--variant", variant]),
+        new ServerProcess(key(runtime, variant), runtime, `${ROOT}${scriptOf(variant)}`, [
+          "--variant",
+          variant,
+        ]),
       );
     }
   }
   for (const [k, server] of servers) {
     const ready = await server.ready;
     ports.set(k, Number(ready.port));
-    if (
-      ready.variant === "plugin" || ready.variant === "task" || ready.variant === "plugin-await"
-    ) {
+    if (usesPlugin(String(ready.variant))) {
       pluginSources.add(`${k}: ${String(ready.pluginSource)}`);
     }
     sourceOf.set(k, String(ready.pluginSource));
@@ -380,3 +381,27 @@ console.log(table(
   ],
   rows,
 ));
+
+// Our forms of the documented handlers beside their peers (bench/_servers/peers_server.mjs).
+for (const runtime of runtimes) {
+  const cpu = peerRows((v) => {
+    const list = samples.get(key(runtime, v));
+    return list === undefined ? undefined : median(list.map((s) => s.cpuMicrosPerRequest));
+  }, (x) => x.toFixed(1));
+  if (cpu.length === 0) continue;
+  const rps = peerRows((v) => {
+    const list = samples.get(key(runtime, v));
+    return list === undefined ? undefined : median(list.map((s) => s.reqPerSec));
+  }, int);
+  console.log(`\n#### ${runtime.name}: against the peers\n`);
+  console.log(table(
+    [
+      "handler",
+      "variant",
+      "server CPU µs/req",
+      "CPU ratio to the cheapest peer",
+      "req/s",
+    ],
+    cpu.map((row, i) => [...row, rps[i]?.[2] ?? "–"]),
+  ));
+}

@@ -28,13 +28,16 @@ import {
   nodeRuntime,
   numberFlag,
   parseFlags,
+  parseVariants,
+  peerRows,
   ROOT,
   run,
   type Runtime,
+  scriptOf,
   ServerProcess,
   table,
-  type Variant,
-  VARIANTS,
+  usesPlugin,
+  weightOf,
 } from "./_lib.ts";
 
 const flags = parseFlags(Deno.args, {
@@ -46,7 +49,7 @@ const flags = parseFlags(Deno.args, {
   repeat: "1",
   build: "false",
   "cache-sim": "false",
-  script: "bench/_servers/hello_server.mjs",
+  script: "",
   plugin: "",
   "any-variant": "false",
   help: "false",
@@ -55,6 +58,7 @@ const cacheSim = flags["cache-sim"] === "true";
 if (flags.help === "true") {
   console.log(
     "deno task bench:instr [--runtime node|deno|both] [--variants bare,plugin,task[,control,await,plugin-await]]\n" +
+      "  (--variants also takes peers groups: retry,retry1,fanout,breaker,stream, or peers for all)\n" +
       "  [--warmup 20000] [--requests 5000] [--connections 20] [--repeat 1] [--build]\n" +
       "  [--cache-sim]   also simulate the caches: first- and last-level misses per request\n" +
       "  [--plugin path] the plugin module to load instead of mod.ts / npm/esm/mod.js\n" +
@@ -66,12 +70,7 @@ const warmup = numberFlag(flags, "warmup");
 const requests = numberFlag(flags, "requests");
 const connections = numberFlag(flags, "connections");
 const repeat = numberFlag(flags, "repeat");
-const variants = (flags.variants ?? "").split(",").map((v) => v.trim()) as Variant[];
-for (const v of variants) {
-  if (flags["any-variant"] !== "true" && !VARIANTS.includes(v)) {
-    throw new TypeError(`--variants: unknown variant ${v}`);
-  }
-}
+const variants = parseVariants(flags.variants ?? "", flags["any-variant"] === "true");
 if (!["deno", "node", "both"].includes(flags.runtime ?? "")) {
   throw new TypeError(`--runtime must be deno, node or both, received ${flags.runtime}`);
 }
@@ -197,30 +196,34 @@ interface Run {
   ll: number;
 }
 const runs = new Map<string, Run[]>();
-const script = `${ROOT}${flags.script}`;
 for (let r = 1; r <= repeat; r++) {
   for (const runtime of runtimes) {
     for (const variant of variants) {
       const label = `${runtime.name}-${variant}`;
+      const script = `${ROOT}${flags.script === "" ? scriptOf(variant) : flags.script}`;
+      // Under valgrind, loading the peers' modules takes a while on a busy machine.
       const server = new ServerProcess(label, underCallgrind(runtime, label), script, [
         "--variant",
         variant,
-      ]);
+      ], 300_000);
       try {
         const ready = await server.ready;
         const port = Number(ready.port);
         const pid = Number(ready.pid);
-        if (variant === "plugin" || variant === "task" || variant === "plugin-await") {
+        if (usesPlugin(variant)) {
           if (String(ready.pluginSource).startsWith("stand-in")) {
             throw new Error(`${label}: the real plugin failed to load: ${ready.pluginSource}`);
           }
         }
-        console.error(`${label}: pid ${pid}, warming up with ${warmup} requests ...`);
-        await load(port, warmup, false);
+        // A heavier request (a stream of 100 events) gets proportionally fewer requests.
+        const weight = weightOf(variant);
+        const warmupHere = Math.ceil(warmup / weight);
+        console.error(`${label}: pid ${pid}, warming up with ${warmupHere} requests ...`);
+        await load(port, warmupHere, false);
         await callgrindControl(pid, "--instr=on");
         await callgrindControl(pid, "--zero");
         await server.command("mark", 300_000);
-        await load(port, requests, true);
+        await load(port, Math.ceil(requests / weight), true);
         const report = await server.command("report", 300_000);
         await callgrindControl(pid, "--dump");
         const served = Number(report.served);
@@ -295,3 +298,17 @@ console.log(table(
   ],
   rows,
 ));
+
+// Our forms of the documented handlers beside their peers (bench/_servers/peers_server.mjs).
+for (const runtime of runtimes) {
+  const rows = peerRows((v) => {
+    const list = runs.get(`${runtime.name}-${v}`);
+    return list === undefined ? undefined : median(list.map((r) => r.main));
+  }, int);
+  if (rows.length === 0) continue;
+  console.log(`\n#### ${runtime.name}: against the peers (main-thread instructions per request)\n`);
+  console.log(table(
+    ["handler", "variant", "main-thread instructions/request", "ratio to the cheapest peer"],
+    rows,
+  ));
+}

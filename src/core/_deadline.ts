@@ -4,7 +4,8 @@
 // is an O(1) unlink. Under load a request scope's `timeout` costs a list
 // append and an unlink instead of a setTimeout and a clearTimeout (which cost
 // microseconds in some runtimes). A list that empties clears its timer, so no
-// timer outlives the deadlines that need it.
+// timer outlives the deadlines that need it; on Node it keeps the timer armed
+// but unref'd instead (see remove()), and a sweep clears it.
 //
 // Long deadlines: timers take at most 2^31-1 ms (a larger delay is treated as
 // 1 ms, with a TimeoutOverflowWarning on Node). A list's timer is armed for at
@@ -23,6 +24,17 @@ import type { Timer } from "./_internal.ts";
 export const limits: { maxDelay: number } = { maxDelay: 2 ** 31 - 1 };
 
 const SWEEP_MIN = 32;
+
+/** A timer handle that can stop holding the process open (Node's `Timeout`). */
+interface Unrefable {
+  ref(): unknown;
+  unref(): unknown;
+}
+
+function unrefable(timer: Timer): timer is Timer & Unrefable {
+  return typeof timer === "object" && timer !== null &&
+    typeof (timer as Partial<Unrefable>).unref === "function";
+}
 
 /** A started deadline; `cancel()` it when the work it bounds is over. */
 export class Deadline<A> {
@@ -48,6 +60,8 @@ class DeadlineList {
   timer: Timer | undefined;
   /** False once a sweep deleted it from `lists` (only unlinked deadlines still point to it). */
   inMap = true;
+  /** The list is empty and its (Node) timer, kept armed, is unref'd. */
+  idle = false;
   constructor(readonly ms: number) {}
 
   add(d: Deadline<unknown>): void {
@@ -61,6 +75,10 @@ class DeadlineList {
     this.tail = d;
     // Kept referenced: pending work under a deadline must see it fire.
     if (this.timer === undefined) this.timer = arm(this, this.ms);
+    else if (this.idle) {
+      this.idle = false;
+      (this.timer as Timer & Unrefable).ref();
+    }
   }
 
   remove(d: Deadline<unknown>): void {
@@ -68,8 +86,18 @@ class DeadlineList {
     this.unlink(d);
     if (this.head === undefined) {
       if (this.timer !== undefined) {
-        clearTimeout(this.timer);
-        this.timer = undefined;
+        if (unrefable(this.timer)) {
+          // Node: keep the emptied list's timer armed but unref'd, so that it
+          // no longer holds the process open. A deadline that starts before it
+          // fires re-refs it instead of arming a new one: Node creates and
+          // deletes its per-duration timer list whenever the last timer of a
+          // duration is cleared, which costs more than the ref/unref pair.
+          this.idle = true;
+          this.timer.unref();
+        } else {
+          clearTimeout(this.timer);
+          this.timer = undefined;
+        }
       }
       emptied(this);
     }
@@ -92,6 +120,7 @@ function arm(list: DeadlineList, delay: number): Timer {
 
 function fire(list: DeadlineList): void {
   list.timer = undefined;
+  list.idle = false;
   // Timers may fire a fraction of a millisecond before the fractional deadline.
   const now = performance.now() + 1;
   for (let d = list.head; d !== undefined && d.at <= now; d = list.head) {
@@ -121,6 +150,12 @@ function sweep(): void {
     if (list.head === undefined) {
       lists.delete(ms);
       list.inMap = false;
+      // An idle (unref'd) timer would keep the list alive until it fires.
+      if (list.timer !== undefined) {
+        clearTimeout(list.timer);
+        list.timer = undefined;
+        list.idle = false;
+      }
     }
   }
   emptyCount = 0;

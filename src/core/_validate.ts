@@ -60,10 +60,10 @@ export function assertMs(
   value: unknown,
   orZero = false,
 ): asserts value is number {
-  const accepted = `a finite number of milliseconds ${orZero ? ">=" : ">"} 0`;
-  if (typeof value !== "number") fail(what, option, accepted, value, false);
+  // The message is built only on failure: this runs for every task with a timeout.
+  if (typeof value !== "number") fail(what, option, acceptedMs(orZero), value, false);
   if (!(orZero ? value >= 0 : value > 0) || !Number.isFinite(value)) {
-    fail(what, option, accepted, value, true);
+    fail(what, option, acceptedMs(orZero), value, true);
   }
 }
 
@@ -77,6 +77,10 @@ export function assertMsOrFalse(
   const accepted = "a finite number of milliseconds > 0 or false";
   if (typeof value !== "number") fail(what, option, accepted, value, false);
   if (!(value > 0) || !Number.isFinite(value)) fail(what, option, accepted, value, true);
+}
+
+function acceptedMs(orZero: boolean): string {
+  return `a finite number of milliseconds ${orZero ? ">=" : ">"} 0`;
 }
 
 /** Throws unless `value` is an integer >= `min`. */

@@ -66,8 +66,15 @@ const WHAT = "Cannot create task";
 /** Validates the `retry` option and returns its policy (internal). */
 export function toRetryPolicy(retry: RetryOption): RetryPolicy {
   if (typeof retry === "string") {
-    const preset = PRESETS[retry as RetryPreset];
-    if (preset && Object.hasOwn(PRESETS, retry)) return preset;
+    // Compared by name rather than looked up: no own-property check on the hot path.
+    const preset = retry === "exponential"
+      ? PRESETS.exponential
+      : retry === "linear"
+      ? PRESETS.linear
+      : retry === "fixed"
+      ? PRESETS.fixed
+      : undefined;
+    if (preset !== undefined) return preset;
   } else if (typeof retry === "object" && retry !== null && !Array.isArray(retry)) {
     assertKnownKeys(`${WHAT}: "retry"`, retry, KNOWN);
     const maxKey = retry.max !== undefined

@@ -8,6 +8,7 @@
  * @module
  */
 import type { Channel, Scope, TaskContext } from "../core/mod.ts";
+import { watchAbort } from "../core/_child_scope.ts";
 import { assertInteger } from "../core/_validate.ts";
 
 /**
@@ -129,11 +130,11 @@ function assertStreaming(reply: SSEReply): void {
   if ((reply.sse as SSEReply["sse"] | undefined) === undefined) throw new SSENotAcceptableError();
 }
 
-/** Yields `source`'s values until `signal` aborts. */
-async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
-  if (signal.aborted) return;
+/** Yields `source`'s values until `owner` aborts. */
+async function* untilAborted<T>(source: AsyncIterable<T>, owner: Scope): AsyncGenerator<T> {
+  if (owner.isAborted) return;
   for await (const value of source) {
-    if (signal.aborted) return;
+    if (owner.isAborted) return;
     yield value;
   }
 }
@@ -180,29 +181,42 @@ async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): 
  * await app.close();
  * ```
  */
-export async function sendEvents<T extends SSEEvent>(
+export function sendEvents<T extends SSEEvent>(
   reply: SSEReply,
   source: AsyncIterable<T>,
 ): Promise<void> {
   assertStreaming(reply);
-  const { signal } = reply.request.scope;
-  if (signal.aborted) return;
-  const relay = untilAborted(source, signal);
-  let onAbort!: () => void;
+  return send(reply, source, false);
+}
+
+/**
+ * `sendEvents`; `ownChannel` when `source` is a channel of the request scope, which closes (and
+ * ends its iteration) when the scope aborts by itself: then no relay stops it at the abort.
+ * The abort is watched through the scope itself: reading its signal would create an
+ * AbortController, and adding a listener to it costs more than the rest of a short stream.
+ */
+async function send<T extends SSEEvent>(
+  reply: SSEReply,
+  source: AsyncIterable<T>,
+  ownChannel: boolean,
+): Promise<void> {
+  const owner = reply.request.scope;
+  if (owner.isAborted) return;
+  const relay = ownChannel ? source : untilAborted(source, owner);
+  let unwatch!: () => void;
   const aborted = new Promise<void>((resolve) => {
-    onAbort = resolve;
-    signal.addEventListener("abort", onAbort, { once: true });
+    unwatch = watchAbort(owner, () => resolve());
   });
   const sending = reply.sse.send(relay);
   try {
     await Promise.race([sending, aborted]);
   } finally {
-    signal.removeEventListener("abort", onAbort);
-    if (signal.aborted) {
+    unwatch();
+    if (owner.isAborted) {
       // `sending` may wait forever for a 'drain' that never comes; nothing
       // awaits it any more, so keep a late failure from going unhandled.
       sending.catch(() => {});
-      relay.return(undefined).catch(() => {});
+      if (!ownChannel) (relay as AsyncGenerator<T>).return(undefined).catch(() => {});
     }
   }
 }
@@ -286,7 +300,7 @@ export async function streamEvents<T extends SSEEvent>(
     }
   }, { name: "sse-producer" });
   try {
-    await sendEvents(reply, events);
+    await send(reply, events, true);
   } finally {
     // The stream is over (the producer finished, or the client left, or a
     // write failed): stop a producer that is still running.
