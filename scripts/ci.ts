@@ -66,6 +66,12 @@ const steps: Step[] = [
     counts: true,
   },
   {
+    // Instructions per request of the hot path, printed in CI's log (no timed assertion).
+    name: "bench:instr:ci (hot-path instruction counts)",
+    args: ["task", "bench:instr:ci"],
+    counts: false,
+  },
+  {
     name: "deno publish --dry-run",
     args: ["publish", "--dry-run", "--allow-dirty"],
     counts: false,
