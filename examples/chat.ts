@@ -8,8 +8,8 @@
  *
  * Try it: open http://127.0.0.1:3000/ in two tabs.
  *
- * The room is a small fan-out over channels kept in this file; a
- * `scope.broadcast()` on `app.scope` can replace it.
+ * The room is a `broadcast()` channel of the root scope (`app.scope`): every
+ * connection subscribes to it, and `app.close()` closes it with the root.
  *
  * @module
  */
@@ -17,7 +17,6 @@ import { readFile } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
 import fastifyWebsocket from "@fastify/websocket";
 // In an application: from '@go-go-scope/adapter-fastify'.
-import type { Channel } from "../src/core/mod.ts";
 import { fastifyGoGoScope, type FastifyGoGoScopeOptions } from "../src/fastify/mod.ts";
 import { socketChannel } from "../src/fastify/websocket.ts";
 
@@ -47,25 +46,6 @@ export interface ChatExampleOptions {
   onConnectionEnd?: (summary: ConnectionSummary) => void;
 }
 
-/** Every member's outgoing channel; `publish` never waits for a slow member. */
-class Room<T> {
-  readonly #members = new Set<Channel<T>>();
-  join(member: Channel<T>): void {
-    this.#members.add(member);
-  }
-  leave(member: Channel<T>): void {
-    this.#members.delete(member);
-  }
-  get size(): number {
-    return this.#members.size;
-  }
-  publish(message: T): void {
-    // Members' channels drop their oldest message when full (a member that
-    // reads slowly misses messages instead of slowing the room down).
-    for (const member of this.#members) void member.send(message);
-  }
-}
-
 /**
  * Registers `fastifyGoGoScope` (first), `@fastify/websocket`, the page at
  * `GET /` and the room at `GET /chat?name=NAME`.
@@ -80,7 +60,8 @@ export async function chatExample(
   const { scope = { name: "chat-example", timeout: 30_000 }, onConnectionEnd } = options;
   await app.register(fastifyGoGoScope, scope);
   await app.register(fastifyWebsocket);
-  const room = new Room<ChatMessage>();
+  // Lives as long as the app; every connection subscribes.
+  const room = app.scope.broadcast<ChatMessage>();
 
   let page: Promise<string> | undefined;
   app.get("/", async (_request, reply) => {
@@ -98,19 +79,28 @@ export async function chatExample(
       buffer: 32,
       backpressure: "drop-oldest",
     });
-    room.join(outgoing);
+    const messages = room.subscribe();
     let said = 0;
     request.scope.onDispose(() => {
-      room.leave(outgoing);
+      void messages.return?.();
       const reason = request.scope.abortReason as { code?: string } | undefined;
       onConnectionEnd?.({ requestId: request.id, name, said, reason: reason?.code ?? "unknown" });
     });
-    // Ends when the page leaves (the channel closes) or the scope ends.
+    // The room to this socket. `outgoing` drops its oldest message when full,
+    // so a member that reads slowly misses messages instead of slowing the
+    // room down, and its subscription's queue stays short.
     request.scope.task(async () => {
-      room.publish({ from: "server", text: `${name} joined (${room.size} here)` });
+      for await (const message of messages) {
+        if (!await outgoing.send(message)) break;
+      }
+    }, { name: "chat-writer" });
+    // This socket to the room; ends when the page leaves (the channel closes)
+    // or the scope ends.
+    request.scope.task(async () => {
+      void room.send({ from: "server", text: `${name} joined (${room.subscriberCount} here)` });
       for await (const text of incoming) {
         said++;
-        room.publish({ from: name, text: text.slice(0, 1000) });
+        void room.send({ from: name, text: text.slice(0, 1000) });
       }
     }, { name: "chat-reader" });
   });
