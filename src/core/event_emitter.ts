@@ -7,11 +7,12 @@
 import { assertFunction } from "./_validate.ts";
 import type { Scope } from "./scope.ts";
 
+/** A handler signature of an {@linkcode EventMap}. */
 // deno-lint-ignore no-explicit-any
-type Handler = (...args: any[]) => unknown;
+export type EventHandler = (...args: any[]) => unknown;
 
 /** An event map: event name → handler signature. */
-export type EventMap = Record<string, Handler>;
+export type EventMap = Record<string, EventHandler>;
 
 /**
  * A typed event emitter owned by a scope. A handler that throws (or whose
@@ -34,7 +35,7 @@ export type EventMap = Record<string, Handler>;
  */
 export class ScopedEventEmitter<Events extends EventMap = EventMap> {
   readonly #scope: Scope;
-  readonly #listeners = new Map<keyof Events, Set<Handler>>();
+  readonly #listeners = new Map<keyof Events, Set<EventHandler>>();
   #disposed = false;
 
   /** @internal Use `scope.eventEmitter()` or {@linkcode createEventEmitter}. */

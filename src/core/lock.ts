@@ -179,7 +179,7 @@ interface Held {
  * await b.release();
  * ```
  */
-export class Lock implements AsyncDisposable, Abortable {
+export class Lock implements AsyncDisposable {
   readonly #name: string;
   readonly #rw: boolean;
   readonly #key: string | undefined;

@@ -93,6 +93,8 @@ export class CorrelatedLogger implements Logger {
   readonly #bindings: Record<string, string> | undefined;
 
   /**
+   * Wraps `delegate`, adding `correlation`'s ids to every line.
+   *
    * @param delegate The logger to write to.
    * @param correlation The ids to add.
    */

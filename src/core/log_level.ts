@@ -20,7 +20,7 @@ export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
  * s.logger.debug("not written");
  * ```
  */
-export type LogLevel = typeof LOG_LEVELS[number];
+export type LogLevel = "debug" | "info" | "warn" | "error";
 
 function noop(): void {}
 

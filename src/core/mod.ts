@@ -70,6 +70,7 @@ export {
   performanceMonitor,
   type PerformanceMonitorOptions,
   type PerformanceSnapshot,
+  type Trend,
 } from "./performance_monitor.ts";
 
 // ---- parity 1: channels, broadcast, select (channels) ----
@@ -93,7 +94,12 @@ export type {
   PersistenceAdapterOptions,
   PersistenceProviders,
 } from "./persistence.ts";
-export { getPersistence, type PersistenceOption, resolvePersistence } from "./scope_persistence.ts";
+export {
+  getPersistence,
+  type PersistenceNode,
+  type PersistenceOption,
+  resolvePersistence,
+} from "./scope_persistence.ts";
 export {
   createLock,
   Lock,
@@ -123,7 +129,12 @@ export {
 export { Batch, type BatchOptions } from "./batch.ts";
 export type { DebounceOptions } from "./debounce.ts";
 export type { DebugTreeOptions } from "./debug_tree.ts";
-export { createEventEmitter, type EventMap, ScopedEventEmitter } from "./event_emitter.ts";
+export {
+  createEventEmitter,
+  type EventHandler,
+  type EventMap,
+  ScopedEventEmitter,
+} from "./event_emitter.ts";
 export {
   GracefulShutdownController,
   type GracefulShutdownOptions,

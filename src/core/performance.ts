@@ -45,12 +45,19 @@ export interface BenchmarkOptions {
 
 /** What {@linkcode benchmark} measured; durations in ms. */
 export interface BenchmarkResult {
+  /** The benchmark's name. */
   name: string;
+  /** Measured runs (warm-up runs excluded). */
   iterations: number;
+  /** All measured runs together. */
   totalDuration: number;
+  /** Mean of one run. */
   avgDuration: number;
+  /** Fastest run. */
   minDuration: number;
+  /** Slowest run. */
   maxDuration: number;
+  /** Runs per second at the mean. */
   opsPerSecond: number;
 }
 
@@ -128,6 +135,8 @@ export class MemoryTracker {
   #snapshots: { timestamp: number; usage: number }[] = [];
 
   /**
+   * Creates a tracker with no snapshots.
+   *
    * @param maxSnapshots How many snapshots to keep (oldest dropped). @default 50
    * @throws {TypeError | RangeError} When not an integer >= 1.
    */

@@ -9,8 +9,11 @@ import { assertInteger, assertKnownKeys, assertMs, assertObject, fail } from "./
 
 /** What a monitor needs from its scope (a structural view of `Scope`). */
 export interface MonitoredScope {
+  /** Aborts when the scope ends: the monitor stops then. */
   readonly signal: AbortSignal;
+  /** The scope's unsettled tasks. */
   readonly taskCount: number;
+  /** The scope's live children. */
   readonly childCount: number;
 }
 
@@ -42,6 +45,7 @@ export interface PerformanceMetrics {
 export interface PerformanceSnapshot {
   /** `performance.now()` when taken. */
   timestamp: number;
+  /** The figures taken. */
   metrics: PerformanceMetrics;
 }
 
@@ -55,7 +59,8 @@ export interface PerformanceMonitorOptions {
   trackMemory?: boolean;
 }
 
-type Trend = "increasing" | "decreasing" | "stable";
+/** Which way a figure moved over the kept snapshots. */
+export type Trend = "increasing" | "decreasing" | "stable";
 type OptionalMetrics = {
   metrics?: () => {
     tasksSpawned?: number;
@@ -91,6 +96,8 @@ export class PerformanceMonitor implements Disposable {
   #watch: Disposable | undefined;
 
   /**
+   * Starts monitoring `scope`.
+   *
    * @param scope The scope to watch.
    * @param options `sampleInterval`, `maxSnapshots`, `trackMemory`.
    * @throws {TypeError | RangeError} When an option is invalid.

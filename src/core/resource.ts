@@ -39,6 +39,8 @@ export class AsyncDisposableResource<T> implements AsyncDisposable {
   #disposal: Promise<void> | undefined;
 
   /**
+   * Wraps a resource that `acquire()` creates and disposal releases.
+   *
    * @param acquire Creates the resource; called by the first `acquire()`.
    * @param dispose Releases it; called once, on disposal, if `acquire` succeeded.
    * @throws {TypeError} When either is not a function.

@@ -990,6 +990,17 @@ function assertLogger(logger: unknown): asserts logger is Logger {
 export function scope<P extends ServiceMap>(
   options: ScopeOptions & { parent: Scope<P> },
 ): Scope<P>;
+/**
+ * Creates a scope without a typed parent: its service map starts empty.
+ *
+ * @example
+ * ```ts
+ * import { scope } from "@go-go-scope/adapter-fastify/core";
+ *
+ * await using s = scope({ name: "job" }).provide("answer", 42);
+ * console.log(s.use("answer")); // 42
+ * ```
+ */
 export function scope(options?: ScopeOptions): Scope<NoServices>;
 export function scope(options?: ScopeOptions): Scope<ServiceMap> {
   return new Scope(options);

@@ -34,12 +34,13 @@ export type PersistenceOption =
   | CacheProvider
   | CheckpointProvider;
 
-/** What the lookup needs from a scope. */
-interface Node {
-  readonly parent: Node | undefined;
+/** What the persistence lookup needs from a scope (its parent chain). */
+export interface PersistenceNode {
+  /** The parent scope, whose providers this one inherits. */
+  readonly parent: PersistenceNode | undefined;
 }
 
-const byScope = new WeakMap<Node, PersistenceProviders>();
+const byScope = new WeakMap<PersistenceNode, PersistenceProviders>();
 const SLOTS = ["lock", "circuitBreaker", "idempotency", "cache", "checkpoint"] as const;
 type Slot = typeof SLOTS[number];
 
@@ -109,9 +110,9 @@ export function resolvePersistence(
 
 /** @internal Records the scope's own `persistence` option (called by the Scope constructor). */
 export function setPersistence(
-  scope: Node,
+  scope: PersistenceNode,
   value: PersistenceOption,
-  parent: Node | undefined,
+  parent: PersistenceNode | undefined,
 ): void {
   const own = resolvePersistence(value);
   // A scope that provides only some features still inherits the others.
@@ -120,8 +121,8 @@ export function setPersistence(
 }
 
 /** The providers a scope uses: its own option merged over its nearest ancestor's. */
-export function getPersistence(scope: Node): PersistenceProviders | undefined {
-  for (let s: Node | undefined = scope; s !== undefined; s = s.parent) {
+export function getPersistence(scope: PersistenceNode): PersistenceProviders | undefined {
+  for (let s: PersistenceNode | undefined = scope; s !== undefined; s = s.parent) {
     const p = byScope.get(s);
     if (p !== undefined) return p;
   }
@@ -129,27 +130,29 @@ export function getPersistence(scope: Node): PersistenceProviders | undefined {
 }
 
 /** The scope's lock provider, if its persistence has one. */
-export function lockProviderOf(scope: Node): LockProvider | undefined {
+export function lockProviderOf(scope: PersistenceNode): LockProvider | undefined {
   return getPersistence(scope)?.lock;
 }
 
 /** The scope's breaker-state provider, if its persistence has one. */
-export function circuitBreakerProviderOf(scope: Node): CircuitBreakerStateProvider | undefined {
+export function circuitBreakerProviderOf(
+  scope: PersistenceNode,
+): CircuitBreakerStateProvider | undefined {
   return getPersistence(scope)?.circuitBreaker;
 }
 
 /** The scope's idempotency provider, if its persistence has one. */
-export function idempotencyProviderOf(scope: Node): IdempotencyProvider | undefined {
+export function idempotencyProviderOf(scope: PersistenceNode): IdempotencyProvider | undefined {
   return getPersistence(scope)?.idempotency;
 }
 
 /** The scope's cache provider, if its persistence has one. */
-export function cacheProviderOf(scope: Node): CacheProvider | undefined {
+export function cacheProviderOf(scope: PersistenceNode): CacheProvider | undefined {
   return getPersistence(scope)?.cache;
 }
 
 /** The scope's checkpoint provider, if its persistence has one. */
-export function checkpointProviderOf(scope: Node): CheckpointProvider | undefined {
+export function checkpointProviderOf(scope: PersistenceNode): CheckpointProvider | undefined {
   return getPersistence(scope)?.checkpoint;
 }
 
@@ -159,7 +162,7 @@ export function checkpointProviderOf(scope: Node): CheckpointProvider | undefine
  * `stateProvider` shares already). Outages are logged with the scope's logger.
  */
 export function shareBreakerState(
-  scope: Node & { readonly logger: Logger },
+  scope: PersistenceNode & { readonly logger: Logger },
   breaker: CircuitBreaker,
 ): void {
   const provider = circuitBreakerProviderOf(scope);

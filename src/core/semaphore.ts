@@ -47,6 +47,8 @@ export class Semaphore implements AsyncDisposable {
   #watch: Disposable | undefined;
 
   /**
+   * Creates a semaphore with every permit free.
+   *
    * @param permits How many holders at once: an integer >= 1.
    * @param signal Rejects every waiter (and later `acquire`) with its reason when it aborts.
    * @throws {TypeError | RangeError} When `permits` is not an integer >= 1 or `signal` not an AbortSignal.

@@ -48,9 +48,13 @@ export interface WebSocketLike {
   pause(): void;
   /** Reads from the socket again. */
   resume(): void;
+  /** Listens to incoming messages. */
   on(event: "message", listener: (data: unknown, isBinary: boolean) => void): unknown;
+  /** Listens to the socket's close. */
   on(event: "close", listener: () => void): unknown;
+  /** Removes a message listener. */
   off(event: "message", listener: (data: unknown, isBinary: boolean) => void): unknown;
+  /** Removes a close listener. */
   off(event: "close", listener: () => void): unknown;
 }
 

@@ -56,6 +56,7 @@ const STATE_TTL = 24 * 60 * 60 * 1000;
 export class RedisCircuitBreakerStateProvider implements CircuitBreakerStateProvider {
   readonly #conn: Connection;
 
+  /** @internal Created by `RedisAdapter`, which shares one connection between its providers. */
   constructor(conn: Connection) {
     this.#conn = conn;
   }
@@ -64,6 +65,7 @@ export class RedisCircuitBreakerStateProvider implements CircuitBreakerStateProv
     return [this.#conn.key("cb", key), this.#conn.key("cb-events", key)];
   }
 
+  /** Implements the provider interface's `getState` (see `persistence.ts`). */
   async getState(key: string): Promise<CircuitBreakerPersistedState | null> {
     const [hash] = this.#keys(key);
     const fields = await this.#conn.call(
@@ -76,6 +78,7 @@ export class RedisCircuitBreakerStateProvider implements CircuitBreakerStateProv
     return parseState(o);
   }
 
+  /** Implements the provider interface's `setState` (see `persistence.ts`). */
   async setState(key: string, state: CircuitBreakerPersistedState): Promise<void> {
     const [hash, channel] = this.#keys(key);
     await this.#conn.call(
@@ -96,6 +99,7 @@ export class RedisCircuitBreakerStateProvider implements CircuitBreakerStateProv
     );
   }
 
+  /** Implements the provider interface's `recordFailure` (see `persistence.ts`). */
   async recordFailure(key: string, maxFailures: number, count = 1): Promise<number> {
     const [hash, channel] = this.#keys(key);
     const n = await this.#conn.call(
@@ -105,6 +109,7 @@ export class RedisCircuitBreakerStateProvider implements CircuitBreakerStateProv
     return Number(n);
   }
 
+  /** Implements the provider interface's `recordSuccess` (see `persistence.ts`). */
   async recordSuccess(key: string): Promise<void> {
     const [hash, channel] = this.#keys(key);
     await this.#conn.call(
@@ -113,6 +118,7 @@ export class RedisCircuitBreakerStateProvider implements CircuitBreakerStateProv
     );
   }
 
+  /** Implements the provider interface's `subscribe` (see `persistence.ts`). */
   subscribe(key: string, callback: (state: CircuitBreakerPersistedState) => void): () => void {
     const channel = this.#keys(key)[1].slice(this.#conn.prefix.length);
     return this.#conn.listen(channel, (message) => {

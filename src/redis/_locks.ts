@@ -56,6 +56,7 @@ const RELEASED = "lock-released";
 export class RedisLockProvider implements LockProvider {
   readonly #conn: Connection;
 
+  /** @internal Created by `RedisAdapter`, which shares one connection between its providers. */
   constructor(conn: Connection) {
     this.#conn = conn;
   }
@@ -64,6 +65,7 @@ export class RedisLockProvider implements LockProvider {
     return [this.#conn.key("lock", key), this.#conn.key("lock-shared", key)];
   }
 
+  /** Implements the provider interface's `acquire` (see `persistence.ts`). */
   async acquire(
     key: string,
     ttl: number,
@@ -86,6 +88,7 @@ export class RedisLockProvider implements LockProvider {
     };
   }
 
+  /** Implements the provider interface's `release` (see `persistence.ts`). */
   async release(key: string, owner: string): Promise<boolean> {
     const [x, shared] = this.#keys(key);
     const n = await this.#conn.call(
@@ -98,6 +101,7 @@ export class RedisLockProvider implements LockProvider {
     return true;
   }
 
+  /** Implements the provider interface's `extend` (see `persistence.ts`). */
   async extend(key: string, ttl: number, owner: string): Promise<boolean> {
     const [x, shared] = this.#keys(key);
     const ms = Math.max(1, Math.ceil(ttl));
@@ -108,16 +112,19 @@ export class RedisLockProvider implements LockProvider {
     return n === 1;
   }
 
+  /** Implements the provider interface's `forceRelease` (see `persistence.ts`). */
   async forceRelease(key: string): Promise<void> {
     const [x, shared] = this.#keys(key);
     await this.#conn.call(`force-release lock ${key}`, (c) => c.call("DEL", x, shared));
     this.#conn.publish(RELEASED, key).catch(() => {});
   }
 
+  /** Implements the provider interface's `isLocked` (see `persistence.ts`). */
   isLocked(key: string): Promise<boolean> {
     return this.#held(key, "");
   }
 
+  /** Implements the provider interface's `onRelease` (see `persistence.ts`). */
   onRelease(key: string, listener: () => void): () => void {
     return this.#conn.listen(RELEASED, (released) => {
       if (released === key) listener();

@@ -25,10 +25,12 @@ function parse<T>(text: unknown): T | null {
 /** An {@linkcode IdempotencyProvider} over Redis. */
 export class RedisIdempotencyProvider implements IdempotencyProvider {
   readonly #conn: Connection;
+  /** @internal Created by `RedisAdapter`, which shares one connection between its providers. */
   constructor(conn: Connection) {
     this.#conn = conn;
   }
 
+  /** Implements the provider interface's `get` (see `persistence.ts`). */
   async get<T>(key: string): Promise<{ value: T; expiresAt?: number } | null> {
     const text = await this.#conn.call(
       `get idempotency ${key}`,
@@ -37,6 +39,7 @@ export class RedisIdempotencyProvider implements IdempotencyProvider {
     return parse<{ value: T; expiresAt?: number }>(text);
   }
 
+  /** Implements the provider interface's `set` (see `persistence.ts`). */
   async set<T>(key: string, value: T, ttl?: number): Promise<void> {
     const entry = ttl === undefined ? { value } : { value, expiresAt: Date.now() + ttl };
     await this.#conn.call(
@@ -45,6 +48,7 @@ export class RedisIdempotencyProvider implements IdempotencyProvider {
     );
   }
 
+  /** Implements the provider interface's `delete` (see `persistence.ts`). */
   async delete(key: string): Promise<void> {
     await this.#conn.call(
       `delete idempotency ${key}`,
@@ -56,10 +60,12 @@ export class RedisIdempotencyProvider implements IdempotencyProvider {
 /** A {@linkcode CacheProvider} over Redis (values are stored as JSON). */
 export class RedisCacheProvider implements CacheProvider {
   readonly #conn: Connection;
+  /** @internal Created by `RedisAdapter`, which shares one connection between its providers. */
   constructor(conn: Connection) {
     this.#conn = conn;
   }
 
+  /** Implements the provider interface's `get` (see `persistence.ts`). */
   async get<T>(key: string): Promise<T | null> {
     const text = await this.#conn.call(
       `get cache ${key}`,
@@ -69,6 +75,7 @@ export class RedisCacheProvider implements CacheProvider {
     return entry === null ? null : entry.v;
   }
 
+  /** Implements the provider interface's `set` (see `persistence.ts`). */
   async set<T>(key: string, value: T, ttl?: number): Promise<void> {
     await this.#conn.call(
       `set cache ${key}`,
@@ -77,6 +84,7 @@ export class RedisCacheProvider implements CacheProvider {
     );
   }
 
+  /** Implements the provider interface's `delete` (see `persistence.ts`). */
   async delete(key: string): Promise<void> {
     await this.#conn.call(
       `delete cache ${key}`,
@@ -84,6 +92,7 @@ export class RedisCacheProvider implements CacheProvider {
     );
   }
 
+  /** Implements the provider interface's `has` (see `persistence.ts`). */
   async has(key: string): Promise<boolean> {
     const n = await this.#conn.call(
       `has cache ${key}`,
@@ -93,11 +102,13 @@ export class RedisCacheProvider implements CacheProvider {
     return n === 1;
   }
 
+  /** Implements the provider interface's `clear` (see `persistence.ts`). */
   async clear(): Promise<void> {
     const keys = await this.#scan(this.#conn.key("cache", "*"));
     if (keys.length > 0) await this.#conn.call("clear cache", (c) => c.call("DEL", ...keys));
   }
 
+  /** Implements the provider interface's `keys` (see `persistence.ts`). */
   async keys(pattern = "*"): Promise<string[]> {
     const base = this.#conn.key("cache", "");
     const keys = await this.#scan(base + pattern);
@@ -123,10 +134,12 @@ export class RedisCacheProvider implements CacheProvider {
 /** A {@linkcode CheckpointProvider} over Redis: a hash per task, field = sequence. */
 export class RedisCheckpointProvider implements CheckpointProvider {
   readonly #conn: Connection;
+  /** @internal Created by `RedisAdapter`, which shares one connection between its providers. */
   constructor(conn: Connection) {
     this.#conn = conn;
   }
 
+  /** Implements the provider interface's `save` (see `persistence.ts`). */
   async save<T>(checkpoint: Checkpoint<T>): Promise<void> {
     const task = this.#conn.key("ckpt", checkpoint.taskId);
     const byId = this.#conn.key("ckpt-id", checkpoint.id);
@@ -146,6 +159,7 @@ export class RedisCheckpointProvider implements CheckpointProvider {
     );
   }
 
+  /** Implements the provider interface's `list` (see `persistence.ts`). */
   async list(taskId: string): Promise<Checkpoint<unknown>[]> {
     const values = await this.#conn.call(
       `list checkpoints ${taskId}`,
@@ -160,11 +174,13 @@ export class RedisCheckpointProvider implements CheckpointProvider {
     return list.sort((a, b) => a.sequence - b.sequence);
   }
 
+  /** Implements the provider interface's `loadLatest` (see `persistence.ts`). */
   async loadLatest<T>(taskId: string): Promise<Checkpoint<T> | undefined> {
     const list = await this.list(taskId);
     return list[list.length - 1] as Checkpoint<T> | undefined;
   }
 
+  /** Implements the provider interface's `load` (see `persistence.ts`). */
   async load<T>(checkpointId: string): Promise<Checkpoint<T> | undefined> {
     const where = await this.#conn.call(
       `find checkpoint ${checkpointId}`,
@@ -186,6 +202,7 @@ export class RedisCheckpointProvider implements CheckpointProvider {
     return parse<Checkpoint<T>>(text) ?? undefined;
   }
 
+  /** Implements the provider interface's `cleanup` (see `persistence.ts`). */
   async cleanup(taskId: string, keepCount: number): Promise<void> {
     const list = await this.list(taskId);
     const drop = list.slice(0, Math.max(0, list.length - keepCount));
@@ -202,6 +219,7 @@ export class RedisCheckpointProvider implements CheckpointProvider {
     });
   }
 
+  /** Implements the provider interface's `deleteAll` (see `persistence.ts`). */
   async deleteAll(taskId: string): Promise<void> {
     const list = await this.list(taskId);
     await this.#conn.call(

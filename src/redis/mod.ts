@@ -23,3 +23,17 @@ export {
   RedisLockProvider,
 } from "./redis_adapter.ts";
 export { RedisUnavailableError } from "./errors.ts";
+export type {
+  CacheProvider,
+  Checkpoint,
+  CheckpointProvider,
+  CircuitBreakerPersistedState,
+  CircuitBreakerStateProvider,
+  IdempotencyProvider,
+  LockHandle,
+  LockMode,
+  LockProvider,
+  PersistenceAdapter,
+  PersistenceAdapterOptions,
+  PersistenceProviders,
+} from "../core/persistence.ts";

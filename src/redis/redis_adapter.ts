@@ -99,6 +99,8 @@ export class RedisAdapter
   readonly #conn: Connection;
 
   /**
+   * Wraps `client`; nothing is sent to Redis until a feature is used.
+   *
    * @param client An ioredis client (`new Redis(url)`); the adapter never closes it unless you
    * call `disconnect()`.
    * @param options `keyPrefix`, `commandTimeout`, `defaultLockTTL`.
