@@ -155,7 +155,13 @@ export class ServerProcess {
   #waiting: Array<{ type: string; resolve: (message: ServerMessage) => void }> = [];
   #exited = false;
 
-  constructor(label: string, runtime: Runtime, script: string, args: string[]) {
+  constructor(
+    label: string,
+    runtime: Runtime,
+    script: string,
+    args: string[],
+    startTimeoutMs = 60_000,
+  ) {
     this.label = label;
     this.#child = new Deno.Command(runtime.command, {
       args: [...runtime.prefix, script, "--plugin", runtime.pluginSpec, ...args],
@@ -165,7 +171,7 @@ export class ServerProcess {
       stderr: "piped",
     }).spawn();
     this.#writer = this.#child.stdin.getWriter();
-    this.ready = withTimeout(this.#next("ready"), 60_000, `${label} start`);
+    this.ready = withTimeout(this.#next("ready"), startTimeoutMs, `${label} start`);
     this.inspectorUrl = new Promise((resolve) => {
       this.#resolveInspectorUrl = resolve;
     });

@@ -49,6 +49,8 @@ const flags = parseFlags(Deno.args, {
   script: "bench/_servers/hello_server.mjs",
   plugin: "",
   "any-variant": "false",
+  "v8-flags": "",
+  jobs: "1",
   help: "false",
 });
 const cacheSim = flags["cache-sim"] === "true";
@@ -66,6 +68,7 @@ const warmup = numberFlag(flags, "warmup");
 const requests = numberFlag(flags, "requests");
 const connections = numberFlag(flags, "connections");
 const repeat = numberFlag(flags, "repeat");
+const jobs = numberFlag(flags, "jobs");
 const variants = (flags.variants ?? "").split(",").map((v) => v.trim()) as Variant[];
 for (const v of variants) {
   if (flags["any-variant"] !== "true" && !VARIANTS.includes(v)) {
@@ -158,24 +161,29 @@ async function readTotals(file: string): Promise<Record<string, number>> {
 async function totals(
   pid: number,
   label: string,
-): Promise<{ main: Record<string, number>; all: Record<string, number> }> {
+): Promise<
+  { main: Record<string, number>; all: Record<string, number>; threads: Array<[string, number]> }
+> {
   const prefix = `${label}.${pid}.1-`;
   let main: Record<string, number> | undefined;
   const all: Record<string, number> = {};
-  for (const entry of Deno.readDirSync(outDir)) {
+  const threads: Array<[string, number]> = [];
+  for (const entry of [...Deno.readDirSync(outDir)].sort((a, b) => a.name < b.name ? -1 : 1)) {
     if (!entry.name.startsWith(prefix)) continue;
     const counted = await readTotals(`${outDir}/${entry.name}`);
+    if ((counted.Ir ?? 0) > 0) threads.push([entry.name.slice(prefix.length), counted.Ir ?? 0]);
     if (entry.name === `${prefix}01`) main = counted;
     for (const [name, value] of Object.entries(counted)) all[name] = (all[name] ?? 0) + value;
   }
   if (main === undefined || !(main.Ir! > 0)) {
     throw new Error(`no callgrind dump of the main thread for ${label} (pid ${pid})`);
   }
-  return { main, all };
+  return { main, all, threads };
 }
 
 const runtimes: Runtime[] = [];
-if (flags.runtime !== "node") runtimes.push(denoRuntime());
+const v8Flags = (flags["v8-flags"] ?? "").split(",").map((f) => f.trim()).filter((f) => f !== "");
+if (flags.runtime !== "node") runtimes.push(denoRuntime(v8Flags));
 if (flags.runtime !== "deno") {
   const node = await nodeRuntime({ build: flags.build === "true", standin: false });
   if (typeof node === "string") console.error(`skipping node: ${node}`);
@@ -198,52 +206,85 @@ interface Run {
 }
 const runs = new Map<string, Run[]>();
 const script = `${ROOT}${flags.script}`;
-for (let r = 1; r <= repeat; r++) {
-  for (const runtime of runtimes) {
-    for (const variant of variants) {
-      const label = `${runtime.name}-${variant}`;
-      const server = new ServerProcess(label, underCallgrind(runtime, label), script, [
-        "--variant",
-        variant,
-      ]);
-      try {
-        const ready = await server.ready;
-        const port = Number(ready.port);
-        const pid = Number(ready.pid);
-        if (variant === "plugin" || variant === "task" || variant === "plugin-await") {
-          if (String(ready.pluginSource).startsWith("stand-in")) {
-            throw new Error(`${label}: the real plugin failed to load: ${ready.pluginSource}`);
-          }
-        }
-        console.error(`${label}: pid ${pid}, warming up with ${warmup} requests ...`);
-        await load(port, warmup, false);
-        await callgrindControl(pid, "--instr=on");
-        await callgrindControl(pid, "--zero");
-        await server.command("mark", 300_000);
-        await load(port, requests, true);
-        const report = await server.command("report", 300_000);
-        await callgrindControl(pid, "--dump");
-        const served = Number(report.served);
-        const { main, all } = await totals(pid, label);
-        const perRequest = (event: number | undefined) => (event ?? 0) / served;
-        const counted: Run = {
-          main: perRequest(main.Ir),
-          all: perRequest(all.Ir),
-          d1: perRequest(main.D1mr) + perRequest(main.D1mw),
-          i1: perRequest(main.I1mr),
-          ll: perRequest(main.DLmr) + perRequest(main.DLmw) + perRequest(main.ILmr),
-        };
-        runs.set(label, [...(runs.get(label) ?? []), counted]);
-        console.error(
-          `${label}: ${int(counted.main)} instructions per request on the main thread, ` +
-            `${int(counted.all)} in all threads (${served} served)`,
-        );
-      } finally {
-        await server.close();
+
+/** Starts one server under callgrind, warms it up, counts `requests` requests, closes it. */
+async function measure(runtime: Runtime, variant: Variant): Promise<void> {
+  const label = `${runtime.name}-${variant}`;
+  // Starting a runtime under valgrind takes a while, longer on a busy machine.
+  const server = new ServerProcess(label, underCallgrind(runtime, label), script, [
+    "--variant",
+    variant,
+  ], 600_000);
+  try {
+    const ready = await server.ready;
+    const port = Number(ready.port);
+    const pid = Number(ready.pid);
+    if (variant === "plugin" || variant === "task" || variant === "plugin-await") {
+      if (String(ready.pluginSource).startsWith("stand-in")) {
+        throw new Error(`${label}: the real plugin failed to load: ${ready.pluginSource}`);
       }
     }
+    console.error(`${label}: pid ${pid}, warming up with ${warmup} requests ...`);
+    await load(port, warmup, false);
+    await callgrindControl(pid, "--instr=on");
+    await callgrindControl(pid, "--zero");
+    await server.command("mark", 300_000);
+    await load(port, requests, true);
+    const report = await server.command("report", 300_000);
+    await callgrindControl(pid, "--dump");
+    const served = Number(report.served);
+    const { main, all, threads } = await totals(pid, label);
+    const perRequest = (event: number | undefined) => (event ?? 0) / served;
+    const counted: Run = {
+      main: perRequest(main.Ir),
+      all: perRequest(all.Ir),
+      d1: perRequest(main.D1mr) + perRequest(main.D1mw),
+      i1: perRequest(main.I1mr),
+      ll: perRequest(main.DLmr) + perRequest(main.DLmw) + perRequest(main.ILmr),
+    };
+    runs.set(label, [...(runs.get(label) ?? []), counted]);
+    const perThread = threads.map(([name, ir]) => `${name}:${int(ir / served)}`).join(" ");
+    console.error(
+      `${label}: ${int(counted.main)} instructions per request on the main thread, ` +
+        `${int(counted.all)} in all threads (${served} served; per thread ${perThread})`,
+    );
+    await Deno.writeTextFile(
+      `${outDir}/runs.jsonl`,
+      JSON.stringify({
+        at: new Date().toISOString(),
+        runtime: runtime.name,
+        v8Flags,
+        script: flags.script,
+        plugin: flags.plugin,
+        variant,
+        pid,
+        warmup,
+        requests,
+        connections,
+        served,
+        ...counted,
+        threads: Object.fromEntries(threads.map(([name, ir]) => [name, ir / served])),
+      }) + "\n",
+      { append: true },
+    );
+  } finally {
+    await server.close();
   }
 }
+
+// Interleaved: every round runs each variant once, in order; `--jobs` servers run at a time (each
+// is counted on its own, and under valgrind each server, not the client, is the bottleneck).
+const queue: Array<[Runtime, Variant]> = [];
+for (let r = 1; r <= repeat; r++) {
+  for (const runtime of runtimes) for (const variant of variants) queue.push([runtime, variant]);
+}
+await Promise.all(
+  Array.from({ length: Math.min(jobs, queue.length) }, async () => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      await measure(...next);
+    }
+  }),
+);
 
 const info = await machineInfo(runtimes);
 console.log(
