@@ -49,7 +49,10 @@ const flags = parseFlags(Deno.args, {
   script: "bench/_servers/hello_server.mjs",
   plugin: "",
   "any-variant": "false",
-  "v8-flags": "",
+  // Deno's V8 flags under callgrind. `--predictable` runs the garbage collector and the compilers
+  // on the main thread, synchronously: the count no longer depends on how the other threads were
+  // scheduled (BENCHMARKS.md, "A repeatable Deno instrument"). `none` for V8's defaults.
+  "v8-flags": "--predictable",
   jobs: "1",
   help: "false",
 });
@@ -59,6 +62,8 @@ if (flags.help === "true") {
     "deno task bench:instr [--runtime node|deno|both] [--variants bare,plugin,task[,control,await,plugin-await]]\n" +
       "  [--warmup 20000] [--requests 5000] [--connections 20] [--repeat 1] [--build]\n" +
       "  [--cache-sim]   also simulate the caches: first- and last-level misses per request\n" +
+      "  [--jobs 1]      servers counted at a time (each on its own; valgrind makes the server the bottleneck)\n" +
+      "  [--v8-flags --predictable]   Deno's V8 flags (comma-separated; none for V8's defaults)\n" +
       "  [--plugin path] the plugin module to load instead of mod.ts / npm/esm/mod.js\n" +
       "  [--script path] [--any-variant]   another server script, with variants of its own",
   );
@@ -182,7 +187,8 @@ async function totals(
 }
 
 const runtimes: Runtime[] = [];
-const v8Flags = (flags["v8-flags"] ?? "").split(",").map((f) => f.trim()).filter((f) => f !== "");
+const v8Flags = (flags["v8-flags"] ?? "").split(",").map((f) => f.trim())
+  .filter((f) => f !== "" && f !== "none");
 if (flags.runtime !== "node") runtimes.push(denoRuntime(v8Flags));
 if (flags.runtime !== "deno") {
   const node = await nodeRuntime({ build: flags.build === "true", standin: false });
@@ -315,6 +321,7 @@ for (const runtime of runtimes) {
       ...cacheCells,
       int(m),
       list.length > 1 ? `${int(Math.min(...mains))}–${int(Math.max(...mains))}` : "–",
+      list.length > 1 ? `${((Math.max(...mains) - Math.min(...mains)) / m * 100).toFixed(1)}%` : "–",
       Number.isNaN(base) ? "–" : (m / base).toFixed(3),
       Number.isNaN(base) || variant === "bare" ? "–" : `${int(m - base)}`,
       Number.isNaN(base) ? "–" : (base / m).toFixed(3),
@@ -329,6 +336,7 @@ console.log(table(
     ...(cacheSim ? ["D1 misses/request", "I1 misses/request", "last-level misses/request"] : []),
     "main-thread instructions/request",
     "min–max",
+    "spread",
     "ratio to bare",
     "over bare",
     "throughput bound (bare/variant)",

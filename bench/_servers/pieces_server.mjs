@@ -2,6 +2,7 @@
 // BENCHMARKS.md, "Where the Deno cost goes"). Each variant adds one piece to the one before it:
 //
 //   bare       no hook
+//   load       + the plugin's module graph imported (the whole of mod.ts) and a root scope created
 //   decorate   + decorateRequest("scope", null)
 //   hook       + an onRequest hook that only calls done()
 //   close      + a 'close' listener (a fresh closure) on reply.raw
@@ -18,7 +19,7 @@ import { loadPlugin, parseArgs, send, serveControl } from "./_common.mjs";
 
 const args = parseArgs(process.argv.slice(2));
 const variant = args.variant ?? "bare";
-const ORDER = ["bare", "control", "decorate", "hook", "close", "scope", "dispose"];
+const ORDER = ["bare", "control", "load", "decorate", "hook", "close", "scope", "dispose"];
 const level = ORDER.indexOf(variant);
 if (level < 0 && variant !== "plugin" && variant !== "task") {
   throw new Error(`unknown variant ${variant}`);
@@ -31,13 +32,14 @@ if (variant === "plugin" || variant === "task") {
   const loaded = await loadPlugin(args.plugin);
   pluginSource = loaded.pluginSource;
   await app.register(loaded.plugin);
-} else if (has("decorate")) {
+} else if (has("load")) {
+  await import(args.plugin);
   const ext = args.plugin.endsWith(".ts") ? ".ts" : ".js";
   const core = await import(new URL(`./src/core/mod${ext}`, args.plugin).href);
   const door = await import(new URL(`./src/core/_child_scope${ext}`, args.plugin).href);
   const root = core.scope({ name: "fastify-app", logger: app.log });
   pluginSource = args.plugin;
-  app.decorateRequest("scope", null);
+  if (has("decorate")) app.decorateRequest("scope", null);
   if (has("hook")) {
     app.addHook("onRequest", function onRequest(request, reply, done) {
       if (has("close")) {
