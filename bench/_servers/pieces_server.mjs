@@ -2,6 +2,7 @@
 // BENCHMARKS.md, "Where the Deno cost goes"). Each variant adds one piece to the one before it:
 //
 //   bare       no hook
+//   import     (aside) bare + a dynamic import of a small module (the stand-in plugin), unused
 //   load       + the plugin's module graph imported (the whole of mod.ts) and a root scope created
 //   decorate   + decorateRequest("scope", null)
 //   hook       + an onRequest hook that only calls done()
@@ -21,7 +22,7 @@ const args = parseArgs(process.argv.slice(2));
 const variant = args.variant ?? "bare";
 const ORDER = ["bare", "control", "load", "decorate", "hook", "close", "scope", "dispose"];
 const level = ORDER.indexOf(variant);
-if (level < 0 && variant !== "plugin" && variant !== "task") {
+if (level < 0 && !["plugin", "task", "import"].includes(variant)) {
   throw new Error(`unknown variant ${variant}`);
 }
 const has = (piece) => level >= ORDER.indexOf(piece);
@@ -32,6 +33,8 @@ if (variant === "plugin" || variant === "task") {
   const loaded = await loadPlugin(args.plugin);
   pluginSource = loaded.pluginSource;
   await app.register(loaded.plugin);
+} else if (variant === "import") {
+  await import("./standin_plugin.mjs");
 } else if (has("load")) {
   await import(args.plugin);
   const ext = args.plugin.endsWith(".ts") ? ".ts" : ".js";
