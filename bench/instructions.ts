@@ -53,6 +53,8 @@ const flags = parseFlags(Deno.args, {
   // on the main thread, synchronously: the count no longer depends on how the other threads were
   // scheduled (BENCHMARKS.md, "A repeatable Deno instrument"). `none` for V8's defaults.
   "v8-flags": "--predictable",
+  // Node's flags (comma-separated), e.g. --predictable to count Node the way Deno is counted.
+  "node-flags": "",
   jobs: "1",
   help: "false",
 });
@@ -191,7 +193,9 @@ const v8Flags = (flags["v8-flags"] ?? "").split(",").map((f) => f.trim())
   .filter((f) => f !== "" && f !== "none");
 if (flags.runtime !== "node") runtimes.push(denoRuntime(v8Flags));
 if (flags.runtime !== "deno") {
-  const node = await nodeRuntime({ build: flags.build === "true", standin: false });
+  const nodeFlags = (flags["node-flags"] ?? "").split(",").map((f) => f.trim())
+    .filter((f) => f !== "");
+  const node = await nodeRuntime({ build: flags.build === "true", standin: false, nodeFlags });
   if (typeof node === "string") console.error(`skipping node: ${node}`);
   else runtimes.push(node);
 }
@@ -259,7 +263,7 @@ async function measure(runtime: Runtime, variant: Variant): Promise<void> {
       JSON.stringify({
         at: new Date().toISOString(),
         runtime: runtime.name,
-        v8Flags,
+        v8Flags: runtime.name === "deno" ? v8Flags : runtime.prefix,
         script: flags.script,
         plugin: flags.plugin,
         variant,
