@@ -35,7 +35,11 @@ const lines = (await Deno.readTextFile(file)).split("\n").filter((l) => l.trim()
 const groups = new Map<string, Map<string, Line[]>>();
 for (const line of lines) {
   const script = line.script.split("/").at(-1);
-  const key = `${line.runtime} ${script} v8:[${(line.v8Flags ?? []).join(" ")}] ` +
+  const plugin = (line as { plugin?: string }).plugin ?? "";
+  const key =
+    `${line.runtime} ${script}${plugin === "" ? "" : ` plugin:${plugin}`} v8:[${
+      (line.v8Flags ?? []).join(" ")
+    }] ` +
     `${line.warmup}+${line.requests}`;
   const variants = groups.get(key) ?? new Map<string, Line[]>();
   variants.set(line.variant, [...(variants.get(line.variant) ?? []), line]);

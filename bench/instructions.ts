@@ -50,9 +50,11 @@ const flags = parseFlags(Deno.args, {
   plugin: "",
   "any-variant": "false",
   // Deno's V8 flags under callgrind. `--predictable` runs the garbage collector and the compilers
-  // on the main thread, synchronously: the count no longer depends on how the other threads were
-  // scheduled (BENCHMARKS.md, "A repeatable Deno instrument"). `none` for V8's defaults.
-  "v8-flags": "--predictable",
+  // on the main thread, synchronously, so the count no longer depends on how threads were
+  // scheduled; `--predictable-gc-schedule` fixes the heap's growth and the young generation's
+  // size, which V8 otherwise adapts to the heap's history (BENCHMARKS.md, 2026-12-02).
+  // `none` for V8's defaults.
+  "v8-flags": "--predictable,--predictable-gc-schedule",
   // Node's flags (comma-separated), e.g. --predictable to count Node the way Deno is counted.
   "node-flags": "",
   jobs: "1",
@@ -65,7 +67,7 @@ if (flags.help === "true") {
       "  [--warmup 20000] [--requests 5000] [--connections 20] [--repeat 1] [--build]\n" +
       "  [--cache-sim]   also simulate the caches: first- and last-level misses per request\n" +
       "  [--jobs 1]      servers counted at a time (each on its own; valgrind makes the server the bottleneck)\n" +
-      "  [--v8-flags --predictable]   Deno's V8 flags (comma-separated; none for V8's defaults)\n" +
+      "  [--v8-flags --predictable,--predictable-gc-schedule]   Deno's V8 flags (none: V8's defaults)\n" +
       "  [--plugin path] the plugin module to load instead of mod.ts / npm/esm/mod.js\n" +
       "  [--script path] [--any-variant]   another server script, with variants of its own",
   );
@@ -325,7 +327,9 @@ for (const runtime of runtimes) {
       ...cacheCells,
       int(m),
       list.length > 1 ? `${int(Math.min(...mains))}–${int(Math.max(...mains))}` : "–",
-      list.length > 1 ? `${((Math.max(...mains) - Math.min(...mains)) / m * 100).toFixed(1)}%` : "–",
+      list.length > 1
+        ? `${((Math.max(...mains) - Math.min(...mains)) / m * 100).toFixed(1)}%`
+        : "–",
       Number.isNaN(base) ? "–" : (m / base).toFixed(3),
       Number.isNaN(base) || variant === "bare" ? "–" : `${int(m - base)}`,
       Number.isNaN(base) ? "–" : (base / m).toFixed(3),
