@@ -37,6 +37,7 @@ import {
   ServerProcess,
   table,
   usesPlugin,
+  type Variant,
   weightOf,
 } from "./_lib.ts";
 
@@ -52,6 +53,15 @@ const flags = parseFlags(Deno.args, {
   script: "",
   plugin: "",
   "any-variant": "false",
+  // Deno's V8 flags under callgrind. `--predictable` runs the garbage collector and the compilers
+  // on the main thread, synchronously, so the count no longer depends on how threads were
+  // scheduled; `--predictable-gc-schedule` fixes the heap's growth and the young generation's
+  // size, which V8 otherwise adapts to the heap's history (BENCHMARKS.md, 2026-12-02).
+  // `none` for V8's defaults.
+  "v8-flags": "--predictable,--predictable-gc-schedule",
+  // Node's flags (comma-separated), e.g. --predictable to count Node the way Deno is counted.
+  "node-flags": "",
+  jobs: "1",
   help: "false",
 });
 const cacheSim = flags["cache-sim"] === "true";
@@ -61,6 +71,8 @@ if (flags.help === "true") {
       "  (--variants also takes peers groups: retry,retry1,fanout,breaker,stream, or peers for all)\n" +
       "  [--warmup 20000] [--requests 5000] [--connections 20] [--repeat 1] [--build]\n" +
       "  [--cache-sim]   also simulate the caches: first- and last-level misses per request\n" +
+      "  [--jobs 1]      servers counted at a time (each on its own; valgrind makes the server the bottleneck)\n" +
+      "  [--v8-flags --predictable,--predictable-gc-schedule]   Deno's V8 flags (none: V8's defaults)\n" +
       "  [--plugin path] the plugin module to load instead of mod.ts / npm/esm/mod.js\n" +
       "  [--script path] [--any-variant]   another server script, with variants of its own",
   );
@@ -70,7 +82,8 @@ const warmup = numberFlag(flags, "warmup");
 const requests = numberFlag(flags, "requests");
 const connections = numberFlag(flags, "connections");
 const repeat = numberFlag(flags, "repeat");
-const variants = parseVariants(flags.variants ?? "", flags["any-variant"] === "true");
+const jobs = numberFlag(flags, "jobs");
+const variants: Variant[] = parseVariants(flags.variants ?? "", flags["any-variant"] === "true");
 if (!["deno", "node", "both"].includes(flags.runtime ?? "")) {
   throw new TypeError(`--runtime must be deno, node or both, received ${flags.runtime}`);
 }
@@ -157,26 +170,34 @@ async function readTotals(file: string): Promise<Record<string, number>> {
 async function totals(
   pid: number,
   label: string,
-): Promise<{ main: Record<string, number>; all: Record<string, number> }> {
+): Promise<
+  { main: Record<string, number>; all: Record<string, number>; threads: Array<[string, number]> }
+> {
   const prefix = `${label}.${pid}.1-`;
   let main: Record<string, number> | undefined;
   const all: Record<string, number> = {};
-  for (const entry of Deno.readDirSync(outDir)) {
+  const threads: Array<[string, number]> = [];
+  for (const entry of [...Deno.readDirSync(outDir)].sort((a, b) => a.name < b.name ? -1 : 1)) {
     if (!entry.name.startsWith(prefix)) continue;
     const counted = await readTotals(`${outDir}/${entry.name}`);
+    if ((counted.Ir ?? 0) > 0) threads.push([entry.name.slice(prefix.length), counted.Ir ?? 0]);
     if (entry.name === `${prefix}01`) main = counted;
     for (const [name, value] of Object.entries(counted)) all[name] = (all[name] ?? 0) + value;
   }
   if (main === undefined || !(main.Ir! > 0)) {
     throw new Error(`no callgrind dump of the main thread for ${label} (pid ${pid})`);
   }
-  return { main, all };
+  return { main, all, threads };
 }
 
 const runtimes: Runtime[] = [];
-if (flags.runtime !== "node") runtimes.push(denoRuntime());
+const v8Flags = (flags["v8-flags"] ?? "").split(",").map((f) => f.trim())
+  .filter((f) => f !== "" && f !== "none");
+if (flags.runtime !== "node") runtimes.push(denoRuntime(v8Flags));
 if (flags.runtime !== "deno") {
-  const node = await nodeRuntime({ build: flags.build === "true", standin: false });
+  const nodeFlags = (flags["node-flags"] ?? "").split(",").map((f) => f.trim())
+    .filter((f) => f !== "");
+  const node = await nodeRuntime({ build: flags.build === "true", standin: false, nodeFlags });
   if (typeof node === "string") console.error(`skipping node: ${node}`);
   else runtimes.push(node);
 }
@@ -196,57 +217,89 @@ interface Run {
   ll: number;
 }
 const runs = new Map<string, Run[]>();
-for (let r = 1; r <= repeat; r++) {
-  for (const runtime of runtimes) {
-    for (const variant of variants) {
-      const label = `${runtime.name}-${variant}`;
-      const script = `${ROOT}${flags.script === "" ? scriptOf(variant) : flags.script}`;
-      // Under valgrind, loading the peers' modules takes a while on a busy machine.
-      const server = new ServerProcess(label, underCallgrind(runtime, label), script, [
-        "--variant",
-        variant,
-      ], 300_000);
-      try {
-        const ready = await server.ready;
-        const port = Number(ready.port);
-        const pid = Number(ready.pid);
-        if (usesPlugin(variant)) {
-          if (String(ready.pluginSource).startsWith("stand-in")) {
-            throw new Error(`${label}: the real plugin failed to load: ${ready.pluginSource}`);
-          }
-        }
-        // A heavier request (a stream of 100 events) gets proportionally fewer requests.
-        const weight = weightOf(variant);
-        const warmupHere = Math.ceil(warmup / weight);
-        console.error(`${label}: pid ${pid}, warming up with ${warmupHere} requests ...`);
-        await load(port, warmupHere, false);
-        await callgrindControl(pid, "--instr=on");
-        await callgrindControl(pid, "--zero");
-        await server.command("mark", 300_000);
-        await load(port, Math.ceil(requests / weight), true);
-        const report = await server.command("report", 300_000);
-        await callgrindControl(pid, "--dump");
-        const served = Number(report.served);
-        const { main, all } = await totals(pid, label);
-        const perRequest = (event: number | undefined) => (event ?? 0) / served;
-        const counted: Run = {
-          main: perRequest(main.Ir),
-          all: perRequest(all.Ir),
-          d1: perRequest(main.D1mr) + perRequest(main.D1mw),
-          i1: perRequest(main.I1mr),
-          ll: perRequest(main.DLmr) + perRequest(main.DLmw) + perRequest(main.ILmr),
-        };
-        runs.set(label, [...(runs.get(label) ?? []), counted]);
-        console.error(
-          `${label}: ${int(counted.main)} instructions per request on the main thread, ` +
-            `${int(counted.all)} in all threads (${served} served)`,
-        );
-      } finally {
-        await server.close();
+
+/** Starts one server under callgrind, warms it up, counts `requests` requests, closes it. */
+async function measure(runtime: Runtime, variant: Variant): Promise<void> {
+  const label = `${runtime.name}-${variant}`;
+  // Starting a runtime under valgrind takes a while, longer on a busy machine.
+  const script = `${ROOT}${flags.script === "" ? scriptOf(variant) : flags.script}`;
+  const server = new ServerProcess(label, underCallgrind(runtime, label), script, [
+    "--variant",
+    variant,
+  ], 600_000);
+  try {
+    const ready = await server.ready;
+    const port = Number(ready.port);
+    const pid = Number(ready.pid);
+    if (usesPlugin(variant)) {
+      if (String(ready.pluginSource).startsWith("stand-in")) {
+        throw new Error(`${label}: the real plugin failed to load: ${ready.pluginSource}`);
       }
     }
+    // A heavier request (a stream of 100 events) gets proportionally fewer requests.
+    const weight = weightOf(variant);
+    const warmupHere = Math.ceil(warmup / weight);
+    console.error(`${label}: pid ${pid}, warming up with ${warmupHere} requests ...`);
+    await load(port, warmupHere, false);
+    await callgrindControl(pid, "--instr=on");
+    await callgrindControl(pid, "--zero");
+    await server.command("mark", 300_000);
+    await load(port, Math.ceil(requests / weight), true);
+    const report = await server.command("report", 300_000);
+    await callgrindControl(pid, "--dump");
+    const served = Number(report.served);
+    const { main, all, threads } = await totals(pid, label);
+    const perRequest = (event: number | undefined) => (event ?? 0) / served;
+    const counted: Run = {
+      main: perRequest(main.Ir),
+      all: perRequest(all.Ir),
+      d1: perRequest(main.D1mr) + perRequest(main.D1mw),
+      i1: perRequest(main.I1mr),
+      ll: perRequest(main.DLmr) + perRequest(main.DLmw) + perRequest(main.ILmr),
+    };
+    runs.set(label, [...(runs.get(label) ?? []), counted]);
+    const perThread = threads.map(([name, ir]) => `${name}:${int(ir / served)}`).join(" ");
+    console.error(
+      `${label}: ${int(counted.main)} instructions per request on the main thread, ` +
+        `${int(counted.all)} in all threads (${served} served; per thread ${perThread})`,
+    );
+    await Deno.writeTextFile(
+      `${outDir}/runs.jsonl`,
+      JSON.stringify({
+        at: new Date().toISOString(),
+        runtime: runtime.name,
+        v8Flags: runtime.name === "deno" ? v8Flags : runtime.prefix,
+        script: flags.script,
+        plugin: flags.plugin,
+        variant,
+        pid,
+        warmup,
+        requests,
+        connections,
+        served,
+        ...counted,
+        threads: Object.fromEntries(threads.map(([name, ir]) => [name, ir / served])),
+      }) + "\n",
+      { append: true },
+    );
+  } finally {
+    await server.close();
   }
 }
+
+// Interleaved: every round runs each variant once, in order; `--jobs` servers run at a time (each
+// is counted on its own, and under valgrind each server, not the client, is the bottleneck).
+const queue: Array<[Runtime, Variant]> = [];
+for (let r = 1; r <= repeat; r++) {
+  for (const runtime of runtimes) for (const variant of variants) queue.push([runtime, variant]);
+}
+await Promise.all(
+  Array.from({ length: Math.min(jobs, queue.length) }, async () => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      await measure(...next);
+    }
+  }),
+);
 
 const info = await machineInfo(runtimes);
 console.log(
@@ -277,6 +330,9 @@ for (const runtime of runtimes) {
       ...cacheCells,
       int(m),
       list.length > 1 ? `${int(Math.min(...mains))}–${int(Math.max(...mains))}` : "–",
+      list.length > 1
+        ? `${((Math.max(...mains) - Math.min(...mains)) / m * 100).toFixed(1)}%`
+        : "–",
       Number.isNaN(base) ? "–" : (m / base).toFixed(3),
       Number.isNaN(base) || variant === "bare" ? "–" : `${int(m - base)}`,
       Number.isNaN(base) ? "–" : (base / m).toFixed(3),
@@ -291,6 +347,7 @@ console.log(table(
     ...(cacheSim ? ["D1 misses/request", "I1 misses/request", "last-level misses/request"] : []),
     "main-thread instructions/request",
     "min–max",
+    "spread",
     "ratio to bare",
     "over bare",
     "throughput bound (bare/variant)",

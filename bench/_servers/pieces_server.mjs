@@ -1,0 +1,117 @@
+// The plugin's pieces added to bare Fastify one at a time, for `bench:instr --script` (see
+// BENCHMARKS.md, "Where the Deno cost goes"). Each variant adds one piece to the one before it:
+//
+//   bare       no hook
+//   import     (aside) bare + a dynamic import of a small module (the stand-in plugin), unused
+//   load       + the plugin's module graph imported (the whole of mod.ts) and a root scope created
+//   decorate   + decorateRequest("scope", null)
+//   hook       + an onRequest hook that only calls done()
+//   close      + a 'close' listener (a fresh closure) on reply.raw
+//   scope      + a request scope (childScope of a root scope), assigned to request.scope
+//   dispose    + the listener cancels/disposes the scope: the plugin's work, without fastify-plugin
+//   plugin     the real plugin (fastifyGoGoScope), for comparison with `dispose`
+//   task       the real plugin + one awaited request.scope.task() per request
+//
+// `--plugin` is the plugin module (mod.ts under Deno, npm/esm/mod.js under Node); the core's
+// internal door is found next to it.
+import process from "node:process";
+import Fastify from "fastify";
+import { loadPlugin, parseArgs, send, serveControl } from "./_common.mjs";
+
+const args = parseArgs(process.argv.slice(2));
+const variant = args.variant ?? "bare";
+const ORDER = ["bare", "control", "load", "decorate", "hook", "close", "scope", "dispose"];
+const level = ORDER.indexOf(variant);
+if (level < 0 && !["plugin", "task", "import"].includes(variant)) {
+  throw new Error(`unknown variant ${variant}`);
+}
+const has = (piece) => level >= ORDER.indexOf(piece);
+
+const app = Fastify({ logger: false });
+let pluginSource = "none";
+if (variant === "plugin" || variant === "task") {
+  const loaded = await loadPlugin(args.plugin);
+  pluginSource = loaded.pluginSource;
+  await app.register(loaded.plugin);
+} else if (variant === "import") {
+  await import("./standin_plugin.mjs");
+} else if (has("load")) {
+  await import(args.plugin);
+  const ext = args.plugin.endsWith(".ts") ? ".ts" : ".js";
+  const core = await import(new URL(`./src/core/mod${ext}`, args.plugin).href);
+  const door = await import(new URL(`./src/core/_child_scope${ext}`, args.plugin).href);
+  const root = core.scope({ name: "fastify-app", logger: app.log });
+  pluginSource = args.plugin;
+  if (has("decorate")) app.decorateRequest("scope", null);
+  if (has("hook")) {
+    app.addHook("onRequest", function onRequest(request, reply, done) {
+      if (has("close")) {
+        const raw = reply.raw;
+        let own;
+        if (has("scope")) {
+          const id = request.id;
+          own = door.childScope(root, {
+            name: "request-" + id,
+            logger: request.log,
+            context: { requestId: id },
+            timeout: undefined,
+            concurrency: undefined,
+            circuitBreaker: undefined,
+          });
+          request.scope = own;
+        }
+        let finished = false;
+        raw.on("close", () => {
+          if (finished) return;
+          finished = true;
+          if (has("dispose")) {
+            if (!raw.writableEnded && !own.isAborted) own.cancel(new Error("client left"));
+            door.disposeScope(own)?.catch(() => {});
+          }
+        });
+      }
+      done();
+    });
+  }
+}
+
+let served = 0;
+if (variant === "task") {
+  app.get("/", async (request) => {
+    served++;
+    const [error, value] = await request.scope.task(() => ({ ok: true }));
+    if (error) throw error;
+    return value;
+  });
+} else {
+  app.get("/", async () => {
+    served++;
+    return { ok: true };
+  });
+}
+
+await app.listen({ host: "127.0.0.1", port: 0 });
+
+let markCpu = process.cpuUsage();
+let markServed = 0;
+serveControl(app, {
+  mark: () => {
+    markServed = served;
+    markCpu = process.cpuUsage();
+    return {};
+  },
+  report: () => {
+    const cpu = process.cpuUsage(markCpu);
+    return { cpuMicros: cpu.user + cpu.system, served: served - markServed };
+  },
+}, Number(args["max-seconds"] ?? 3600));
+
+send({
+  type: "ready",
+  port: app.server.address().port,
+  variant,
+  pluginSource,
+  fastify: app.version,
+  pid: process.pid,
+  runtime: typeof globalThis.Deno === "object" ? "deno" : "node",
+});
