@@ -11,7 +11,7 @@
  * @module
  */
 import type { Scope } from "../core/scope.ts";
-import type { RouteScopeOptions } from "./plugin.ts";
+import type { RouteScopeOptions } from "./options.ts";
 
 declare module "fastify" {
   interface FastifyInstance {

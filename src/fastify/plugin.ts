@@ -16,16 +16,8 @@ import type {
   RouteOptions,
 } from "fastify";
 import fp from "fastify-plugin";
-import {
-  type CircuitBreaker,
-  type CircuitBreakerOptions,
-  ClientDisconnectedError,
-  ResponseStreamError,
-  Scope,
-  scope,
-} from "../core/mod.ts";
+import { ClientDisconnectedError, ResponseStreamError, Scope, scope } from "../core/mod.ts";
 import { childScope, disposeScope } from "../core/_child_scope.ts";
-import type { PersistenceOption } from "../core/scope_persistence.ts";
 import { longLivedKind, LongLivedRoutes } from "./_long_lived.ts";
 import { adoptRequestTrace, checkTraceOptions, serveScopeTree, startTrace } from "./trace.ts";
 import {
@@ -39,196 +31,24 @@ import {
   watchStream,
   watchWebStream,
 } from "./_response.ts";
+import type { FastifyGoGoScopeOptions } from "./options.ts";
 import {
-  assertInteger,
-  assertKnownKeys,
-  assertMs,
-  assertMsOrFalse,
-  assertNonEmptyString,
-  assertObject,
-  optionError,
-  toBreaker,
-} from "../core/_validate.ts";
+  alreadyRegistered,
+  kRouteSettings,
+  NO_SETTINGS,
+  PLUGIN,
+  type RouteConfig,
+  type RouteSettings,
+  routeSettings,
+  settingsOf,
+  validateOptions,
+  validSettings,
+} from "./_settings.ts";
 
-/**
- * Options of {@linkcode fastifyGoGoScope}. Every field is optional and
- * validated when the plugin is registered.
- *
- * @example
- * ```ts
- * import type { FastifyGoGoScopeOptions } from "@go-go-scope/adapter-fastify";
- *
- * const options: FastifyGoGoScopeOptions = { name: "my-api", timeout: 30_000 };
- * console.log(options.name); // my-api
- * ```
- */
-export interface FastifyGoGoScopeOptions {
-  /**
-   * The root scope's name (`fastify.scope.name`).
-   * @default "fastify-app"
-   */
-  name?: string;
-  /**
-   * Milliseconds every request scope may live. When it passes, the request
-   * scope aborts with a `TimeoutError` (status 504): its tasks' signals abort
-   * and pending `task()` calls resolve to `[TimeoutError, undefined]`. The
-   * plugin does not reply by itself. A route can override it with
-   * `config.scope.timeout`. No timer exists when omitted.
-   * @default undefined (no deadline)
-   */
-  timeout?: number;
-  /**
-   * One circuit breaker shared by the root scope and every request scope: a
-   * `CircuitBreaker` instance, or its options (a breaker is created once at
-   * registration). Every `task()` goes through it, so after
-   * `failureThreshold` failing calls, later requests fail fast with
-   * `CircuitOpenError` (503) without calling the dependency. A route can
-   * override it with `config.scope.circuitBreaker`.
-   * @default undefined (no breaker)
-   */
-  circuitBreaker?: CircuitBreaker | CircuitBreakerOptions;
-  /**
-   * Per-request limit on concurrently running tasks (an integer >= 1); the
-   * others wait their turn in order.
-   * @default undefined (no limit)
-   */
-  concurrency?: number;
-  /**
-   * Continue an incoming W3C `traceparent` header: the request scope's
-   * `traceId` is the header's, it gets a new `spanId`, and both are bound to
-   * `request.log`, so one request's logs carry one trace id across services.
-   * @default false
-   */
-  traceparent?: boolean;
-  /**
-   * Serve the live scope tree (`fastify.scope.debugTree()`) as text at this
-   * path, e.g. `"/_scope/tree"` (`?format=mermaid` for a diagram). Sensitive:
-   * it shows request ids and what each request is running; expose it only
-   * to operators (bind it to an internal port or guard it with an auth hook).
-   * @default undefined (no route)
-   */
-  scopeTreeRoute?: string;
-  /**
-   * Where locks, keyed circuit breakers, idempotency results, caches and
-   * checkpoints keep their state: a `RedisAdapter` (from
-   * `@go-go-scope/adapter-fastify/redis`) to share it between processes, or
-   * `{ lock, circuitBreaker, idempotency, cache, checkpoint }`. Set on the root
-   * scope, so every request scope uses it. A `circuitBreaker` with a `key`
-   * shares its state through it. `app.close()` closes only what the adapter
-   * opened itself (its subscriber connection), never your Redis client.
-   * @default undefined (in-memory, per process)
-   */
-  persistence?: PersistenceOption;
-  /**
-   * Milliseconds a long-lived connection may live: a websocket route
-   * (`{ websocket: true }`, @fastify/websocket) or a server-sent events route
-   * (`{ sse: ... }`, @fastify/sse). Such routes never get the plugin's
-   * `timeout`; when it passes, the connection's scope aborts with a
-   * `TimeoutError` (and `socketChannel` closes its socket). A route's
-   * `config.scope.timeout` overrides it.
-   * @default undefined (no deadline)
-   */
-  connectionTimeout?: number;
-}
+export type { FastifyGoGoScopeOptions, RouteScopeOptions } from "./options.ts";
 
-/**
- * Per-route settings, under `config.scope` in a route's options.
- *
- * @example
- * ```ts
- * import Fastify from "fastify";
- * import { fastifyGoGoScope } from "@go-go-scope/adapter-fastify";
- *
- * const app = Fastify();
- * await app.register(fastifyGoGoScope, { timeout: 5_000 });
- * // A long-lived stream: no deadline for this route.
- * app.get("/events", { config: { scope: { timeout: false } } }, async () => "ok");
- * await app.close();
- * ```
- */
-export interface RouteScopeOptions {
-  /**
-   * Milliseconds the request scope may live on this route, or `false` for no
-   * deadline (long-lived streams).
-   * @default the plugin's `timeout`
-   */
-  timeout?: number | false;
-  /**
-   * The breaker this route's tasks go through, or `false` for none.
-   * @default the plugin's `circuitBreaker`
-   */
-  circuitBreaker?: CircuitBreaker | false;
-}
-
-const PLUGIN = "fastifyGoGoScope";
-
-/** Per-route settings, validated once and cached on the route's config object. */
-interface RouteSettings {
-  readonly timeout: number | false | undefined;
-  readonly circuitBreaker: CircuitBreaker | false | undefined;
-}
-
-const NO_SETTINGS: RouteSettings = Object.freeze({ timeout: undefined, circuitBreaker: undefined });
-const kRouteSettings: unique symbol = Symbol("go-go-scope.routeSettings");
-
-type RouteConfig = { scope?: unknown; [kRouteSettings]?: RouteSettings | Error };
 type ScopeOptions = NonNullable<Parameters<typeof scope>[0]>;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-const ROUTE_KEYS = ["timeout", "circuitBreaker"] as const;
-const OPTION_KEYS = [
-  "name",
-  "timeout",
-  "circuitBreaker",
-  "concurrency",
-  "traceparent",
-  "scopeTreeRoute",
-  "persistence",
-  "connectionTimeout",
-] as const satisfies readonly (keyof FastifyGoGoScopeOptions)[];
-// Fastify's own register() options, which it leaves in the plugin's options.
-const FASTIFY_KEYS = ["prefix", "logLevel", "logSerializers"] as const;
-
-function routeSettings(value: unknown, route: string): RouteSettings {
-  if (value === undefined) return NO_SETTINGS;
-  const where = `${PLUGIN}: route ${route}`;
-  assertObject(where, "config.scope", value);
-  assertKnownKeys(`${where}: config.scope`, value, ROUTE_KEYS);
-  const { timeout, circuitBreaker } = value as Record<string, unknown>;
-  if (timeout !== undefined) assertMsOrFalse(where, "config.scope.timeout", timeout);
-  return {
-    timeout,
-    circuitBreaker: circuitBreaker === undefined
-      ? undefined
-      : toBreaker(where, "config.scope.circuitBreaker", circuitBreaker, { orFalse: true }),
-  };
-}
-
-/**
- * Settings of the route serving `request`, computed once per route. A route
- * declared before the plugin was registered was never seen by the onRoute
- * hook: its settings are validated here, on its first request, and an invalid
- * value fails each of its requests with the validation error.
- */
-function settingsOf(request: FastifyRequest): RouteSettings | Error {
-  const config = request.routeOptions.config as RouteConfig;
-  const cached = config[kRouteSettings];
-  if (cached !== undefined) return cached;
-  let settings: RouteSettings | Error;
-  try {
-    settings = routeSettings(config.scope, `${request.method} ${request.routeOptions.url}`);
-  } catch (error) {
-    settings = error as Error;
-  }
-  config[kRouteSettings] = settings;
-  return settings;
-}
-
-/** The route's settings, or none when they are invalid (the request then fails with their error). */
-function validSettings(request: FastifyRequest, routesMayHaveSettings: boolean): RouteSettings {
-  const found = routesMayHaveSettings ? settingsOf(request) : NO_SETTINGS;
-  return found instanceof Error ? NO_SETTINGS : found;
-}
 
 /**
  * Ends the request scope when the response closes: cancels it first if the
@@ -274,44 +94,6 @@ function endScope(requestScope: Scope, request: FastifyRequest, reason: Error | 
   disposeScope(requestScope)?.catch((error: unknown) => {
     request.log.error({ err: error }, "go-go-scope: disposing the request scope failed");
   });
-}
-
-function validateOptions(options: FastifyGoGoScopeOptions): {
-  name: string;
-  timeout: number | undefined;
-  breaker: CircuitBreaker | undefined;
-  concurrency: number | undefined;
-  connectionTimeout: number | undefined;
-} {
-  assertObject(PLUGIN, "options", options);
-  assertKnownKeys(PLUGIN, options, [...OPTION_KEYS, ...FASTIFY_KEYS]);
-  const { name = "fastify-app", timeout, circuitBreaker, concurrency, connectionTimeout } =
-    options as Record<string, unknown>;
-  assertNonEmptyString(PLUGIN, "name", name);
-  if (timeout !== undefined) assertMs(PLUGIN, "timeout", timeout);
-  if (connectionTimeout !== undefined) assertMs(PLUGIN, "connectionTimeout", connectionTimeout);
-  if (concurrency !== undefined) assertInteger(PLUGIN, "concurrency", concurrency, 1);
-  return {
-    name,
-    timeout,
-    breaker: circuitBreaker === undefined
-      ? undefined
-      : toBreaker(PLUGIN, "circuitBreaker", circuitBreaker, { orOptions: true }) || undefined,
-    concurrency,
-    connectionTimeout,
-  };
-}
-
-/** The error of a second registration on the same instance (or below one that has it). */
-function alreadyRegistered(): Error {
-  return optionError(
-    `${PLUGIN}: the plugin is already registered on this instance or a parent ` +
-      `("fastify.scope" and "request.scope" exist). Register it once, on the root instance: ` +
-      `every child instance and route sees fastify.scope and request.scope; per-route ` +
-      `settings go under a route's config.scope.`,
-    false,
-    "GGS_ERR_ALREADY_REGISTERED",
-  );
 }
 
 const plugin = async (
