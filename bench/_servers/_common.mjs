@@ -112,3 +112,39 @@ export function serveControl(app, handlers, maxSeconds) {
   process.stdin.on("end", () => shutdown("stdin-end"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
 }
+
+/**
+ * The measured server's side of the protocol, shared by every server script: `mark` remembers
+ * the CPU time and the requests served so far, `report` answers what was spent since (plus
+ * `extra.report()`'s fields), and the `ready` line announces the server to the orchestrator.
+ * `served()` reads the script's request counter.
+ */
+export function announceCounted(app, { variant, pluginSource, maxSeconds, served, extra }) {
+  let markCpu = process.cpuUsage();
+  let markServed = 0;
+  serveControl(app, {
+    mark: () => {
+      markServed = served();
+      extra?.mark();
+      markCpu = process.cpuUsage();
+      return {};
+    },
+    report: () => {
+      const cpu = process.cpuUsage(markCpu);
+      return {
+        cpuMicros: cpu.user + cpu.system,
+        served: served() - markServed,
+        ...extra?.report(),
+      };
+    },
+  }, maxSeconds);
+  send({
+    type: "ready",
+    port: app.server.address().port,
+    variant,
+    pluginSource,
+    fastify: app.version,
+    pid: process.pid,
+    runtime: typeof globalThis.Deno === "object" ? "deno" : "node",
+  });
+}

@@ -8,7 +8,7 @@ import process from "node:process";
 import v8 from "node:v8";
 import { PerformanceObserver } from "node:perf_hooks";
 import Fastify from "fastify";
-import { loadPlugin, parseArgs, send, serveControl } from "./_common.mjs";
+import { announceCounted, loadPlugin, parseArgs } from "./_common.mjs";
 
 const args = parseArgs(process.argv.slice(2));
 const variant = args.variant ?? "bare";
@@ -64,36 +64,22 @@ try {
 const newSpaceBytes = () =>
   v8.getHeapSpaceStatistics?.().find((s) => s.space_name === "new_space")?.space_size ?? 0;
 
-let markCpu = process.cpuUsage();
-let markServed = 0;
 let markGcCount = 0;
 let markGcMs = 0;
-serveControl(app, {
-  mark: () => {
-    markServed = served;
-    markGcCount = gcCount;
-    markGcMs = gcMs;
-    markCpu = process.cpuUsage();
-    return {};
-  },
-  report: () => {
-    const cpu = process.cpuUsage(markCpu);
-    return {
-      cpuMicros: cpu.user + cpu.system,
-      served: served - markServed,
+announceCounted(app, {
+  variant,
+  pluginSource,
+  maxSeconds: Number(args["max-seconds"] ?? 3600),
+  served: () => served,
+  extra: {
+    mark: () => {
+      markGcCount = gcCount;
+      markGcMs = gcMs;
+    },
+    report: () => ({
       gcCount: gcCount - markGcCount,
       gcMs: gcMs - markGcMs,
       newSpaceBytes: newSpaceBytes(),
-    };
+    }),
   },
-}, Number(args["max-seconds"] ?? 3600));
-
-send({
-  type: "ready",
-  port: app.server.address().port,
-  variant,
-  pluginSource,
-  fastify: app.version,
-  pid: process.pid,
-  runtime: typeof globalThis.Deno === "object" ? "deno" : "node",
 });

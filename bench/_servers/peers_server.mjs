@@ -11,7 +11,7 @@ import pLimit from "p-limit";
 import Opossum from "opossum";
 import { circuitBreaker, ConsecutiveBreaker, handleAll } from "cockatiel";
 import { all, call, run } from "effection";
-import { parseArgs, send, serveControl } from "./_common.mjs";
+import { announceCounted, parseArgs, send } from "./_common.mjs";
 
 const VARIANTS = [
   "retry-ours",
@@ -234,26 +234,9 @@ switch (variant) {
 
 await app.listen({ host: "127.0.0.1", port: 0 });
 
-let markCpu = process.cpuUsage();
-let markServed = 0;
-serveControl(app, {
-  mark: () => {
-    markServed = served;
-    markCpu = process.cpuUsage();
-    return {};
-  },
-  report: () => {
-    const cpu = process.cpuUsage(markCpu);
-    return { cpuMicros: cpu.user + cpu.system, served: served - markServed };
-  },
-}, Number(args["max-seconds"] ?? 3600));
-
-send({
-  type: "ready",
-  port: app.server.address().port,
+announceCounted(app, {
   variant,
   pluginSource,
-  fastify: app.version,
-  pid: process.pid,
-  runtime: typeof globalThis.Deno === "object" ? "deno" : "node",
+  maxSeconds: Number(args["max-seconds"] ?? 3600),
+  served: () => served,
 });

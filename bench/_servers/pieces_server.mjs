@@ -16,7 +16,7 @@
 // internal door is found next to it.
 import process from "node:process";
 import Fastify from "fastify";
-import { loadPlugin, parseArgs, send, serveControl } from "./_common.mjs";
+import { announceCounted, loadPlugin, parseArgs } from "./_common.mjs";
 
 const args = parseArgs(process.argv.slice(2));
 const variant = args.variant ?? "bare";
@@ -92,26 +92,9 @@ if (variant === "task") {
 
 await app.listen({ host: "127.0.0.1", port: 0 });
 
-let markCpu = process.cpuUsage();
-let markServed = 0;
-serveControl(app, {
-  mark: () => {
-    markServed = served;
-    markCpu = process.cpuUsage();
-    return {};
-  },
-  report: () => {
-    const cpu = process.cpuUsage(markCpu);
-    return { cpuMicros: cpu.user + cpu.system, served: served - markServed };
-  },
-}, Number(args["max-seconds"] ?? 3600));
-
-send({
-  type: "ready",
-  port: app.server.address().port,
+announceCounted(app, {
   variant,
   pluginSource,
-  fastify: app.version,
-  pid: process.pid,
-  runtime: typeof globalThis.Deno === "object" ? "deno" : "node",
+  maxSeconds: Number(args["max-seconds"] ?? 3600),
+  served: () => served,
 });

@@ -5,26 +5,11 @@
 //
 // Not named *_test.ts on purpose: `deno task test:browser` runs it.
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import process from "node:process";
 import { after, before, describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
-import { type BrowserContext, chromium } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
+import { launchBrowser, listenLocal } from "./_chromium.ts";
 import { chatExample, type ConnectionSummary } from "../../examples/chat.ts";
-
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-quic",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 async function until(check: () => boolean, ms: number, what: string): Promise<void> {
   const started = performance.now();
@@ -37,7 +22,7 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
 describe("browser: the chat example in headless Chromium", () => {
   let app: FastifyInstance;
   let browser: BrowserContext;
-  let profile: string;
+  let closeBrowser: (() => Promise<void>) | undefined;
   let origin: string;
   const ended: ConnectionSummary[] = [];
 
@@ -49,22 +34,13 @@ describe("browser: the chat example in headless Chromium", () => {
       scope: { name: "chat-browser-test", timeout: 100 },
       onConnectionEnd: (summary: ConnectionSummary) => void ended.push(summary),
     });
-    await app.listen({ host: "127.0.0.1", port: 0 });
-    const address = app.server.address();
-    assert.ok(address !== null && typeof address === "object");
-    origin = `http://127.0.0.1:${address.port}`;
-    profile = await mkdtemp(join(tmpdir(), "ggs-chromium-"));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
+    origin = await listenLocal(app);
+    ({ browser, close: closeBrowser } = await launchBrowser());
   });
 
   after(async () => {
-    await browser?.close();
+    await closeBrowser?.();
     await app?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
   it("a message from one page reaches the other; closing a page ends its scope; closing the server closes every socket cleanly", async () => {

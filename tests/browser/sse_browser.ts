@@ -6,26 +6,11 @@
 // Not named *_test.ts on purpose: it needs a browser, so `deno task test`
 // skips it; `deno task test:browser` (scripts/browser_test.ts) runs it.
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import process from "node:process";
 import { after, before, describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
-import { type BrowserContext, chromium } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
+import { launchBrowser, listenLocal } from "./_chromium.ts";
 import { sseExample, type StreamSummary } from "../../examples/sse.ts";
-
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-quic",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 /** Resolves with the first summary `match` accepts, or rejects after `ms`. */
 function waitFor(
@@ -54,7 +39,7 @@ function waitFor(
 describe("browser: the SSE example page in headless Chromium", () => {
   let app: FastifyInstance;
   let browser: BrowserContext;
-  let profile: string;
+  let closeBrowser: (() => Promise<void>) | undefined;
   let origin: string;
   const summaries: StreamSummary[] = [];
   const listeners = new Set<() => void>();
@@ -70,23 +55,13 @@ describe("browser: the SSE example page in headless Chromium", () => {
         for (const listener of [...listeners]) listener();
       },
     });
-    await app.listen({ host: "127.0.0.1", port: 0 });
-    const address = app.server.address();
-    assert.ok(address !== null && typeof address === "object");
-    origin = `http://127.0.0.1:${address.port}`;
-    // A fresh, empty profile for every run.
-    profile = await mkdtemp(join(tmpdir(), "ggs-chromium-"));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
+    origin = await listenLocal(app);
+    ({ browser, close: closeBrowser } = await launchBrowser());
   });
 
   after(async () => {
-    await browser?.close();
+    await closeBrowser?.();
     await app?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
   it("the page's EventSource receives every event in order, then the end event", async () => {
