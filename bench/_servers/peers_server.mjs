@@ -11,7 +11,7 @@ import pLimit from "p-limit";
 import Opossum from "opossum";
 import { circuitBreaker, ConsecutiveBreaker, handleAll } from "cockatiel";
 import { all, call, run } from "effection";
-import { announceCounted, parseArgs, send } from "./_common.mjs";
+import { announceCounted, parseArgs } from "./_common.mjs";
 
 const VARIANTS = [
   "retry-ours",
