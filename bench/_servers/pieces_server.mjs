@@ -21,7 +21,18 @@ import { announceCounted, loadPlugin, parseArgs } from "./_common.mjs";
 const args = parseArgs(process.argv.slice(2));
 const variant = args.variant ?? "bare";
 const ORDER = ["bare", "control", "load", "decorate", "hook", "close", "scope", "dispose"];
-const level = ORDER.indexOf(variant);
+// Alternatives to the ladder's 'close' step, each on top of `hook`: the same listener without a
+// closure (shared), a listener on 'finish' instead, and one 'close' listener per socket.
+// And alternatives to `hook` on top of `decorate`: an empty onSend hook instead, and a route
+// handler wrapper (set in onRoute) that stores the reply on the request.
+const ALTERNATIVES = ["close-shared", "finish", "socket"];
+const DECORATED = ["onsend", "wrapper"];
+const alternative = ALTERNATIVES.includes(variant) ? variant : undefined;
+const level = alternative !== undefined
+  ? ORDER.indexOf("hook")
+  : DECORATED.includes(variant)
+  ? ORDER.indexOf("decorate")
+  : ORDER.indexOf(variant);
 if (level < 0 && !["plugin", "task", "import"].includes(variant)) {
   throw new Error(`unknown variant ${variant}`);
 }
@@ -43,8 +54,34 @@ if (variant === "plugin" || variant === "task") {
   const root = core.scope({ name: "fastify-app", logger: app.log });
   pluginSource = args.plugin;
   if (has("decorate")) app.decorateRequest("scope", null);
+  if (variant === "onsend") {
+    app.addHook("onSend", function onSend(request, reply, payload, done) {
+      done();
+    });
+  } else if (variant === "wrapper") {
+    const kReply = Symbol("reply");
+    app.decorateRequest(kReply, null);
+    app.addHook("onRoute", (route) => {
+      const handler = route.handler;
+      route.handler = function wrapped(request, reply) {
+        request[kReply] = reply;
+        return handler.call(this, request, reply);
+      };
+    });
+  }
   if (has("hook")) {
+    const watched = new WeakSet();
+    const shared = function () {};
     app.addHook("onRequest", function onRequest(request, reply, done) {
+      if (alternative === "close-shared") reply.raw.on("close", shared);
+      else if (alternative === "finish") reply.raw.on("finish", () => {});
+      else if (alternative === "socket") {
+        const socket = request.raw.socket;
+        if (!watched.has(socket)) {
+          watched.add(socket);
+          socket.on("close", () => {});
+        }
+      }
       if (has("close")) {
         const raw = reply.raw;
         let own;

@@ -26,9 +26,14 @@ export interface RawRequest {
   on(event: "close", listener: () => void): unknown;
 }
 
-/** Where onRequest (or a fallback) stores the request scope; `request.scope` reads it. */
+/** Where the request scope is kept once created; `request.scope` reads it. */
 export const kScope: unique symbol = Symbol("go-go-scope.requestScope");
-export type ScopedRequest = FastifyRequest & { [kScope]: Scope | null };
+/** The request's reply, kept by onRequest for a scope created on first read. */
+export const kReply: unique symbol = Symbol("go-go-scope.requestReply");
+export type ScopedRequest = FastifyRequest & {
+  [kScope]: Scope | null;
+  [kReply]: FastifyReply | null;
+};
 
 /** The part of a Node readable stream (a reply payload) the plugin touches. */
 export interface PayloadStream {

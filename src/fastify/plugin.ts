@@ -24,6 +24,7 @@ import {
   closeAfterResponse,
   isNodeStream,
   isWebStream,
+  kReply,
   kScope,
   type RawReply,
   type RawRequest,
@@ -128,20 +129,35 @@ const plugin = async (
     done();
   });
   // The request scope lives in a symbol field, declared as null so every
-  // request object keeps one shape. `request.scope` is an accessor over it
-  // that creates the scope on first read when the plugin's onRequest did not
-  // run for this request: an onRequest hook registered before the plugin
-  // threw or replied, and Fastify went on to the error handler, onSend or
-  // onResponse hooks.
+  // request object keeps one shape, and `request.scope` is an accessor over
+  // it. Without a deadline (plugin or route timeout) or a trace to start, the
+  // scope is created on the first read: a request that never reads it costs
+  // one field store in onRequest, where its reply is kept for that read. The
+  // accessor also covers requests whose onRequest never ran (an onRequest
+  // hook registered before the plugin threw or replied).
   fastify.decorateRequest(kScope, null);
+  fastify.decorateRequest(kReply, null);
   fastify.decorateRequest("scope", {
     getter(this: FastifyRequest): Scope {
       const request = this as ScopedRequest;
       return request[kScope] ??
-        startScope(request, undefined, validSettings(request, routesMayHaveSettings));
+        startScope(
+          request,
+          request[kReply] ?? undefined,
+          validSettings(request, routesMayHaveSettings),
+        );
     },
     setter(this: FastifyRequest, value: Scope): void {
-      (this as ScopedRequest)[kScope] = value;
+      const request = this as ScopedRequest;
+      const before = request[kScope];
+      request[kScope] = value;
+      // A hook that sets a scope of its own before any was created (the
+      // pattern the go-go-scope docs show): that scope ends with the
+      // response, as the plugin's own would have.
+      const reply = request[kReply];
+      if (before === null && reply !== null && value instanceof Scope) {
+        watchResponse(request, reply, value);
+      }
     },
   });
 
@@ -227,6 +243,17 @@ const plugin = async (
     }
   }
 
+  /**
+   * Whether the request scope is created in onRequest rather than on first
+   * read: a deadline counts from the request's arrival, and a trace changes
+   * the request's logger for every hook.
+   */
+  function startsNow(settings: RouteSettings): boolean {
+    if (traceparent) return true;
+    const deadline = settings.timeout === undefined ? timeout : settings.timeout;
+    return deadline !== undefined && deadline !== false;
+  }
+
   fastify.addHook(
     "onRequest",
     function onRequest(
@@ -240,15 +267,16 @@ const plugin = async (
       // request.scope already (created on that read): it gets the response
       // watchers now, so the request has one scope.
       const early = (request as ScopedRequest)[kScope];
-      if (early === null) {
-        startScope(request as ScopedRequest, reply, invalid ? NO_SETTINGS : found);
-      } else watchResponse(request as ScopedRequest, reply, early);
+      if (early !== null) watchResponse(request as ScopedRequest, reply, early);
+      else if (invalid || !startsNow(found)) (request as ScopedRequest)[kReply] = reply;
+      else startScope(request as ScopedRequest, reply, found);
       done(invalid ? found : undefined);
     },
   );
 
   // An onRequest hook registered before the plugin threw: the plugin's
-  // onRequest never ran. Runs only on errors, before the error handler.
+  // onRequest never ran. Runs only on errors, before the error handler, which
+  // may read request.scope: keep the reply for that read.
   fastify.addHook(
     "onError",
     function onError(
@@ -257,9 +285,8 @@ const plugin = async (
       _error: unknown,
       done: () => void,
     ): void {
-      if ((request as ScopedRequest)[kScope] === null) {
-        startScope(request as ScopedRequest, reply, validSettings(request, routesMayHaveSettings));
-      }
+      const scoped = request as ScopedRequest;
+      if (scoped[kScope] === null && scoped[kReply] === null) scoped[kReply] = reply;
       done();
     },
   );
@@ -272,6 +299,10 @@ const plugin = async (
       payload: unknown,
       done: DoneFuncWithErrOrRes,
     ): void {
+      // A reply to keep when onRequest did not run (an earlier onRequest hook
+      // replied): onSend and onResponse hooks may still read request.scope.
+      const scoped = request as ScopedRequest;
+      if (scoped[kReply] === null) scoped[kReply] = reply;
       if (closing) closeAfterResponse(reply);
       if (isNodeStream(payload)) watchStream(payload, request, reply);
       else if (isWebStream(payload)) return done(null, watchWebStream(payload, request, reply));
