@@ -1,0 +1,149 @@
+// When the plugin creates the request scope: on the first read of
+// `request.scope`, unless a deadline or a trace makes it start in onRequest;
+// and that a scope created late still ends with the response.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import Fastify from "fastify";
+import { fastifyGoGoScope } from "../../src/fastify/mod.ts";
+import { ClientDisconnectedError, type Scope, scope, TimeoutError } from "../../src/core/mod.ts";
+import { deferred, listen, request, requestAndLeave, sleep, waitFor } from "./_helpers.ts";
+
+describe("plugin: when the request scope is created", () => {
+  it("a request that never reads request.scope creates none; the first read creates it", async (t) => {
+    const app = Fastify();
+    t.after(() => app.close());
+    await app.register(fastifyGoGoScope);
+    const seen: number[] = [];
+    app.get("/plain", async () => {
+      seen.push(app.scope.childCount);
+      return "plain";
+    });
+    app.get("/scoped", async (request) => {
+      seen.push(app.scope.childCount);
+      const first = request.scope;
+      seen.push(app.scope.childCount);
+      assert.equal(request.scope, first, "one scope per request");
+      return first.name;
+    });
+    assert.equal((await app.inject("/plain")).body, "plain");
+    const scoped = await app.inject("/scoped");
+    assert.match(scoped.body, /^request-/);
+    assert.deepEqual(seen, [0, 0, 1]);
+    await waitFor(() => app.scope.childCount === 0, "the request scope released");
+  });
+
+  it("with the plugin's timeout it starts in onRequest: the deadline counts from the request's arrival", async (t) => {
+    const app = Fastify();
+    t.after(() => app.close());
+    await app.register(fastifyGoGoScope, { timeout: 30 });
+    app.addHook("preHandler", async () => {
+      await sleep(80); // slower than the deadline, and never reads request.scope
+    });
+    app.get("/", async (request) => {
+      const reason = request.scope.abortReason;
+      return { timedOut: reason instanceof TimeoutError };
+    });
+    assert.deepEqual((await app.inject("/")).json(), { timedOut: true });
+  });
+
+  it("a route's own timeout starts it in onRequest too; a route without one stays lazy", async (t) => {
+    const app = Fastify();
+    t.after(() => app.close());
+    await app.register(fastifyGoGoScope);
+    const counts: number[] = [];
+    app.addHook("preHandler", async () => {
+      counts.push(app.scope.childCount);
+    });
+    app.get("/budget", { config: { scope: { timeout: 1000 } } }, async (request) => {
+      return request.scope.name;
+    });
+    app.get("/free", async (request) => request.scope.name);
+    await app.inject("/budget");
+    await app.inject("/free");
+    assert.deepEqual(counts, [1, 0]);
+  });
+
+  it("a first read after the client left gives a scope cancelled with ClientDisconnectedError", async (t) => {
+    const app = Fastify();
+    t.after(() => app.close());
+    await app.register(fastifyGoGoScope);
+    const entered = deferred();
+    const gate = deferred();
+    const outcome = deferred<Scope>();
+    app.get("/", async (request) => {
+      entered.resolve();
+      await gate.promise;
+      outcome.resolve(request.scope); // first read, after the socket closed
+      return "late";
+    });
+    const port = await listen(app);
+    await requestAndLeave(port, "/", entered.promise);
+    await sleep(20);
+    gate.resolve();
+    const late = await outcome.promise;
+    assert.ok(late.abortReason instanceof ClientDisconnectedError, String(late.abortReason));
+    await waitFor(() => late.isDisposed, "the late scope disposed");
+    assert.equal(app.scope.childCount, 0);
+  });
+
+  it("a first read in onResponse, or after the response closed, still ends with it", async (t) => {
+    const app = Fastify();
+    t.after(() => app.close());
+    await app.register(fastifyGoGoScope);
+    const scopes: Scope[] = [];
+    const afterClose = deferred<Scope>();
+    app.addHook("onResponse", async (request) => {
+      if (request.url === "/hook") scopes.push(request.scope);
+    });
+    app.get("/hook", async () => "hook");
+    app.get("/later", async (request, reply) => {
+      reply.raw.once("close", () => setTimeout(() => afterClose.resolve(request.scope), 5));
+      return "later";
+    });
+    const port = await listen(app);
+    assert.equal((await request(port, "/hook")).body, "hook");
+    assert.equal((await request(port, "/later")).body, "later");
+    scopes.push(await afterClose.promise);
+    await waitFor(() => scopes.every((s) => s.isDisposed), "both late scopes disposed");
+    for (const late of scopes) {
+      assert.ok(!(late.abortReason instanceof ClientDisconnectedError), "not a disconnect");
+    }
+    assert.equal(app.scope.childCount, 0);
+  });
+
+  it("after an earlier onRequest hook replied, a read in onResponse still ends with the response", async (t) => {
+    const app = Fastify();
+    t.after(() => app.close());
+    // Registered before the plugin: the plugin's onRequest never runs.
+    app.addHook("onRequest", async (_request, reply) => {
+      await reply.code(401).send("no");
+    });
+    await app.register(fastifyGoGoScope);
+    let seen: Scope | undefined;
+    app.addHook("onResponse", async (request) => {
+      seen = request.scope;
+    });
+    app.get("/", async () => "yes");
+    const port = await listen(app);
+    const response = await request(port, "/");
+    assert.equal(response.status, 401);
+    await waitFor(() => seen?.isDisposed === true, "the scope disposed");
+    assert.equal(app.scope.childCount, 0);
+  });
+
+  it("a scope a hook assigns before any was created ends with the response", async (t) => {
+    const app = Fastify();
+    t.after(() => app.close());
+    await app.register(fastifyGoGoScope);
+    const assigned: Scope[] = [];
+    app.addHook("preHandler", async (request) => {
+      const own = scope({ parent: app.scope, name: "mine" });
+      assigned.push(own);
+      request.scope = own;
+    });
+    app.get("/", async (request) => request.scope.name);
+    assert.equal((await app.inject("/")).body, "mine");
+    await waitFor(() => assigned[0]?.isDisposed === true, "the assigned scope disposed");
+    assert.equal(app.scope.childCount, 0);
+  });
+});
