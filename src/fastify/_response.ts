@@ -4,6 +4,7 @@
 // app closes.
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { ResponseStreamError, type Scope } from "../core/mod.ts";
+import type { RouteSettings } from "./_settings.ts";
 
 /** The part of `reply.raw` (HTTP/1 or HTTP/2) the plugin touches. */
 export interface RawReply {
@@ -28,11 +29,14 @@ export interface RawRequest {
 
 /** Where the request scope is kept once created; `request.scope` reads it. */
 export const kScope: unique symbol = Symbol("go-go-scope.requestScope");
-/** The request's reply, kept by onRequest for a scope created on first read. */
+/** The request's reply, once known (see adoptReply in _request_scope.ts). */
 export const kReply: unique symbol = Symbol("go-go-scope.requestReply");
+/** The route's settings, stored by the route's handler wrapper for a scope created later. */
+export const kSettings: unique symbol = Symbol("go-go-scope.requestRouteSettings");
 export type ScopedRequest = FastifyRequest & {
   [kScope]: Scope | null;
   [kReply]: FastifyReply | null;
+  [kSettings]: RouteSettings | null;
 };
 
 /** The part of a Node readable stream (a reply payload) the plugin touches. */

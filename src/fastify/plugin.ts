@@ -16,22 +16,27 @@ import type {
   RouteOptions,
 } from "fastify";
 import fp from "fastify-plugin";
-import { ClientDisconnectedError, ResponseStreamError, Scope, scope } from "../core/mod.ts";
-import { childScope, disposeScope } from "../core/_child_scope.ts";
+import { type Scope, scope } from "../core/mod.ts";
 import { longLivedKind, LongLivedRoutes } from "./_long_lived.ts";
-import { adoptRequestTrace, checkTraceOptions, serveScopeTree, startTrace } from "./trace.ts";
+import { checkTraceOptions, serveScopeTree } from "./trace.ts";
 import {
   closeAfterResponse,
   isNodeStream,
   isWebStream,
   kReply,
   kScope,
-  type RawReply,
-  type RawRequest,
+  kSettings,
   type ScopedRequest,
   watchStream,
   watchWebStream,
 } from "./_response.ts";
+import {
+  adoptReply,
+  assignScope,
+  type RequestScopeSettings,
+  startScope,
+  startsNow,
+} from "./_request_scope.ts";
 import type { FastifyGoGoScopeOptions } from "./options.ts";
 import {
   alreadyRegistered,
@@ -50,52 +55,12 @@ export type { FastifyGoGoScopeOptions, RouteScopeOptions } from "./options.ts";
 
 type ScopeOptions = NonNullable<Parameters<typeof scope>[0]>;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-/**
- * Ends the request scope when the response closes: cancels it first if the
- * client left (the response did not end, or the request was aborted), then
- * disposes it. `raw` is `undefined` for a scope created late (see
- * `lateScope`), which only has the request to watch. The state lives in this
- * listener's closure, not on `reply.raw`: properties added to Node's response
- * objects would give them a second hidden class that Node's own response code
- * then has to handle.
- */
-function closeListener(raw: RawReply | undefined, request: FastifyRequest, own: Scope): () => void {
-  let done = false;
-  return () => {
-    if (done) return;
-    done = true;
-    // On Deno, Fastify's 400 for a body the client stopped sending ends the
-    // response before 'close': `aborted` says the client left all the same.
-    const ended = (raw === undefined || raw.writableEnded) &&
-      (request.raw as unknown as RawRequest).aborted !== true;
-    // A hook may have replaced request.scope with a scope of its own (the
-    // pattern the go-go-scope docs show): it ends with the response too.
-    const current: unknown = (request as ScopedRequest)[kScope];
-    const reason = ended ? undefined : leftReason(request, current);
-    endScope(own, request, reason);
-    if (current !== own && current instanceof Scope) endScope(current, request, reason);
-  };
-}
-
-/** Why a response that did not end closed: its stream failed, or the client left. */
-function leftReason(request: FastifyRequest, current: unknown): Error {
-  if (current instanceof Scope && current.abortReason instanceof ResponseStreamError) {
-    return current.abortReason;
-  }
-  return new ClientDisconnectedError(
-    `Client disconnected before the response ended (request ${request.id})`,
-  );
-}
-
-function endScope(requestScope: Scope, request: FastifyRequest, reason: Error | undefined): void {
-  if (requestScope.isDisposed) return; // the root's disposal got there first
-  if (reason !== undefined && !requestScope.isAborted) requestScope.cancel(reason);
-  // Usually finishes synchronously; only cleanups or children make it async.
-  disposeScope(requestScope)?.catch((error: unknown) => {
-    request.log.error({ err: error }, "go-go-scope: disposing the request scope failed");
-  });
-}
+type Handler = (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) => unknown;
+type OnRequestHook = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+) => void;
 
 const plugin = async (
   fastify: FastifyInstance,
@@ -117,6 +82,7 @@ const plugin = async (
   const persistence = options.persistence;
   if (persistence !== undefined) rootOptions.persistence = persistence;
   const root = scope(rootOptions);
+  const settings: RequestScopeSettings = { root, timeout, concurrency, traceparent };
 
   fastify.decorate("scope", root);
   // During app.close(), Node's server closes the sockets that are idle when
@@ -128,155 +94,121 @@ const plugin = async (
     closing = true;
     done();
   });
-  // The request scope lives in a symbol field, declared as null so every
-  // request object keeps one shape, and `request.scope` is an accessor over
-  // it. Without a deadline (plugin or route timeout) or a trace to start, the
-  // scope is created on the first read: a request that never reads it costs
-  // one field store in onRequest, where its reply is kept for that read. The
-  // accessor also covers requests whose onRequest never ran (an onRequest
-  // hook registered before the plugin threw or replied).
+  // The request scope, its reply and its route's settings live in symbol
+  // fields, declared as null so every request object keeps one shape;
+  // `request.scope` is an accessor over the first. Without a deadline or a
+  // trace, the scope is created on its first read: a request that never
+  // reads it pays no scope, no listener and no disposal.
   fastify.decorateRequest(kScope, null);
   fastify.decorateRequest(kReply, null);
+  fastify.decorateRequest(kSettings, null);
   fastify.decorateRequest("scope", {
     getter(this: FastifyRequest): Scope {
       const request = this as ScopedRequest;
       return request[kScope] ??
         startScope(
+          settings,
           request,
           request[kReply] ?? undefined,
-          validSettings(request, routesMayHaveSettings),
+          request[kSettings] ?? validSettings(request, routesMayHaveSettings),
         );
     },
     setter(this: FastifyRequest, value: Scope): void {
-      const request = this as ScopedRequest;
-      const before = request[kScope];
-      request[kScope] = value;
-      // A hook that sets a scope of its own before any was created (the
-      // pattern the go-go-scope docs show): that scope ends with the
-      // response, as the plugin's own would have.
-      const reply = request[kReply];
-      if (before === null && reply !== null && value instanceof Scope) {
-        watchResponse(request, reply, value);
-      }
+      assignScope(this as ScopedRequest, value);
     },
   });
 
-  // Reading a route's settings costs a `request.routeOptions`, which Fastify
-  // builds anew on every read: about a third of the plugin's instructions per
-  // request (BENCHMARKS.md).
-  // Skip it while no route can have settings: none declared `config.scope`
-  // (onRoute sees every route declared after this point), and no route
-  // existed before the plugin was registered (onRoute never saw those).
-  let routesMayHaveSettings = !/^\(empty tree\)\s*$/.test(fastify.printRoutes());
+  // Routes declared before the plugin: onRoute never saw them, so neither
+  // their settings nor their handlers; a global onRequest hook covers them.
+  const routesBefore = !/^\(empty tree\)\s*$/.test(fastify.printRoutes());
+  // Reading a route's settings at request time costs a `request.routeOptions`,
+  // which Fastify builds anew on every read (about a third of the plugin's
+  // instructions per request on Node, BENCHMARKS.md): skipped while no route
+  // can have settings.
+  let routesMayHaveSettings = routesBefore;
+  // Where the reply becomes known. A Fastify hook costs every request of
+  // every route (on Deno each one adds about 2% to a hello request, mostly
+  // garbage collection of the hook runner's closures, BENCHMARKS.md), a
+  // handler wrapper far less. So: a global onRequest hook only when every
+  // request needs one (a plugin-wide deadline or trace, or routes the
+  // plugin cannot wrap); otherwise a route-level onRequest hook on routes
+  // that create their scope at once (a route deadline, long-lived routes)
+  // and a handler wrapper on the others.
+  const everyRequest = routesBefore || startsNow(settings, NO_SETTINGS);
 
   const longLived = new LongLivedRoutes(fastify, connectionTimeout);
+
+  /** onRequest: the scope now where a deadline or trace applies; else the reply, for later. */
+  function begin(request: ScopedRequest, reply: FastifyReply, route: RouteSettings): void {
+    if (request[kScope] === null && startsNow(settings, route)) {
+      startScope(settings, request, reply, route);
+    } else if (request[kReply] === null) adoptReply(request, reply);
+  }
 
   fastify.addHook("onRoute", (route: RouteOptions) => {
     const config = route.config as RouteConfig | undefined;
     // Websocket and SSE routes: decided here, once per route (_long_lived.ts).
     const kind = longLivedKind(route);
-    if ((config === undefined || config.scope === undefined) && kind === undefined) return;
-    routesMayHaveSettings = true;
-    const method = Array.isArray(route.method) ? route.method.join(",") : route.method;
-    let settings = routeSettings(config?.scope, `${method} ${route.url}`);
-    if (kind !== undefined) {
-      settings = { ...settings, timeout: longLived.route(route, kind, settings.timeout) };
+    let found: RouteSettings = NO_SETTINGS;
+    if ((config !== undefined && config.scope !== undefined) || kind !== undefined) {
+      routesMayHaveSettings = true;
+      const method = Array.isArray(route.method) ? route.method.join(",") : route.method;
+      found = routeSettings(config?.scope, `${method} ${route.url}`);
+      if (kind !== undefined) {
+        found = { ...found, timeout: longLived.route(route, kind, found.timeout) };
+      }
+      // Fastify copies the config's own properties (symbols included) into
+      // the route context, where settingsOf() finds them at request time.
+      route.config = { ...config, [kRouteSettings]: found } as NonNullable<RouteOptions["config"]>;
     }
-    // Fastify copies the config's own properties (symbols included) into the
-    // route context, where settingsOf() finds them at request time.
-    route.config = { ...config, [kRouteSettings]: settings } as NonNullable<RouteOptions["config"]>;
-  });
-
-  /**
-   * Creates the request scope and ends it with the response. `reply` is
-   * `undefined` when `request.scope` is first read somewhere the plugin's
-   * onRequest did not run: only the request's 'close' can be watched then.
-   */
-  function startScope(
-    request: ScopedRequest,
-    reply: FastifyReply | undefined,
-    settings: RouteSettings,
-  ): Scope {
-    const id = request.id;
-    const deadline = settings.timeout === undefined ? timeout : settings.timeout;
-    const trace = traceparent && reply !== undefined ? startTrace(request, reply) : undefined;
-    // Options were validated at registration (and per route in onRoute):
-    // the request scope is built through the internal door, which runs no
-    // validator. A route's circuitBreaker false means no breaker, not even
-    // the root's.
-    const requestScope = childScope(root, {
-      name: "request-" + id,
-      logger: request.log,
-      context: { requestId: id },
-      timeout: deadline === false ? undefined : deadline,
-      concurrency,
-      circuitBreaker: settings.circuitBreaker,
-    });
-    if (trace !== undefined) adoptRequestTrace(requestScope, trace);
-    request[kScope] = requestScope;
-    if (reply === undefined) {
-      const req = request.raw as unknown as RawRequest;
-      const onClose = closeListener(undefined, request, requestScope);
-      req.on("close", onClose);
-      if (req.destroyed === true) onClose();
-      return requestScope;
+    if (everyRequest) return;
+    if (kind !== undefined || startsNow(settings, found)) {
+      // Long-lived handlers are replaced by @fastify/websocket and
+      // @fastify/sse after this hook: the route's own onRequest is where
+      // their reply is seen.
+      const hook: OnRequestHook = (request, reply, done) => {
+        begin(request as ScopedRequest, reply, found);
+        done();
+      };
+      const own = route.onRequest;
+      route.onRequest = own === undefined ? [hook] : [...(Array.isArray(own) ? own : [own]), hook];
+      return;
     }
-    watchResponse(request, reply, requestScope);
-    return requestScope;
-  }
-
-  /** Ends `requestScope` with the response (see closeListener). */
-  function watchResponse(request: ScopedRequest, reply: FastifyReply, requestScope: Scope): void {
-    const raw = reply.raw as unknown as RawReply;
-    const onClose = closeListener(raw, request, requestScope);
-    raw.on("close", onClose);
-    // A pipelined HTTP/1 response queued behind earlier ones has no socket
-    // yet, and never emits 'close' if the socket dies first; its request
-    // does. Only queued responses pay for the second listener.
-    if (raw.socket === null) (request.raw as unknown as RawRequest).on("close", onClose);
-    // The client may have left while an earlier async hook ran: then
-    // 'close' has already fired and will not fire again. HTTP/2 responses
-    // have no `destroyed`: their stream tells.
-    const destroyed = raw.destroyed;
-    if (destroyed === true || (destroyed === undefined && raw.stream?.destroyed === true)) {
-      onClose();
-    }
-  }
-
-  /**
-   * Whether the request scope is created in onRequest rather than on first
-   * read: a deadline counts from the request's arrival, and a trace changes
-   * the request's logger for every hook.
-   */
-  function startsNow(settings: RouteSettings): boolean {
-    if (traceparent) return true;
-    const deadline = settings.timeout === undefined ? timeout : settings.timeout;
-    return deadline !== undefined && deadline !== false;
-  }
-
-  fastify.addHook(
-    "onRequest",
-    function onRequest(
+    const handler = route.handler as Handler;
+    route.handler = function scopedHandler(
+      this: FastifyInstance,
       request: FastifyRequest,
       reply: FastifyReply,
-      done: HookHandlerDoneFunction,
-    ): void {
-      const found = routesMayHaveSettings ? settingsOf(request) : NO_SETTINGS;
-      const invalid = found instanceof Error;
-      // An onRequest hook of a plugin registered earlier may have read
-      // request.scope already (created on that read): it gets the response
-      // watchers now, so the request has one scope.
-      const early = (request as ScopedRequest)[kScope];
-      if (early !== null) watchResponse(request as ScopedRequest, reply, early);
-      else if (invalid || !startsNow(found)) (request as ScopedRequest)[kReply] = reply;
-      else startScope(request as ScopedRequest, reply, found);
-      done(invalid ? found : undefined);
-    },
-  );
+    ): unknown {
+      const scoped = request as ScopedRequest;
+      scoped[kSettings] = found;
+      if (scoped[kReply] === null) adoptReply(scoped, reply);
+      return handler.call(this, request, reply);
+    } as RouteOptions["handler"];
+  });
 
-  // An onRequest hook registered before the plugin threw: the plugin's
-  // onRequest never ran. Runs only on errors, before the error handler, which
-  // may read request.scope: keep the reply for that read.
+  if (everyRequest) {
+    fastify.addHook(
+      "onRequest",
+      function onRequest(
+        request: FastifyRequest,
+        reply: FastifyReply,
+        done: HookHandlerDoneFunction,
+      ): void {
+        const found = routesMayHaveSettings ? settingsOf(request) : NO_SETTINGS;
+        const invalid = found instanceof Error;
+        // An onRequest hook of a plugin registered earlier may have read
+        // request.scope already (created on that read): it is watched now,
+        // so the request has one scope.
+        begin(request as ScopedRequest, reply, invalid ? NO_SETTINGS : found);
+        done(invalid ? found : undefined);
+      },
+    );
+  }
+
+  // An onRequest hook registered before the plugin threw, or the error came
+  // before the handler: the error handler may read request.scope. Runs only
+  // on errors.
   fastify.addHook(
     "onError",
     function onError(
@@ -286,7 +218,7 @@ const plugin = async (
       done: () => void,
     ): void {
       const scoped = request as ScopedRequest;
-      if (scoped[kScope] === null && scoped[kReply] === null) scoped[kReply] = reply;
+      if (scoped[kReply] === null) adoptReply(scoped, reply);
       done();
     },
   );
@@ -299,10 +231,12 @@ const plugin = async (
       payload: unknown,
       done: DoneFuncWithErrOrRes,
     ): void {
-      // A reply to keep when onRequest did not run (an earlier onRequest hook
-      // replied): onSend and onResponse hooks may still read request.scope.
+      // The reply of a request that reached neither an onRequest of ours nor
+      // a wrapped handler (an earlier onRequest hook replied, the not-found
+      // handler): onSend and onResponse hooks may still read request.scope,
+      // and a scope read earlier is watched from here on.
       const scoped = request as ScopedRequest;
-      if (scoped[kReply] === null) scoped[kReply] = reply;
+      if (scoped[kReply] === null) adoptReply(scoped, reply);
       if (closing) closeAfterResponse(reply);
       if (isNodeStream(payload)) watchStream(payload, request, reply);
       else if (isWebStream(payload)) return done(null, watchWebStream(payload, request, reply));
