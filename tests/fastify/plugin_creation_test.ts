@@ -146,4 +146,90 @@ describe("plugin: when the request scope is created", () => {
     await waitFor(() => assigned[0]?.isDisposed === true, "the assigned scope disposed");
     assert.equal(app.scope.childCount, 0);
   });
+
+  it("a scope first read in a preHandler is watched from the handler on: a client that leaves cancels it", async (t) => {
+    const app = Fastify();
+    t.after(() => app.close());
+    await app.register(fastifyGoGoScope);
+    const started = deferred();
+    const outcome = deferred<{ error: Error | undefined; early: Scope }>();
+    app.addHook("preHandler", async (request) => {
+      request.scope.setContext("early", true); // the first read, before the reply is known
+    });
+    app.get("/", async (request) => {
+      started.resolve();
+      const [error] = await request.scope.task(({ signal }) =>
+        new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)))
+      );
+      outcome.resolve({ error, early: request.scope });
+      return "late";
+    });
+    const port = await listen(app);
+    await requestAndLeave(port, "/", started.promise);
+    const { error, early } = await outcome.promise;
+    assert.ok(error instanceof ClientDisconnectedError, String(error));
+    assert.equal(early.getContext("early"), true);
+    await waitFor(() => early.isDisposed, "the early scope disposed");
+    assert.equal(app.scope.childCount, 0);
+  });
+
+  it("a client that leaves while a preHandler runs, after its read: the handler gets a cancelled scope", async (t) => {
+    const app = Fastify();
+    t.after(() => app.close());
+    await app.register(fastifyGoGoScope);
+    const entered = deferred();
+    const gate = deferred();
+    const outcome = deferred<Scope>();
+    app.addHook("preHandler", async (request) => {
+      void request.scope; // created here, not watched yet
+      entered.resolve();
+      await gate.promise;
+    });
+    app.get("/", async (request) => {
+      outcome.resolve(request.scope);
+      return "late";
+    });
+    const port = await listen(app);
+    await requestAndLeave(port, "/", entered.promise);
+    await sleep(20);
+    gate.resolve();
+    const seen = await outcome.promise;
+    assert.ok(seen.abortReason instanceof ClientDisconnectedError, String(seen.abortReason));
+    await waitFor(() => seen.isDisposed, "disposed");
+  });
+
+  it("routes declared before the plugin: a client that leaves still cancels the scope", async (t) => {
+    const app = Fastify();
+    t.after(() => app.close());
+    const started = deferred();
+    const outcome = deferred<Error | undefined>();
+    app.get("/", async (request) => {
+      started.resolve();
+      const [error] = await request.scope.task(({ signal }) =>
+        new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)))
+      );
+      outcome.resolve(error);
+      return "late";
+    });
+    await app.register(fastifyGoGoScope);
+    const port = await listen(app);
+    await requestAndLeave(port, "/", started.promise);
+    const error = await outcome.promise;
+    assert.ok(error instanceof ClientDisconnectedError, String(error));
+    await waitFor(() => app.scope.childCount === 0, "the request scope released");
+  });
+
+  it("the handler wrapper keeps the handler's `this` and its return value", async (t) => {
+    const app = Fastify();
+    t.after(() => app.close());
+    await app.register(fastifyGoGoScope);
+    app.get("/async", async function () {
+      return { same: this.scope === app.scope };
+    });
+    app.get("/sync", function (_request, reply) {
+      reply.send({ sync: true });
+    });
+    assert.deepEqual((await app.inject("/async")).json(), { same: true });
+    assert.deepEqual((await app.inject("/sync")).json(), { sync: true });
+  });
 });
