@@ -12,6 +12,11 @@
 //   plugin     the real plugin (fastifyGoGoScope), for comparison with `dispose`
 //   task       the real plugin + one awaited request.scope.task() per request
 //
+// Alternatives, each on top of `hook`: close-shared (the 'close' listener without a closure),
+// finish (a 'finish' listener instead), socket (one 'close' listener per socket). And on top of
+// `decorate` instead of `hook`: onsend (an empty onSend hook), wrapper (a route handler wrapper,
+// set in onRoute, that stores the reply on the request).
+//
 // `--plugin` is the plugin module (mod.ts under Deno, npm/esm/mod.js under Node); the core's
 // internal door is found next to it.
 import process from "node:process";

@@ -103,11 +103,13 @@ app.get("/hang", hang);
 h2.get("/hang", hang);
 
 // childCount is a getter on the core's Scope; null when the scope does not have it. The /__stats
-// request's own scope is alive while this handler runs, so it is subtracted.
+// request's own scope (created by its first read, here) is alive while this handler runs, so it
+// is subtracted.
 function liveChildren(request) {
+  const own = request.scope;
   const count = app.scope?.childCount;
   if (typeof count !== "number") return null;
-  return (request.scope ? count - 1 : count) + (h2.scope?.childCount ?? 0);
+  return (own ? count - 1 : count) + (h2.scope?.childCount ?? 0);
 }
 
 app.get("/__stats", async (request) => {

@@ -267,9 +267,12 @@ const plugin = async (
 /**
  * The Fastify plugin. Registers a root scope on the instance
  * (`fastify.scope`) and gives every request its own child scope
- * (`request.scope`), created in `onRequest` and usable in every hook and
- * handler Fastify runs for the request, the error handler included (when an
- * earlier `onRequest` hook threw or replied, it is created on first read).
+ * (`request.scope`), usable in every hook and handler Fastify runs for the
+ * request, the error handler included. It is created on its first read, so a
+ * request that never reads it pays for no scope; where a deadline (the
+ * `timeout` option or a route's `config.scope.timeout`) or `traceparent`
+ * applies, it is created in `onRequest`, so the deadline counts from the
+ * request's arrival.
  *
  * - When the response ends, the request scope is disposed: its tasks'
  *   signals abort, its cleanups run.
