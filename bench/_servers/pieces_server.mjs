@@ -60,7 +60,7 @@ if (variant === "plugin" || variant === "task") {
   pluginSource = args.plugin;
   if (has("decorate")) app.decorateRequest("scope", null);
   if (variant === "onsend") {
-    app.addHook("onSend", function onSend(request, reply, payload, done) {
+    app.addHook("onSend", function onSend(_request, _reply, _payload, done) {
       done();
     });
   } else if (variant === "wrapper") {
