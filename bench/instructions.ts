@@ -49,8 +49,8 @@ const flags = parseFlags(Deno.args, {
   warmup: "20000",
   // Counted requests: 5,000 on Node; 20,000 on Deno, where the young-generation collections run
   // on the counted thread and cost millions of instructions each. A window holds a whole number of
-  // them, so a short window's count depends on where the collections fall: one more or fewer in
-  // 2,000 requests moves the count by 2-3%, in 20,000 by a tenth of that (BENCHMARKS.md).
+  // them, so a short window's count depends on where the collections fall; a ten times longer
+  // window makes one collection more or fewer ten times smaller a share (BENCHMARKS.md).
   requests: "",
   connections: "20",
   repeat: "1",

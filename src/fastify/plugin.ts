@@ -122,14 +122,13 @@ const plugin = async (
   // their settings nor their handlers; a global onRequest hook covers them.
   const routesBefore = !/^\(empty tree\)\s*$/.test(fastify.printRoutes());
   // Reading a route's settings at request time costs a `request.routeOptions`,
-  // which Fastify builds anew on every read (about a third of the plugin's
-  // instructions per request on Node, BENCHMARKS.md): skipped while no route
-  // can have settings.
+  // which Fastify builds anew on every read (a large share of the plugin's
+  // work per request, BENCHMARKS.md): skipped while no route can have
+  // settings.
   let routesMayHaveSettings = routesBefore;
   // Where the reply becomes known. A Fastify hook costs every request of
-  // every route (on Deno each one adds about 2% to a hello request, mostly
-  // garbage collection of the hook runner's closures, BENCHMARKS.md), a
-  // handler wrapper far less. So: a global onRequest hook only when every
+  // every route (on Deno mostly in collecting the closures its runner
+  // allocates per request, BENCHMARKS.md), a handler wrapper far less. So: a global onRequest hook only when every
   // request needs one (a plugin-wide deadline or trace, or routes the
   // plugin cannot wrap); otherwise a route-level onRequest hook on routes
   // that create their scope at once (a route deadline, long-lived routes)
