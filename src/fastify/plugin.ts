@@ -165,7 +165,7 @@ const plugin = async (
       // Long-lived handlers are replaced by @fastify/websocket and
       // @fastify/sse after this hook: the route's own onRequest is where
       // their reply is seen.
-      const hook: OnRequestHook = (request, reply, done) => {
+      const hook: OnRequestHook = function routeOnRequest(request, reply, done) {
         begin(request as ScopedRequest, reply, found);
         done();
       };

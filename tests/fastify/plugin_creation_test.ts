@@ -232,4 +232,26 @@ describe("plugin: when the request scope is created", () => {
     assert.deepEqual((await app.inject("/async")).json(), { same: true });
     assert.deepEqual((await app.inject("/sync")).json(), { sync: true });
   });
+
+  it("hooks: a plain route runs no onRequest hook of the plugin; a deadline brings one", async (t) => {
+    /** The hook names Fastify lists for each route (printRoutes with includeHooks). */
+    async function hooksOf(options: { timeout?: number }): Promise<Record<string, string>> {
+      const app = Fastify({ exposeHeadRoutes: false });
+      t.after(() => app.close());
+      await app.register(fastifyGoGoScope, options);
+      app.get("/plain", async () => "plain");
+      app.get("/budget", { config: { scope: { timeout: 1000 } } }, async () => "budget");
+      await app.ready();
+      const printed = app.printRoutes({ includeHooks: true, commonPrefix: false });
+      const sections = printed.split(/(?=\/plain|\/budget)/).slice(1);
+      return Object.fromEntries(sections.map((text) => [text.split(" ")[0]!, text]));
+    }
+    const lazy = await hooksOf({});
+    assert.doesNotMatch(lazy["/plain"]!, /\(onRequest\)/);
+    assert.match(lazy["/plain"]!, /\(onSend\)/);
+    assert.match(lazy["/budget"]!, /\(onRequest\) \["routeOnRequest\(\)"\]/);
+    const everywhere = await hooksOf({ timeout: 1000 });
+    assert.match(everywhere["/plain"]!, /\(onRequest\) \["onRequest\(\)"\]/);
+    assert.match(everywhere["/budget"]!, /\(onRequest\) \["onRequest\(\)"\]/);
+  });
 });
