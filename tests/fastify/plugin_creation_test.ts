@@ -254,4 +254,24 @@ describe("plugin: when the request scope is created", () => {
     assert.match(everywhere["/plain"]!, /\(onRequest\) \["onRequest\(\)"\]/);
     assert.match(everywhere["/budget"]!, /\(onRequest\) \["onRequest\(\)"\]/);
   });
+
+  it("a hook that reads the scope and hijacks: a route deadline gets that scope watched", async (t) => {
+    const app = Fastify();
+    t.after(() => app.close());
+    await app.register(fastifyGoGoScope);
+    let seen: Scope | undefined;
+    app.get("/raw", {
+      config: { scope: { timeout: 5000 } },
+      preHandler: (request, reply, done) => {
+        seen = request.scope;
+        reply.hijack();
+        reply.raw.end("raw");
+        done();
+      },
+    }, async () => "never");
+    const port = await listen(app);
+    assert.equal((await request(port, "/raw")).body, "raw");
+    await waitFor(() => seen?.isDisposed === true, "the hijacked request's scope disposed");
+    assert.equal(app.scope.childCount, 0);
+  });
 });
