@@ -83,9 +83,10 @@ function watchResponse(request: ScopedRequest, reply: FastifyReply, requestScope
 /**
  * Records the request's reply, from which its scope is watched: at once for
  * a scope that already exists (read before the reply was known), on creation
- * otherwise. Call it only while `request[kReply]` is `null`.
+ * otherwise. Only the first call for a request does anything.
  */
 export function adoptReply(request: ScopedRequest, reply: FastifyReply): void {
+  if (request[kReply] !== null) return;
   request[kReply] = reply;
   const early = request[kScope];
   if (early !== null) watchResponse(request, reply, early);
@@ -97,9 +98,13 @@ export function adoptReply(request: ScopedRequest, reply: FastifyReply): void {
  * the request's logger for every hook.
  */
 export function startsNow(plugin: RequestScopeSettings, route: RouteSettings): boolean {
-  if (plugin.traceparent) return true;
+  return plugin.traceparent || deadlineOf(plugin, route) !== undefined;
+}
+
+/** The request scope's deadline: the route's own (`false`: none), else the plugin's. */
+function deadlineOf(plugin: RequestScopeSettings, route: RouteSettings): number | undefined {
   const deadline = route.timeout === undefined ? plugin.timeout : route.timeout;
-  return deadline !== undefined && deadline !== false;
+  return deadline === false ? undefined : deadline;
 }
 
 /**
@@ -116,14 +121,13 @@ export function startScope(
   route: RouteSettings,
 ): Scope {
   const id = request.id;
-  const deadline = route.timeout === undefined ? plugin.timeout : route.timeout;
   const trace = plugin.traceparent && reply !== undefined ? startTrace(request, reply) : undefined;
   // A route's circuitBreaker false means no breaker, not even the root's.
   const requestScope = childScope(plugin.root, {
     name: "request-" + id,
     logger: request.log,
     context: { requestId: id },
-    timeout: deadline === false ? undefined : deadline,
+    timeout: deadlineOf(plugin, route),
     concurrency: plugin.concurrency,
     circuitBreaker: route.circuitBreaker,
   });

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { sleep } from "../core/_helpers.ts";
 
-export { type Deferred, deferred, sleep } from "../core/_helpers.ts";
+export { type Deferred, deferred, sleep, untilAborted } from "../core/_helpers.ts";
 
 /** Polls `predicate` every few milliseconds until it holds, or fails after `timeout` ms. */
 export async function waitFor(

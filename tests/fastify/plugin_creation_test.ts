@@ -6,7 +6,15 @@ import assert from "node:assert/strict";
 import Fastify from "fastify";
 import { fastifyGoGoScope } from "../../src/fastify/mod.ts";
 import { ClientDisconnectedError, type Scope, scope, TimeoutError } from "../../src/core/mod.ts";
-import { deferred, listen, request, requestAndLeave, sleep, waitFor } from "./_helpers.ts";
+import {
+  deferred,
+  listen,
+  request,
+  requestAndLeave,
+  sleep,
+  untilAborted,
+  waitFor,
+} from "./_helpers.ts";
 
 describe("plugin: when the request scope is created", () => {
   it("a request that never reads request.scope creates none; the first read creates it", async (t) => {
@@ -63,28 +71,36 @@ describe("plugin: when the request scope is created", () => {
     assert.deepEqual(counts, [1, 0]);
   });
 
-  it("a first read after the client left gives a scope cancelled with ClientDisconnectedError", async (t) => {
-    const app = Fastify();
-    t.after(() => app.close());
-    await app.register(fastifyGoGoScope);
-    const entered = deferred();
-    const gate = deferred();
-    const outcome = deferred<Scope>();
-    app.get("/", async (request) => {
-      entered.resolve();
-      await gate.promise;
-      outcome.resolve(request.scope); // first read, after the socket closed
-      return "late";
+  // The client leaves while the request waits at a gate; the scope is read first either in the
+  // handler after that (created late) or in a preHandler before it (created before the reply was
+  // known, watched from the handler on). Either way the handler sees it cancelled.
+  for (const firstRead of ["handler", "preHandler"] as const) {
+    it(`a client that left before the handler ran (first read in the ${firstRead}): the scope is cancelled`, async (t) => {
+      const app = Fastify();
+      t.after(() => app.close());
+      await app.register(fastifyGoGoScope);
+      const entered = deferred();
+      const gate = deferred();
+      const outcome = deferred<Scope>();
+      app.addHook("preHandler", async (request) => {
+        if (firstRead === "preHandler") void request.scope;
+        entered.resolve();
+        await gate.promise;
+      });
+      app.get("/", async (request) => {
+        outcome.resolve(request.scope);
+        return "late";
+      });
+      const port = await listen(app);
+      await requestAndLeave(port, "/", entered.promise);
+      await sleep(20);
+      gate.resolve();
+      const seen = await outcome.promise;
+      assert.ok(seen.abortReason instanceof ClientDisconnectedError, String(seen.abortReason));
+      await waitFor(() => seen.isDisposed, "the scope disposed");
+      assert.equal(app.scope.childCount, 0);
     });
-    const port = await listen(app);
-    await requestAndLeave(port, "/", entered.promise);
-    await sleep(20);
-    gate.resolve();
-    const late = await outcome.promise;
-    assert.ok(late.abortReason instanceof ClientDisconnectedError, String(late.abortReason));
-    await waitFor(() => late.isDisposed, "the late scope disposed");
-    assert.equal(app.scope.childCount, 0);
-  });
+  }
 
   it("a first read in onResponse, or after the response closed, still ends with it", async (t) => {
     const app = Fastify();
@@ -158,9 +174,7 @@ describe("plugin: when the request scope is created", () => {
     });
     app.get("/", async (request) => {
       started.resolve();
-      const [error] = await request.scope.task(({ signal }) =>
-        new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)))
-      );
+      const [error] = await request.scope.task(({ signal }) => untilAborted(signal));
       outcome.resolve({ error, early: request.scope });
       return "late";
     });
@@ -173,31 +187,6 @@ describe("plugin: when the request scope is created", () => {
     assert.equal(app.scope.childCount, 0);
   });
 
-  it("a client that leaves while a preHandler runs, after its read: the handler gets a cancelled scope", async (t) => {
-    const app = Fastify();
-    t.after(() => app.close());
-    await app.register(fastifyGoGoScope);
-    const entered = deferred();
-    const gate = deferred();
-    const outcome = deferred<Scope>();
-    app.addHook("preHandler", async (request) => {
-      void request.scope; // created here, not watched yet
-      entered.resolve();
-      await gate.promise;
-    });
-    app.get("/", async (request) => {
-      outcome.resolve(request.scope);
-      return "late";
-    });
-    const port = await listen(app);
-    await requestAndLeave(port, "/", entered.promise);
-    await sleep(20);
-    gate.resolve();
-    const seen = await outcome.promise;
-    assert.ok(seen.abortReason instanceof ClientDisconnectedError, String(seen.abortReason));
-    await waitFor(() => seen.isDisposed, "disposed");
-  });
-
   it("routes declared before the plugin: a client that leaves still cancels the scope", async (t) => {
     const app = Fastify();
     t.after(() => app.close());
@@ -205,9 +194,7 @@ describe("plugin: when the request scope is created", () => {
     const outcome = deferred<Error | undefined>();
     app.get("/", async (request) => {
       started.resolve();
-      const [error] = await request.scope.task(({ signal }) =>
-        new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)))
-      );
+      const [error] = await request.scope.task(({ signal }) => untilAborted(signal));
       outcome.resolve(error);
       return "late";
     });
