@@ -83,10 +83,11 @@ function watchResponse(request: ScopedRequest, reply: FastifyReply, requestScope
 /**
  * Records the request's reply, from which its scope is watched: at once for
  * a scope that already exists (read before the reply was known), on creation
- * otherwise. Only the first call for a request does anything.
+ * otherwise. Call it only while `request[kReply]` is `null`: the callers
+ * test that themselves, because on Deno an unconditional call from every
+ * hook and handler measured more instructions per request (BENCHMARKS.md).
  */
 export function adoptReply(request: ScopedRequest, reply: FastifyReply): void {
-  if (request[kReply] !== null) return;
   request[kReply] = reply;
   const early = request[kScope];
   if (early !== null) watchResponse(request, reply, early);

@@ -141,7 +141,7 @@ const plugin = async (
   function begin(request: ScopedRequest, reply: FastifyReply, route: RouteSettings): void {
     if (request[kScope] === null && startsNow(settings, route)) {
       startScope(settings, request, reply, route);
-    } else adoptReply(request, reply);
+    } else if (request[kReply] === null) adoptReply(request, reply);
   }
 
   fastify.addHook("onRoute", (route: RouteOptions) => {
@@ -181,7 +181,7 @@ const plugin = async (
     ): unknown {
       const scoped = request as ScopedRequest;
       scoped[kSettings] = found;
-      adoptReply(scoped, reply);
+      if (scoped[kReply] === null) adoptReply(scoped, reply);
       return handler.call(this, request, reply);
     } as RouteOptions["handler"];
   });
@@ -216,7 +216,8 @@ const plugin = async (
       _error: unknown,
       done: () => void,
     ): void {
-      adoptReply(request as ScopedRequest, reply);
+      const scoped = request as ScopedRequest;
+      if (scoped[kReply] === null) adoptReply(scoped, reply);
       done();
     },
   );
@@ -233,7 +234,8 @@ const plugin = async (
       // a wrapped handler (an earlier onRequest hook replied, the not-found
       // handler): onSend and onResponse hooks may still read request.scope,
       // and a scope read earlier is watched from here on.
-      adoptReply(request as ScopedRequest, reply);
+      const scoped = request as ScopedRequest;
+      if (scoped[kReply] === null) adoptReply(scoped, reply);
       if (closing) closeAfterResponse(reply);
       if (isNodeStream(payload)) watchStream(payload, request, reply);
       else if (isWebStream(payload)) return done(null, watchWebStream(payload, request, reply));
