@@ -1,0 +1,81 @@
+// The request scope's lifecycle as a matrix over real sockets on 127.0.0.1:0:
+// every phase the scope is first read in, every phase the request is stalled
+// in when it ends, every way it ends and every protocol, generated from the
+// table in _matrix.ts. Each case checks the abort reason, that the scope's
+// signal aborts within 100 ms of the event (and not before it), and that no
+// scope is left alive; the file checks that no promise rejection went
+// unhandled.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { columns, type End, type MatrixCase, matrixCases, type Protocol } from "./_matrix.ts";
+import { type CaseResult, runCases } from "./_matrix_run.ts";
+import { watchUnhandledRejections } from "./_helpers.ts";
+
+/** Cases run at once within a column (each on its own app and socket). */
+const CONCURRENCY = 4;
+
+const rejections = watchUnhandledRejections();
+after(() => rejections.stop());
+
+const failing: string[] = [];
+const latencies: string[] = [];
+let total = 0;
+
+/** `n 29, median 2.1 ms, max 7.9 ms`: a column's abort latencies. */
+function summary(results: Map<string, CaseResult>): string {
+  const all = [...results.values()].flatMap((r) => r.latencies).sort((a, b) => a - b);
+  if (all.length === 0) return "no abort seen";
+  const median = all[Math.floor(all.length / 2)]!;
+  return `${all.length} aborts, median ${median.toFixed(1)} ms, max ${all.at(-1)!.toFixed(1)} ms`;
+}
+
+/**
+ * One describe per (protocol, end) column of the table, `ends` only when
+ * given: its cases run together in `before`, then one `it` per case reports it.
+ */
+function column(protocols: readonly Protocol[], ends?: readonly End[]): void {
+  for (const { protocol, end } of columns(protocols)) {
+    if (ends !== undefined && !ends.includes(end)) continue;
+    const cases: MatrixCase[] = matrixCases(protocol, end);
+    total += cases.length;
+    describe(`lifecycle matrix: ${protocol} | ${end}`, () => {
+      let results = new Map<string, CaseResult>();
+      before(async () => {
+        const started = performance.now();
+        results = await runCases(cases, CONCURRENCY);
+        const ms = Math.round(performance.now() - started);
+        latencies.push(
+          `${protocol} | ${end}: ${cases.length} cases in ${ms} ms; ${summary(results)}`,
+        );
+      });
+      for (const c of cases) {
+        it(c.name, () => {
+          const result = results.get(c.name);
+          assert.ok(result !== undefined, "the case did not run");
+          if (result.failures.length > 0) {
+            failing.push(
+              `${c.name}\n    ${[...result.failures, ...result.observed].join("\n    ")}`,
+            );
+          }
+          assert.deepEqual(
+            result.failures,
+            [],
+            `${c.name}\n  observed: ${result.observed.join("; ") || "nothing"}`,
+          );
+        });
+      }
+    });
+  }
+}
+
+column(["h1"], ["client-leaves"]);
+
+describe("lifecycle matrix: the whole file", () => {
+  it("no promise rejection went unhandled, and every failing case is listed", () => {
+    console.log(`abort latencies after the event:\n  ${latencies.join("\n  ")}`);
+    if (failing.length > 0) {
+      console.log(`${failing.length} of ${total} cases failed:\n  ${failing.join("\n  ")}`);
+    }
+    assert.deepEqual(rejections.seen.map(String), []);
+  });
+});
