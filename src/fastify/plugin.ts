@@ -228,23 +228,29 @@ const plugin = async (
       reply: FastifyReply,
       payload: unknown,
       done: DoneFuncWithErrOrRes,
-    ): PromiseLike<void> {
+    ): PromiseLike<void> | void {
       // The reply of a request that reached no onRequest hook of ours: a
       // scope read earlier and not watched from its response yet (a
       // pipelined request queued behind others, app.inject()) is from here.
       const scoped = request as ScopedRequest;
       if (scoped[kReply] === null) adoptReply(scoped, reply);
       if (connectionCloseOnShutdown && shutdown.closing) closeAfterResponse(reply);
+      // A string (what serializers produce) or no payload: nothing the rest
+      // of the send can throw at the handler, so the usual synchronous done.
+      if (typeof payload === "string" || payload === undefined || payload === null) {
+        return done();
+      }
       let next: unknown;
       if (isNodeStream(payload)) watchStream(payload, request, reply);
       else if (isWebStream(payload)) next = watchWebStream(payload, request, reply);
-      // Why a thenable: Fastify's hook runner calls a hook inside a try/catch
-      // that turns what the rest of the send throws into a 500, so a plain
-      // `done()` here would change what `reply.send()` throws to the handler
-      // (FST_ERR_REP_INVALID_PAYLOAD_TYPE, say) into an error response. The
-      // runner calls `then` outside that try/catch: calling `done` there lets
-      // such an error reach the caller of reply.send() exactly as without
-      // this hook.
+      // Why a thenable for other payloads: Fastify's hook runner calls a hook
+      // inside a try/catch that turns what the rest of the send throws into a
+      // 500, so a plain `done()` here would change what `reply.send()` throws
+      // to the handler (FST_ERR_REP_INVALID_PAYLOAD_TYPE for an object it
+      // cannot serialize, FST_ERR_REP_READABLE_STREAM_LOCKED) into an error
+      // response. The runner calls `then` outside that try/catch: calling
+      // `done` there lets such an error reach the caller of reply.send()
+      // exactly as without this hook.
       return { then: () => done(null, next) } as unknown as PromiseLike<void>;
     },
   );
