@@ -1,13 +1,23 @@
-// Creating and ending request scopes: created on the first read of
+// Creating, watching and ending request scopes: created on the first read of
 // `request.scope` (or in onRequest where a deadline or a trace applies),
-// watched once the request's reply is known, ended when the response closes.
+// watched from the moment it exists, ended when the response closes.
 // The plugin (plugin.ts) decides where in Fastify's lifecycle each step runs.
 // Never re-exported by mod.ts.
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { ClientDisconnectedError, ResponseStreamError, Scope } from "../core/mod.ts";
-import { childScope, disposeScope } from "../core/_child_scope.ts";
+import { ClientDisconnectedError, ResponseStreamError, Scope, TimeoutError } from "../core/mod.ts";
+import { childScope, disposeScope, watchAbort } from "../core/_child_scope.ts";
+import { describe, optionError } from "../core/_validate.ts";
 import { adoptRequestTrace, startTrace } from "./trace.ts";
-import { kReply, kScope, type RawReply, type RawRequest, type ScopedRequest } from "./_response.ts";
+import {
+  ENDED,
+  EXACT,
+  kReply,
+  kScope,
+  kWatch,
+  type RawReply,
+  type RawRequest,
+  type ScopedRequest,
+} from "./_response.ts";
 import type { RouteSettings } from "./_settings.ts";
 
 /** The plugin-wide settings every request scope is built from (validated at registration). */
@@ -18,14 +28,30 @@ export interface RequestScopeSettings {
   readonly traceparent: boolean;
 }
 
+/** The HTTP/1 socket as the plugin sees it before the request's reply is known. */
+interface RawSocket {
+  readonly destroyed: boolean;
+  /** The response currently attached to the socket (Node's and Deno's `node:http`). */
+  readonly _httpMessage?: { readonly req?: unknown } | null;
+  on(event: "close", listener: () => void): unknown;
+  off(event: "close", listener: () => void): unknown;
+}
+
+/** `request.raw` with what the early watch reads: its socket (HTTP/1) or stream (HTTP/2). */
+interface RawRequestWithTransport extends RawRequest {
+  readonly socket?: RawSocket | null;
+  readonly stream?: RawReply & { readonly destroyed: boolean };
+}
+
 /**
  * Ends the request scope when the response closes: cancels it first if the
  * client left (the response did not end, or the request was aborted), then
- * disposes it. The state lives in this listener's closure, not on
- * `reply.raw`: properties added to Node's response objects would give them a
- * second hidden class that Node's own response code then has to handle.
+ * disposes it, together with a scope a hook assigned to `request.scope`. The
+ * state lives in this listener's closure, not on `reply.raw`: properties added
+ * to Node's response objects would give them a second hidden class that
+ * Node's own response code then has to handle.
  */
-function closeListener(raw: RawReply, request: FastifyRequest, own: Scope): () => void {
+function closeListener(raw: RawReply, request: ScopedRequest, own: Scope): () => void {
   let done = false;
   return () => {
     if (done) return;
@@ -33,18 +59,24 @@ function closeListener(raw: RawReply, request: FastifyRequest, own: Scope): () =
     // On Deno, Fastify's 400 for a body the client stopped sending ends the
     // response before 'close': `aborted` says the client left all the same.
     const ended = raw.writableEnded && (request.raw as unknown as RawRequest).aborted !== true;
-    // A hook may have replaced request.scope with a scope of its own (the
-    // pattern the go-go-scope docs show): it ends with the response too.
-    const current: unknown = (request as ScopedRequest)[kScope];
-    const reason = ended ? undefined : leftReason(request, current);
-    endScope(own, request, reason);
-    if (current !== own && current instanceof Scope) endScope(current, request, reason);
+    endRequest(request, own, ended ? undefined : leftReason(request));
   };
 }
 
+/** Ends the plugin's own scope and the scope a hook assigned, if any; marks the request ended. */
+function endRequest(request: ScopedRequest, own: Scope, reason: Error | undefined): void {
+  const watch = request[kWatch];
+  if (typeof watch === "function") watch(); // a socket listener of the early watch
+  request[kWatch] = ENDED;
+  const current = request[kScope];
+  endScope(own, request, reason);
+  if (current !== own && current !== null) endScope(current, request, reason);
+}
+
 /** Why a response that did not end closed: its stream failed, or the client left. */
-function leftReason(request: FastifyRequest, current: unknown): Error {
-  if (current instanceof Scope && current.abortReason instanceof ResponseStreamError) {
+function leftReason(request: ScopedRequest): Error {
+  const current = request[kScope];
+  if (current !== null && current.abortReason instanceof ResponseStreamError) {
     return current.abortReason;
   }
   return new ClientDisconnectedError(
@@ -61,9 +93,9 @@ function endScope(requestScope: Scope, request: FastifyRequest, reason: Error | 
   });
 }
 
-/** Ends `requestScope` with the response (see closeListener). */
-function watchResponse(request: ScopedRequest, reply: FastifyReply, requestScope: Scope): void {
-  const raw = reply.raw as unknown as RawReply;
+/** Ends `requestScope` when `raw` (the response, or the HTTP/2 stream) closes. */
+function watchResponse(request: ScopedRequest, raw: RawReply, requestScope: Scope): void {
+  request[kWatch] = EXACT;
   const onClose = closeListener(raw, request, requestScope);
   raw.on("close", onClose);
   // A pipelined HTTP/1 response queued behind earlier ones has no socket
@@ -81,16 +113,55 @@ function watchResponse(request: ScopedRequest, reply: FastifyReply, requestScope
 }
 
 /**
+ * Watches a scope that exists before the request's reply is known (read in
+ * a hook before the handler, or in a hook of a plugin registered earlier).
+ * Laziness must not delay cancellation, so it finds what tells when the
+ * request is over without the reply:
+ * - HTTP/2: the request's stream, which closes when the response ends or the
+ *   stream is reset (exactly what `reply.raw` would tell);
+ * - HTTP/1: the response attached to the request's socket, which is this
+ *   request's own unless the request is pipelined behind others; then the
+ *   socket's `'close'` (the client left) until the reply is adopted;
+ * - anything else (`app.inject()`): the reply, once a hook adopts it.
+ * Only requests whose scope is read before the handler pay for this.
+ */
+function watchEarly(request: ScopedRequest, requestScope: Scope): void {
+  const raw = request.raw as unknown as RawRequestWithTransport;
+  const stream = raw.stream;
+  if (stream !== undefined) return watchResponse(request, stream, requestScope);
+  const socket = raw.socket;
+  if (socket === undefined || socket === null) return;
+  const head = socket._httpMessage;
+  if (head === undefined) return; // not Node's HTTP/1 server: wait for the reply
+  if (head !== null && head.req === raw) {
+    return watchResponse(request, head as unknown as RawReply, requestScope);
+  }
+  if (head === null || socket.destroyed) {
+    // No response on the socket: this request's has ended (or the socket is gone).
+    const left = socket.destroyed || raw.aborted === true;
+    return endRequest(request, requestScope, left ? leftReason(request) : undefined);
+  }
+  // Queued behind another request's response on the same socket.
+  const onClose = (): void => endRequest(request, requestScope, leftReason(request));
+  socket.on("close", onClose);
+  request[kWatch] = () => socket.off("close", onClose);
+}
+
+/**
  * Records the request's reply, from which its scope is watched: at once for
- * a scope that already exists (read before the reply was known), on creation
- * otherwise. Call it only while `request[kReply]` is `null`: the callers
- * test that themselves, because on Deno an unconditional call from every
- * hook and handler measured more instructions per request (BENCHMARKS.md).
+ * a scope that exists and is not watched exactly yet, on creation otherwise.
+ * Call it only while `request[kReply]` is `null`: the callers test that
+ * themselves, because on Deno an unconditional call from every hook measured
+ * more instructions per request (BENCHMARKS.md).
  */
 export function adoptReply(request: ScopedRequest, reply: FastifyReply): void {
   request[kReply] = reply;
   const early = request[kScope];
-  if (early !== null) watchResponse(request, reply, early);
+  if (early === null) return;
+  const watch = request[kWatch];
+  if (watch === EXACT || watch === ENDED) return;
+  if (watch !== null) watch(); // the socket listener of a queued request
+  watchResponse(request, reply.raw as unknown as RawReply, early);
 }
 
 /**
@@ -111,9 +182,8 @@ function deadlineOf(plugin: RequestScopeSettings, route: RouteSettings): number 
 /**
  * Creates the request scope (a child of the root, through the core's
  * internal door: options were validated at registration and per route in
- * onRoute) and, when the reply is known, ends it with the response. Without
- * the reply it is watched once `adoptReply` runs (the handler, onSend or
- * onError).
+ * onRoute) and watches it at once: from the reply when it is known, from the
+ * request's stream or socket otherwise (see watchEarly).
  */
 export function startScope(
   plugin: RequestScopeSettings,
@@ -134,23 +204,77 @@ export function startScope(
   });
   if (trace !== undefined) adoptRequestTrace(requestScope, trace);
   request[kScope] = requestScope;
+  if (route.handlerTimeout) watchHandlerTimeout(request, requestScope);
   if (reply !== undefined) {
     request[kReply] = reply;
-    watchResponse(request, reply, requestScope);
+    watchResponse(request, reply.raw as unknown as RawReply, requestScope);
+  } else if (request[kWatch] === ENDED) {
+    // Read after the response ended (an onResponse hook): ended at once.
+    endScope(requestScope, request, undefined);
+  } else {
+    const known = request[kReply];
+    if (known !== null) watchResponse(request, known.raw as unknown as RawReply, requestScope);
+    else watchEarly(request, requestScope);
   }
   return requestScope;
 }
 
+/** Fastify's handler-timeout error, the reason of `request.signal` when `handlerTimeout` passes. */
+interface HandlerTimeoutError extends Error {
+  readonly code: "FST_ERR_HANDLER_TIMEOUT";
+}
+
 /**
- * What `request.scope = value` does: a hook that sets a scope of its own
- * before any was created (the pattern the go-go-scope docs show) has that
- * scope ended with the response, as the plugin's own would have been.
+ * On a route with Fastify's `handlerTimeout` (5.8+), cancels the request scope
+ * with a `TimeoutError` the moment Fastify gives up on the handler (Fastify
+ * then answers 503 but never stops the work itself). The listener on
+ * `request.signal`, which exists already on such routes, is removed when the
+ * scope ends.
  */
-export function assignScope(request: ScopedRequest, value: Scope): void {
-  const before = request[kScope];
-  request[kScope] = value;
-  const reply = request[kReply];
-  if (before === null && reply !== null && value instanceof Scope) {
-    watchResponse(request, reply, value);
+function watchHandlerTimeout(request: FastifyRequest, requestScope: Scope): void {
+  const signal = (request as FastifyRequest & { signal?: AbortSignal }).signal;
+  if (signal === undefined) return; // Fastify before 5.8
+  const onAbort = (): void => {
+    const reason = signal.reason as Partial<HandlerTimeoutError> | undefined;
+    if (reason?.code !== "FST_ERR_HANDLER_TIMEOUT" || requestScope.isAborted) return;
+    const ms = request.routeOptions.handlerTimeout ?? 0;
+    requestScope.cancel(
+      new TimeoutError(`Fastify's handlerTimeout of ${ms} ms passed (request ${request.id})`, ms, {
+        cause: reason,
+      }),
+    );
+  };
+  if (signal.aborted) return onAbort();
+  signal.addEventListener("abort", onAbort, { once: true });
+  watchAbort(requestScope, () => signal.removeEventListener("abort", onAbort));
+}
+
+/**
+ * What `request.scope = value` does. A `Scope` (a hook setting a scope of its
+ * own, the pattern the go-go-scope docs show) becomes `request.scope` and is
+ * ended with the response, like the plugin's own, which still ends too.
+ * Anything else is refused at once with a `TypeError` naming what was
+ * received: nothing the plugin ends can then be a non-scope.
+ */
+export function assignScope(request: ScopedRequest, value: unknown): void {
+  if (!(value instanceof Scope)) {
+    const error = optionError(
+      `Cannot assign request.scope: the value must be a Scope (from scope() or a child of ` +
+        `fastify.scope), received ${describe(value)}`,
+      false,
+      "GGS_ERR_INVALID_SCOPE",
+    );
+    Object.defineProperty(error, "statusCode", { value: 500, enumerable: true });
+    throw error;
   }
+  const before = request[kScope];
+  if (value === before) return;
+  request[kScope] = value;
+  const watch = request[kWatch];
+  if (watch === ENDED) return endScope(value, request, undefined);
+  // The watch of an existing scope ends the current one with it (endRequest).
+  if (before !== null) return;
+  const reply = request[kReply];
+  if (reply !== null) watchResponse(request, reply.raw as unknown as RawReply, value);
+  else watchEarly(request, value);
 }

@@ -31,12 +31,24 @@ export interface RawRequest {
 export const kScope: unique symbol = Symbol("go-go-scope.requestScope");
 /** The request's reply, once known (see adoptReply in _request_scope.ts). */
 export const kReply: unique symbol = Symbol("go-go-scope.requestReply");
-/** The route's settings, stored by the route's handler wrapper for a scope created later. */
+/** The route's settings, stored by the route's onRequest hook for a scope created later. */
 export const kSettings: unique symbol = Symbol("go-go-scope.requestRouteSettings");
+/** How the request scope is watched (see watchEarly in _request_scope.ts). */
+export const kWatch: unique symbol = Symbol("go-go-scope.requestWatch");
+/** The scope is watched from the response itself (or the HTTP/2 stream). */
+export const EXACT: unique symbol = Symbol("go-go-scope.watchedExactly");
+/** The request is over: its scopes were ended. */
+export const ENDED: unique symbol = Symbol("go-go-scope.requestEnded");
+/**
+ * `null` (not watched yet), {@linkcode EXACT}, {@linkcode ENDED}, or the
+ * function that removes the socket listener of a queued pipelined request.
+ */
+export type Watch = null | typeof EXACT | typeof ENDED | (() => void);
 export type ScopedRequest = FastifyRequest & {
   [kScope]: Scope | null;
   [kReply]: FastifyReply | null;
   [kSettings]: RouteSettings | null;
+  [kWatch]: Watch;
 };
 
 /** The part of a Node readable stream (a reply payload) the plugin touches. */
@@ -68,7 +80,10 @@ export function watchStream(
 /**
  * The same for a web `ReadableStream` payload, which has no error event: the
  * reply sends a stream that reads through it and sees the failing read first.
- * Only web-stream payloads pay for this.
+ * Only web-stream payloads pay for this. The wrapper reads the source only
+ * when Fastify reads the wrapper (`highWaterMark: 0`), so it never reads
+ * ahead: when the response is cancelled (the client left), the source has not
+ * been drained behind Fastify's back and its `cancel()` runs.
  */
 export function watchWebStream(
   stream: ReadableStream<unknown>,
@@ -92,7 +107,7 @@ export function watchWebStream(
     cancel(reason) {
       return reader.cancel(reason);
     },
-  });
+  }, { highWaterMark: 0 });
 }
 
 function streamFailed(error: unknown, request: FastifyRequest, reply: FastifyReply): void {

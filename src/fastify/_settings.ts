@@ -10,6 +10,7 @@ import {
   assertMsOrFalse,
   assertNonEmptyString,
   assertObject,
+  fail,
   optionError,
   toBreaker,
 } from "../core/_validate.ts";
@@ -21,11 +22,14 @@ export const PLUGIN = "fastifyGoGoScope";
 export interface RouteSettings {
   readonly timeout: number | false | undefined;
   readonly circuitBreaker: CircuitBreaker | false | undefined;
+  /** Whether Fastify's own `handlerTimeout` (5.8+) applies to the route. */
+  readonly handlerTimeout: boolean;
 }
 
 export const NO_SETTINGS: RouteSettings = Object.freeze({
   timeout: undefined,
   circuitBreaker: undefined,
+  handlerTimeout: false,
 });
 export const kRouteSettings: unique symbol = Symbol("go-go-scope.routeSettings");
 
@@ -41,12 +45,18 @@ const OPTION_KEYS = [
   "scopeTreeRoute",
   "persistence",
   "connectionTimeout",
+  "shutdownTimeout",
+  "connectionCloseOnShutdown",
 ] as const satisfies readonly (keyof FastifyGoGoScopeOptions)[];
 // Fastify's own register() options, which it leaves in the plugin's options.
 const FASTIFY_KEYS = ["prefix", "logLevel", "logSerializers"] as const;
 
-export function routeSettings(value: unknown, route: string): RouteSettings {
-  if (value === undefined) return NO_SETTINGS;
+export function routeSettings(
+  value: unknown,
+  route: string,
+  handlerTimeout = false,
+): RouteSettings {
+  if (value === undefined) return handlerTimeout ? WITH_HANDLER_TIMEOUT : NO_SETTINGS;
   const where = `${PLUGIN}: route ${route}`;
   assertObject(where, "config.scope", value);
   assertKnownKeys(`${where}: config.scope`, value, ROUTE_KEYS);
@@ -57,8 +67,14 @@ export function routeSettings(value: unknown, route: string): RouteSettings {
     circuitBreaker: circuitBreaker === undefined
       ? undefined
       : toBreaker(where, "config.scope.circuitBreaker", circuitBreaker, { orFalse: true }),
+    handlerTimeout,
   };
 }
+
+const WITH_HANDLER_TIMEOUT: RouteSettings = Object.freeze({
+  ...NO_SETTINGS,
+  handlerTimeout: true,
+});
 
 /**
  * Settings of the route serving `request`, computed once per route. A route
@@ -72,7 +88,15 @@ export function settingsOf(request: FastifyRequest): RouteSettings | Error {
   if (cached !== undefined) return cached;
   let settings: RouteSettings | Error;
   try {
-    settings = routeSettings(config.scope, `${request.method} ${request.routeOptions.url}`);
+    const { url, handlerTimeout } = request.routeOptions as {
+      url?: string;
+      handlerTimeout?: number;
+    };
+    settings = routeSettings(
+      config.scope,
+      `${request.method} ${url}`,
+      (handlerTimeout ?? 0) > 0,
+    );
   } catch (error) {
     settings = error as Error;
   }
@@ -95,15 +119,34 @@ export function validateOptions(options: FastifyGoGoScopeOptions): {
   breaker: CircuitBreaker | undefined;
   concurrency: number | undefined;
   connectionTimeout: number | undefined;
+  shutdownTimeout: number | undefined;
+  connectionCloseOnShutdown: boolean;
 } {
   assertObject(PLUGIN, "options", options);
   assertKnownKeys(PLUGIN, options, [...OPTION_KEYS, ...FASTIFY_KEYS]);
-  const { name = "fastify-app", timeout, circuitBreaker, concurrency, connectionTimeout } =
-    options as Record<string, unknown>;
+  const {
+    name = "fastify-app",
+    timeout,
+    circuitBreaker,
+    concurrency,
+    connectionTimeout,
+    shutdownTimeout,
+    connectionCloseOnShutdown = true,
+  } = options as Record<string, unknown>;
   assertNonEmptyString(PLUGIN, "name", name);
   if (timeout !== undefined) assertMs(PLUGIN, "timeout", timeout);
   if (connectionTimeout !== undefined) assertMs(PLUGIN, "connectionTimeout", connectionTimeout);
   if (concurrency !== undefined) assertInteger(PLUGIN, "concurrency", concurrency, 1);
+  if (shutdownTimeout !== undefined) assertMs(PLUGIN, "shutdownTimeout", shutdownTimeout);
+  if (typeof connectionCloseOnShutdown !== "boolean") {
+    fail(
+      PLUGIN,
+      "connectionCloseOnShutdown",
+      "a boolean or omitted",
+      connectionCloseOnShutdown,
+      false,
+    );
+  }
   return {
     name,
     timeout,
@@ -112,6 +155,8 @@ export function validateOptions(options: FastifyGoGoScopeOptions): {
       : toBreaker(PLUGIN, "circuitBreaker", circuitBreaker, { orOptions: true }) || undefined,
     concurrency,
     connectionTimeout,
+    shutdownTimeout,
+    connectionCloseOnShutdown,
   };
 }
 

@@ -86,6 +86,28 @@ export interface FastifyGoGoScopeOptions {
    * @default undefined (no deadline)
    */
   connectionTimeout?: number;
+  /**
+   * Bounds the drain of `app.close()`: once close starts, requests still in
+   * flight get this many milliseconds to finish; then their scopes (and the
+   * root's background tasks) are cancelled with a `ServerClosingError`
+   * (`GGS_ERR_SERVER_CLOSING`, 503), which a handler can tell apart from a
+   * client that left (`ClientDisconnectedError`). Long-lived routes
+   * (websocket, SSE) are told at once, when close starts, so their clients
+   * can reconnect elsewhere. Without it, close waits for every in-flight
+   * request, as Fastify does.
+   * @default undefined (no bound)
+   */
+  shutdownTimeout?: number;
+  /**
+   * While `app.close()` drains, responses to requests that were in flight
+   * when it started carry `Connection: close` (HTTP/1), so their keep-alive
+   * sockets close after the response and close() does not wait for
+   * `keepAliveTimeout`. With `false`, Fastify's own behaviour: such a socket
+   * stays open, and the client's next request on it gets Fastify's 503 (with
+   * `return503OnClosing`) or the connection is closed when the server ends.
+   * @default true
+   */
+  connectionCloseOnShutdown?: boolean;
 }
 
 /**

@@ -19,6 +19,7 @@ import fp from "fastify-plugin";
 import { type Scope, scope } from "../core/mod.ts";
 import { longLivedKind, LongLivedRoutes } from "./_long_lived.ts";
 import { checkTraceOptions, serveScopeTree } from "./trace.ts";
+import { Shutdown } from "./_shutdown.ts";
 import {
   closeAfterResponse,
   isNodeStream,
@@ -26,6 +27,7 @@ import {
   kReply,
   kScope,
   kSettings,
+  kWatch,
   type ScopedRequest,
   watchStream,
   watchWebStream,
@@ -66,7 +68,15 @@ const plugin = async (
   fastify: FastifyInstance,
   options: FastifyGoGoScopeOptions,
 ): Promise<void> => {
-  const { name, timeout, breaker, concurrency, connectionTimeout } = validateOptions(options);
+  const {
+    name,
+    timeout,
+    breaker,
+    concurrency,
+    connectionTimeout,
+    shutdownTimeout,
+    connectionCloseOnShutdown,
+  } = validateOptions(options);
   const { traceparent, scopeTreeRoute } = checkTraceOptions(
     PLUGIN,
     options.traceparent,
@@ -85,23 +95,16 @@ const plugin = async (
   const settings: RequestScopeSettings = { root, timeout, concurrency, traceparent };
 
   fastify.decorate("scope", root);
-  // During app.close(), Node's server closes the sockets that are idle when
-  // close() starts, not those that become idle later: a keep-alive client
-  // whose request was in flight would hold close() until keepAliveTimeout.
-  // Responses sent while closing say `Connection: close` (see onSend).
-  let closing = false;
-  fastify.addHook("preClose", (done: HookHandlerDoneFunction) => {
-    closing = true;
-    done();
-  });
-  // The request scope, its reply and its route's settings live in symbol
-  // fields, declared as null so every request object keeps one shape;
-  // `request.scope` is an accessor over the first. Without a deadline or a
-  // trace, the scope is created on its first read: a request that never
-  // reads it pays no scope, no listener and no disposal.
+  // The request scope, its reply, its route's settings and how it is watched
+  // live in symbol fields, declared as null so every request object keeps one
+  // shape; `request.scope` is an accessor over the first. Without a deadline
+  // or a trace, the scope is created on its first read, and watched from that
+  // moment (_request_scope.ts): a request that never reads it pays no scope,
+  // no listener and no disposal.
   fastify.decorateRequest(kScope, null);
   fastify.decorateRequest(kReply, null);
   fastify.decorateRequest(kSettings, null);
+  fastify.decorateRequest(kWatch, null);
   fastify.decorateRequest("scope", {
     getter(this: FastifyRequest): Scope {
       const request = this as ScopedRequest;
@@ -109,36 +112,43 @@ const plugin = async (
         startScope(
           settings,
           request,
-          request[kReply] ?? undefined,
+          undefined,
           request[kSettings] ?? validSettings(request, routesMayHaveSettings),
         );
     },
-    setter(this: FastifyRequest, value: Scope): void {
+    setter(this: FastifyRequest, value: unknown): void {
       assignScope(this as ScopedRequest, value);
     },
   });
 
   // Routes declared before the plugin: onRoute never saw them, so neither
-  // their settings nor their handlers; a global onRequest hook covers them.
+  // their settings; a global onRequest hook covers them.
   const routesBefore = !/^\(empty tree\)\s*$/.test(fastify.printRoutes());
   // Reading a route's settings at request time costs a `request.routeOptions`,
   // which Fastify builds anew on every read (a large share of the plugin's
   // work per request, BENCHMARKS.md): skipped while no route can have
   // settings.
   let routesMayHaveSettings = routesBefore;
-  // Where the reply becomes known. A Fastify hook costs every request of
-  // every route (on Deno mostly in collecting the closures its runner
-  // allocates per request, BENCHMARKS.md), a handler wrapper far less. So: a global onRequest hook only when every
-  // request needs one (a plugin-wide deadline or trace, or routes the
-  // plugin cannot wrap); otherwise a route-level onRequest hook on routes
-  // that create their scope at once (a route deadline, long-lived routes)
-  // and a handler wrapper on the others.
+  // Fastify's own handlerTimeout (5.8+), server-wide; a route may set its own.
+  const serverHandlerTimeout =
+    (fastify.initialConfig as { handlerTimeout?: number }).handlerTimeout ?? 0;
+  // A Fastify hook costs every request of every route it applies to (on Deno
+  // mostly in collecting the closures its runner allocates per request,
+  // BENCHMARKS.md). So hooks only where they are needed: a global onRequest
+  // hook when every request needs one (a plugin-wide deadline or trace, or
+  // routes the plugin never saw), otherwise a route-level onRequest hook on
+  // routes that have settings of ours (a deadline, a breaker, Fastify's
+  // handlerTimeout, long-lived routes). Plain routes get nothing: a scope
+  // read there finds its response by itself (watchEarly). The declared
+  // handler is never replaced, so other plugins' onRoute hooks see it.
   const everyRequest = routesBefore || startsNow(settings, NO_SETTINGS);
 
   const longLived = new LongLivedRoutes(fastify, connectionTimeout);
+  const shutdown = new Shutdown(fastify, root, shutdownTimeout);
 
   /** onRequest: the scope now where a deadline or trace applies; else the reply, for later. */
   function begin(request: ScopedRequest, reply: FastifyReply, route: RouteSettings): void {
+    request[kSettings] = route;
     if (request[kScope] === null && startsNow(settings, route)) {
       startScope(settings, request, reply, route);
     } else if (request[kReply] === null) adoptReply(request, reply);
@@ -148,42 +158,30 @@ const plugin = async (
     const config = route.config as RouteConfig | undefined;
     // Websocket and SSE routes: decided here, once per route (_long_lived.ts).
     const kind = longLivedKind(route);
-    let found: RouteSettings = NO_SETTINGS;
-    if ((config !== undefined && config.scope !== undefined) || kind !== undefined) {
-      routesMayHaveSettings = true;
-      const method = Array.isArray(route.method) ? route.method.join(",") : route.method;
-      found = routeSettings(config?.scope, `${method} ${route.url}`);
-      if (kind !== undefined) {
-        found = { ...found, timeout: longLived.route(route, kind, found.timeout) };
-      }
-      // Fastify copies the config's own properties (symbols included) into
-      // the route context, where settingsOf() finds them at request time.
-      route.config = { ...config, [kRouteSettings]: found } as NonNullable<RouteOptions["config"]>;
+    const handlerTimeout =
+      ((route as { handlerTimeout?: number }).handlerTimeout ?? serverHandlerTimeout) > 0;
+    if ((config === undefined || config.scope === undefined) && kind === undefined) {
+      if (!handlerTimeout) return;
     }
+    routesMayHaveSettings = true;
+    const method = Array.isArray(route.method) ? route.method.join(",") : route.method;
+    let found = routeSettings(config?.scope, `${method} ${route.url}`, handlerTimeout);
+    if (kind !== undefined) {
+      found = { ...found, timeout: longLived.route(route, kind, found.timeout) };
+    }
+    // Fastify copies the config's own properties (symbols included) into
+    // the route context, where settingsOf() finds them at request time.
+    route.config = { ...config, [kRouteSettings]: found } as NonNullable<RouteOptions["config"]>;
     if (everyRequest) return;
-    if (kind !== undefined || startsNow(settings, found)) {
-      // Long-lived handlers are replaced by @fastify/websocket and
-      // @fastify/sse after this hook: the route's own onRequest is where
-      // their reply is seen.
-      const hook: OnRequestHook = function routeOnRequest(request, reply, done) {
-        begin(request as ScopedRequest, reply, found);
-        done();
-      };
-      const own = route.onRequest;
-      route.onRequest = own === undefined ? [hook] : [...(Array.isArray(own) ? own : [own]), hook];
-      return;
-    }
-    const handler = route.handler as Handler;
-    route.handler = function scopedHandler(
-      this: FastifyInstance,
-      request: FastifyRequest,
-      reply: FastifyReply,
-    ): unknown {
-      const scoped = request as ScopedRequest;
-      scoped[kSettings] = found;
-      if (scoped[kReply] === null) adoptReply(scoped, reply);
-      return handler.call(this, request, reply);
-    } as RouteOptions["handler"];
+    // Long-lived handlers are replaced by @fastify/websocket and
+    // @fastify/sse after this hook: the route's own onRequest is where
+    // their reply is seen.
+    const hook: OnRequestHook = function routeOnRequest(request, reply, done) {
+      begin(request as ScopedRequest, reply, found);
+      done();
+    };
+    const own = route.onRequest;
+    route.onRequest = own === undefined ? [hook] : [...(Array.isArray(own) ? own : [own]), hook];
   });
 
   if (everyRequest) {
@@ -197,8 +195,8 @@ const plugin = async (
         const found = routesMayHaveSettings ? settingsOf(request) : NO_SETTINGS;
         const invalid = found instanceof Error;
         // An onRequest hook of a plugin registered earlier may have read
-        // request.scope already (created on that read): it is watched now,
-        // so the request has one scope.
+        // request.scope already (created on that read): it is watched
+        // already, and from the reply now.
         begin(request as ScopedRequest, reply, invalid ? NO_SETTINGS : found);
         done(invalid ? found : undefined);
       },
@@ -206,8 +204,9 @@ const plugin = async (
   }
 
   // An onRequest hook registered before the plugin threw, or the error came
-  // before the handler: the error handler may read request.scope. Runs only
-  // on errors.
+  // before the handler: the error handler may read request.scope, and a
+  // scope read earlier is watched from the reply from here on. Runs only on
+  // errors.
   fastify.addHook(
     "onError",
     function onError(
@@ -229,23 +228,37 @@ const plugin = async (
       reply: FastifyReply,
       payload: unknown,
       done: DoneFuncWithErrOrRes,
-    ): void {
-      // The reply of a request that reached neither an onRequest of ours nor
-      // a wrapped handler (an earlier onRequest hook replied, the not-found
-      // handler): onSend and onResponse hooks may still read request.scope,
-      // and a scope read earlier is watched from here on.
+    ): PromiseLike<void> | void {
+      // The reply of a request that reached no onRequest hook of ours: a
+      // scope read earlier and not watched from its response yet (a
+      // pipelined request queued behind others, app.inject()) is from here.
       const scoped = request as ScopedRequest;
       if (scoped[kReply] === null) adoptReply(scoped, reply);
-      if (closing) closeAfterResponse(reply);
+      if (connectionCloseOnShutdown && shutdown.closing) closeAfterResponse(reply);
+      // A string (what serializers produce) or no payload: nothing the rest
+      // of the send can throw at the handler, so the usual synchronous done.
+      if (typeof payload === "string" || payload === undefined || payload === null) {
+        return done();
+      }
+      let next: unknown;
       if (isNodeStream(payload)) watchStream(payload, request, reply);
-      else if (isWebStream(payload)) return done(null, watchWebStream(payload, request, reply));
-      done();
+      else if (isWebStream(payload)) next = watchWebStream(payload, request, reply);
+      // Why a thenable for other payloads: Fastify's hook runner calls a hook
+      // inside a try/catch that turns what the rest of the send throws into a
+      // 500, so a plain `done()` here would change what `reply.send()` throws
+      // to the handler (FST_ERR_REP_INVALID_PAYLOAD_TYPE for an object it
+      // cannot serialize, FST_ERR_REP_READABLE_STREAM_LOCKED) into an error
+      // response. The runner calls `then` outside that try/catch: calling
+      // `done` there lets such an error reach the caller of reply.send()
+      // exactly as without this hook.
+      return { then: () => done(null, next) } as unknown as PromiseLike<void>;
     },
   );
 
   if (scopeTreeRoute !== undefined) serveScopeTree(fastify, root, scopeTreeRoute);
 
   fastify.addHook("onClose", async (instance: FastifyInstance) => {
+    shutdown.closed();
     try {
       await root[Symbol.asyncDispose]();
     } catch (error) {

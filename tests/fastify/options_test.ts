@@ -18,7 +18,8 @@ interface BadCase {
 const P = "fastifyGoGoScope";
 const MS = "a finite number of milliseconds > 0";
 const KEYS = '"name", "timeout", "circuitBreaker", "concurrency", "traceparent", ' +
-  '"scopeTreeRoute", "persistence", "connectionTimeout", "prefix", "logLevel", "logSerializers"';
+  '"scopeTreeRoute", "persistence", "connectionTimeout", "shutdownTimeout", ' +
+  '"connectionCloseOnShutdown", "prefix", "logLevel", "logSerializers"';
 
 const badOptions: BadCase[] = [
   {
