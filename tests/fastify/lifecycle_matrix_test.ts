@@ -7,12 +7,16 @@
 // unhandled.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import process from "node:process";
 import { columns, type End, type MatrixCase, matrixCases, type Protocol } from "./_matrix.ts";
 import { type CaseResult, runCases } from "./_matrix_run.ts";
 import { watchUnhandledRejections } from "./_helpers.ts";
 
 /** Cases run at once within a column (each on its own app and socket). */
 const CONCURRENCY = 4;
+
+/** Runs only the cases whose name contains it (to rerun one while fixing it). */
+const ONLY = process.env.MATRIX_ONLY;
 
 const rejections = watchUnhandledRejections();
 after(() => rejections.stop());
@@ -36,7 +40,10 @@ function summary(results: Map<string, CaseResult>): string {
 function column(protocols: readonly Protocol[], ends?: readonly End[]): void {
   for (const { protocol, end } of columns(protocols)) {
     if (ends !== undefined && !ends.includes(end)) continue;
-    const cases: MatrixCase[] = matrixCases(protocol, end);
+    const cases: MatrixCase[] = matrixCases(protocol, end).filter((c) =>
+      ONLY === undefined || c.name.includes(ONLY)
+    );
+    if (cases.length === 0) continue;
     total += cases.length;
     describe(`lifecycle matrix: ${protocol} | ${end}`, () => {
       let results = new Map<string, CaseResult>();
@@ -68,7 +75,7 @@ function column(protocols: readonly Protocol[], ends?: readonly End[]): void {
   }
 }
 
-column(["h1"]);
+column(["h1", "h1-pipelined"]);
 
 describe("lifecycle matrix: the whole file", () => {
   it("no promise rejection went unhandled, and every failing case is listed", () => {
