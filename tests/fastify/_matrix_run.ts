@@ -308,7 +308,23 @@ async function checkChildren(app: FastifyInstance, fail: (message: string) => vo
   }
 }
 
-/** Runs `cases` with at most `concurrency` at a time; results by case name. */
+/** Whether every failure of `result` is an abort later than MAX_LATENCY_MS (and nothing else). */
+function onlyLate(result: CaseResult): boolean {
+  return result.failures.length > 0 && result.failures.every((f) => LATE.test(f));
+}
+const LATE = /ms after the event \(> \d+\)$/;
+
+/** Runs of a case whose only failure is lateness: the first and up to two reruns. */
+const RUNS = 3;
+
+/**
+ * Runs `cases` with at most `concurrency` at a time; results by case name. A
+ * case whose only failures are late aborts is run again (up to twice): on a
+ * loaded machine the whole process can be descheduled for longer than the
+ * budget (every case running at that moment is then late by the same
+ * amount), while a plugin that is late is late on every run. The reruns are
+ * listed in the result's `observed`.
+ */
 export async function runCases(
   cases: readonly MatrixCase[],
   concurrency: number,
@@ -318,7 +334,16 @@ export async function runCases(
   const worker = async () => {
     while (next < cases.length) {
       const c = cases[next++]!;
-      results.set(c.name, await runCase(c));
+      let result = await runCase(c);
+      const late: string[] = [];
+      for (let run = 2; run <= RUNS && onlyLate(result); run++) {
+        late.push(result.failures.join("; "));
+        result = await runCase(c);
+      }
+      if (late.length > 0) {
+        result.observed.push(`rerun ${late.length} time(s) after: ${late.join(" | ")}`);
+      }
+      results.set(c.name, result);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));

@@ -22,6 +22,7 @@ const rejections = watchUnhandledRejections();
 after(() => rejections.stop());
 
 const failing: string[] = [];
+const rerun: string[] = [];
 const latencies: string[] = [];
 let total = 0;
 
@@ -59,6 +60,8 @@ function column(protocols: readonly Protocol[], ends?: readonly End[]): void {
         it(c.name, () => {
           const result = results.get(c.name);
           assert.ok(result !== undefined, "the case did not run");
+          const again = result.observed.find((o) => o.startsWith("rerun "));
+          if (again !== undefined) rerun.push(`${c.name}: ${again}`);
           if (result.failures.length > 0) {
             failing.push(
               `${c.name}\n    ${[...result.failures, ...result.observed].join("\n    ")}`,
@@ -80,6 +83,7 @@ column(["h1", "h1-pipelined"]);
 describe("lifecycle matrix: the whole file", () => {
   it("no promise rejection went unhandled, and every failing case is listed", () => {
     console.log(`abort latencies after the event:\n  ${latencies.join("\n  ")}`);
+    if (rerun.length > 0) console.log(`rerun for lateness only:\n  ${rerun.join("\n  ")}`);
     if (failing.length > 0) {
       console.log(`${failing.length} of ${total} cases failed:\n  ${failing.join("\n  ")}`);
     }
