@@ -78,7 +78,7 @@ function column(protocols: readonly Protocol[], ends?: readonly End[]): void {
   }
 }
 
-column(["h1", "h1-pipelined"]);
+column(["h1", "h1-pipelined", "h2"]);
 
 describe("lifecycle matrix: the whole file", () => {
   it("no promise rejection went unhandled, and every failing case is listed", () => {
