@@ -2,7 +2,8 @@
 // their keep-alive sockets), and cancels in-flight work with a
 // ServerClosingError when Fastify is about to destroy its connections
 // (`forceCloseConnections: true`) or when the plugin's `shutdownTimeout`
-// passes. Never re-exported by mod.ts.
+// passes, and what is still alive when the app has closed. Never re-exported
+// by mod.ts.
 import type { FastifyInstance } from "fastify";
 import { type Scope, ServerClosingError } from "../core/mod.ts";
 
@@ -42,10 +43,15 @@ export class Shutdown {
     });
   }
 
-  /** Called from onClose: the drain is over, the timer is no longer needed. */
+  /**
+   * Called from onClose, before the root scope is disposed: the drain is
+   * over. What is still alive (background tasks, requests still running on
+   * Deno or under `app.inject()`, where onClose does not wait for them) is
+   * cancelled with a shutdown reason rather than a bare disposal.
+   */
   closed(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancel("Server closing: the application closed");
   }
 
   #cancel(message: string): void {

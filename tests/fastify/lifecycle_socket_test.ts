@@ -8,7 +8,12 @@ import http from "node:http";
 import http2 from "node:http2";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { fastifyGoGoScope } from "../../src/fastify/mod.ts";
-import { AbortError, ClientDisconnectedError, type Scope } from "../../src/core/mod.ts";
+import {
+  AbortError,
+  ClientDisconnectedError,
+  type Scope,
+  ServerClosingError,
+} from "../../src/core/mod.ts";
 import { deferred, listen, request, requestAndLeave, sleep, waitFor } from "./_helpers.ts";
 
 /** What the slow handler saw. */
@@ -262,22 +267,22 @@ describe("lifecycle: app.close() with requests in flight", () => {
     const requestScope = await entered;
     await app.close();
     const { error, laterWork } = await outcome;
-    assert.ok(error instanceof AbortError, `got ${String(error)}`);
+    assert.ok(error instanceof ServerClosingError, `got ${String(error)}`);
     assert.equal(laterWork, false);
     await clientClosed;
     await waitFor(() => requestScope.isDisposed, "request scope disposed");
     assert.equal(app.scope.isDisposed, true);
   });
 
-  it("inject: the in-flight request's task is aborted by the root's disposal", async () => {
+  it("inject: the in-flight request's task is cancelled with ServerClosingError when the app closes", async () => {
     const { app, entered, outcome } = await slowApp();
     const pending = app.inject("/slow");
     const requestScope = await entered;
     await app.close();
     const { error } = await outcome;
-    assert.ok(error instanceof AbortError);
+    assert.ok(error instanceof ServerClosingError, `got ${String(error)}`);
     assert.equal(requestScope.isDisposed, true);
-    assert.equal((await pending).statusCode, 499);
+    assert.equal((await pending).statusCode, 503);
   });
 });
 

@@ -23,6 +23,26 @@ const KEYS = '"name", "timeout", "circuitBreaker", "concurrency", "traceparent",
 
 const badOptions: BadCase[] = [
   {
+    options: { shutdownTimeout: 0 },
+    error: RangeError,
+    message: `${P}: "shutdownTimeout" must be ${MS}, received 0`,
+  },
+  {
+    options: { shutdownTimeout: "10s" },
+    error: TypeError,
+    message: `${P}: "shutdownTimeout" must be ${MS}, received "10s"`,
+  },
+  {
+    options: { connectionCloseOnShutdown: "yes" },
+    error: TypeError,
+    message: `${P}: "connectionCloseOnShutdown" must be a boolean or omitted, received "yes"`,
+  },
+  {
+    options: { connectionCloseOnShutdown: null },
+    error: TypeError,
+    message: `${P}: "connectionCloseOnShutdown" must be a boolean or omitted, received null`,
+  },
+  {
     options: { name: 42 },
     error: TypeError,
     message: `${P}: "name" must be a non-empty string, received 42`,

@@ -522,7 +522,7 @@ describe("plugin: shutdown", () => {
     assert.ok(err instanceof AbortError);
   });
 
-  it("close() during an inject request aborts and disposes its scope", async () => {
+  it("close() during an inject request cancels its scope with ServerClosingError and disposes it", async () => {
     const app = await build();
     const entered = deferred();
     let requestScope: Scope | undefined;
@@ -542,8 +542,8 @@ describe("plugin: shutdown", () => {
     await app.close();
     assert.equal(requestScope?.isDisposed, true);
     const response = await pending;
-    assert.equal(after, "aborted: AbortError");
-    assert.equal(response.statusCode, 499);
+    assert.equal(after, "aborted: ServerClosingError");
+    assert.equal(response.statusCode, 503);
   });
 
   it("a failing root cleanup is logged and close() still resolves", async () => {
