@@ -146,6 +146,9 @@ export async function runCase(c: MatrixCase): Promise<CaseResult> {
 
     stage = `ending the request (${c.end})`;
     let eventAt = performance.now();
+    // No abort may come before this (a deadline's timer starts after sentAt;
+    // its event, for the latency, is taken at the request's arrival).
+    let earliest: number | undefined;
     switch (c.end) {
       case "client-leaves":
       case "socket-dies":
@@ -164,6 +167,7 @@ export async function runCase(c: MatrixCase): Promise<CaseResult> {
       case "handler-timeout":
         // Both count from the request's arrival (Fastify's timer starts just
         // before the first onRequest hook, a route deadline's scope just after).
+        earliest = sentAt + DEADLINE_MS;
         eventAt = (records.get(1)?.arrivedAt ?? sentAt) + DEADLINE_MS;
         break;
       case "close-forced":
@@ -203,7 +207,7 @@ export async function runCase(c: MatrixCase): Promise<CaseResult> {
     await quietly(waitFor(aborted, stage, waitMs));
     const cause = c.end === "handler-timeout" ? "FST_ERR_HANDLER_TIMEOUT" : undefined;
     for (const r of watched) {
-      const latency = checkAbort(c, r, eventAt, cause, fail, observed);
+      const latency = checkAbort(c, r, [earliest ?? eventAt, eventAt], cause, fail, observed);
       if (latency !== undefined) latencies.push(latency);
     }
 
@@ -252,11 +256,14 @@ export async function runCase(c: MatrixCase): Promise<CaseResult> {
   return { failures, observed, latencies };
 }
 
-/** Checks one stalled request's abort (its reason and its latency after `eventAt`); returns the latency. */
+/**
+ * Checks one stalled request's abort: its reason, that it came no earlier
+ * than `earliest` and within MAX_LATENCY_MS of `eventAt`. Returns the latency.
+ */
 function checkAbort(
   c: MatrixCase,
   r: RequestRecord,
-  eventAt: number,
+  [earliest, eventAt]: [number, number],
   cause: string | undefined,
   fail: (message: string) => void,
   observed: string[],
@@ -264,7 +271,8 @@ function checkAbort(
   const s: Scope | undefined = r.scope;
   if (s === undefined) return undefined;
   // A hijacked handler ends its response after the gate opens.
-  const event = c.end === "hijack-ends" && r.endedAt !== undefined ? r.endedAt : eventAt;
+  const ended = c.end === "hijack-ends" ? r.endedAt : undefined;
+  const [from, event] = ended === undefined ? [earliest, eventAt] : [ended, ended];
   const reasonText = describeReason(s.abortReason);
   if (r.abortAt === undefined) {
     observed.push(`request ${r.n}: not aborted (${reasonText})`);
@@ -277,7 +285,9 @@ function checkAbort(
     const latency = r.abortAt - event;
     observed.push(`request ${r.n}: ${reasonText} after ${latency.toFixed(1)} ms`);
     // A timer may fire up to a millisecond early against performance.now().
-    if (latency < -1) fail(`request ${r.n}: aborted ${(-latency).toFixed(1)} ms BEFORE the event`);
+    if (r.abortAt < from - 1) {
+      fail(`request ${r.n}: aborted ${(from - r.abortAt).toFixed(1)} ms BEFORE the event`);
+    }
     if (latency > MAX_LATENCY_MS) {
       fail(
         `request ${r.n}: aborted ${latency.toFixed(1)} ms after the event (> ${MAX_LATENCY_MS})`,
