@@ -72,7 +72,7 @@ export function wrongReason(
 }
 
 /** Settles with `p`, or with "timeout" after `ms`. */
-async function within<T>(p: Promise<T>, ms: number): Promise<T | "timeout"> {
+export async function within<T>(p: Promise<T>, ms: number): Promise<T | "timeout"> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<"timeout">((resolve) => (timer = setTimeout(resolve, ms, "timeout")));
   try {
@@ -82,7 +82,8 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | "timeout"> {
   }
 }
 
-const quietly = (p: Promise<void>): Promise<void> => p.catch(() => {});
+/** `p`, its rejection ignored (a waitFor whose timeout is checked afterwards). */
+export const quietly = (p: Promise<void>): Promise<void> => p.catch(() => {});
 
 /** The status the client must get once a request completes after its gate opens. */
 function completedStatus(c: MatrixCase): number {
@@ -328,27 +329,29 @@ const LATE = /ms after the event \(> \d+\)$/;
 const RUNS = 3;
 
 /**
- * Runs `cases` with at most `concurrency` at a time; results by case name. A
- * case whose only failures are late aborts is run again (up to twice): on a
- * loaded machine the whole process can be descheduled for longer than the
- * budget (every case running at that moment is then late by the same
- * amount), while a plugin that is late is late on every run. The reruns are
- * listed in the result's `observed`.
+ * Runs `cases` with `run` (runCase, or another kind of case), at most
+ * `concurrency` at a time; results by case name. A case whose only failures
+ * are late aborts is run again (up to twice): on a loaded machine the whole
+ * process can be descheduled for longer than the budget (every case running
+ * at that moment is then late by the same amount), while a plugin that is
+ * late is late on every run. The reruns are listed in the result's
+ * `observed`.
  */
-export async function runCases(
-  cases: readonly MatrixCase[],
+export async function runCases<C extends { readonly name: string }>(
+  cases: readonly C[],
   concurrency: number,
+  run: (c: C) => Promise<CaseResult>,
 ): Promise<Map<string, CaseResult>> {
   const results = new Map<string, CaseResult>();
   let next = 0;
   const worker = async () => {
     while (next < cases.length) {
       const c = cases[next++]!;
-      let result = await runCase(c);
+      let result = await run(c);
       const late: string[] = [];
-      for (let run = 2; run <= RUNS && onlyLate(result); run++) {
+      for (let attempt = 2; attempt <= RUNS && onlyLate(result); attempt++) {
         late.push(result.failures.join("; "));
-        result = await runCase(c);
+        result = await run(c);
       }
       if (late.length > 0) {
         result.observed.push(`rerun ${late.length} time(s) after: ${late.join(" | ")}`);

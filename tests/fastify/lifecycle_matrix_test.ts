@@ -3,13 +3,14 @@
 // in when it ends, every way it ends and every protocol, generated from the
 // table in _matrix.ts. Each case checks the abort reason, that the scope's
 // signal aborts within 100 ms of the event (and not before it), and that no
-// scope is left alive; the file checks that no promise rejection went
-// unhandled.
+// scope is left alive; then `request.scope = value` in a hook (_matrix_assign.ts);
+// the file checks that no promise rejection went unhandled.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { columns, type End, type MatrixCase, matrixCases, type Protocol } from "./_matrix.ts";
-import { type CaseResult, runCases } from "./_matrix_run.ts";
+import { columns, matrixCases } from "./_matrix.ts";
+import { assignCases, runAssignCase } from "./_matrix_assign.ts";
+import { type CaseResult, runCase, runCases } from "./_matrix_run.ts";
 import { watchUnhandledRejections } from "./_helpers.ts";
 
 /** Cases run at once within a column (each on its own app and socket). */
@@ -35,50 +36,50 @@ function summary(results: Map<string, CaseResult>): string {
 }
 
 /**
- * One describe per (protocol, end) column of the table, `ends` only when
- * given: its cases run together in `before`, then one `it` per case reports it.
+ * One describe for a group of cases: they run together in `before` (with
+ * `run`), then one `it` per case reports it.
  */
-function column(protocols: readonly Protocol[], ends?: readonly End[]): void {
-  for (const { protocol, end } of columns(protocols)) {
-    if (ends !== undefined && !ends.includes(end)) continue;
-    const cases: MatrixCase[] = matrixCases(protocol, end).filter((c) =>
-      ONLY === undefined || c.name.includes(ONLY)
-    );
-    if (cases.length === 0) continue;
-    total += cases.length;
-    describe(`lifecycle matrix: ${protocol} | ${end}`, () => {
-      let results = new Map<string, CaseResult>();
-      before(async () => {
-        const started = performance.now();
-        results = await runCases(cases, CONCURRENCY);
-        const ms = Math.round(performance.now() - started);
-        latencies.push(
-          `${protocol} | ${end}: ${cases.length} cases in ${ms} ms; ${summary(results)}`,
+function group<C extends { readonly name: string }>(
+  title: string,
+  all: readonly C[],
+  run: (c: C) => Promise<CaseResult>,
+): void {
+  const cases = all.filter((c) => ONLY === undefined || c.name.includes(ONLY));
+  if (cases.length === 0) return;
+  total += cases.length;
+  describe(`lifecycle matrix: ${title}`, () => {
+    let results = new Map<string, CaseResult>();
+    before(async () => {
+      const started = performance.now();
+      results = await runCases(cases, CONCURRENCY, run);
+      const ms = Math.round(performance.now() - started);
+      latencies.push(`${title}: ${cases.length} cases in ${ms} ms; ${summary(results)}`);
+    });
+    for (const c of cases) {
+      it(c.name, () => {
+        const result = results.get(c.name);
+        assert.ok(result !== undefined, "the case did not run");
+        const again = result.observed.find((o) => o.startsWith("rerun "));
+        if (again !== undefined) rerun.push(`${c.name}: ${again}`);
+        if (result.failures.length > 0) {
+          failing.push(`${c.name}\n    ${[...result.failures, ...result.observed].join("\n    ")}`);
+        }
+        assert.deepEqual(
+          result.failures,
+          [],
+          `${c.name}\n  observed: ${result.observed.join("; ") || "nothing"}`,
         );
       });
-      for (const c of cases) {
-        it(c.name, () => {
-          const result = results.get(c.name);
-          assert.ok(result !== undefined, "the case did not run");
-          const again = result.observed.find((o) => o.startsWith("rerun "));
-          if (again !== undefined) rerun.push(`${c.name}: ${again}`);
-          if (result.failures.length > 0) {
-            failing.push(
-              `${c.name}\n    ${[...result.failures, ...result.observed].join("\n    ")}`,
-            );
-          }
-          assert.deepEqual(
-            result.failures,
-            [],
-            `${c.name}\n  observed: ${result.observed.join("; ") || "nothing"}`,
-          );
-        });
-      }
-    });
-  }
+    }
+  });
 }
 
-column(["h1", "h1-pipelined", "h2"]);
+/** One group per (protocol, end) column of the table. */
+for (const { protocol, end } of columns(["h1", "h1-pipelined", "h2"])) {
+  group(`${protocol} | ${end}`, matrixCases(protocol, end), runCase);
+}
+
+group("request.scope = value", assignCases(), runAssignCase);
 
 describe("lifecycle matrix: the whole file", () => {
   it("no promise rejection went unhandled, and every failing case is listed", () => {
