@@ -122,7 +122,8 @@ function watchResponse(request: ScopedRequest, raw: RawReply, requestScope: Scop
  * - HTTP/1: the response attached to the request's socket, which is this
  *   request's own unless the request is pipelined behind others; then the
  *   socket's `'close'` (the client left) until the reply is adopted;
- * - anything else (`app.inject()`): the reply, once a hook adopts it.
+ * - anything else (`app.inject()`, an upgrade request): the reply, once a
+ *   hook of the plugin adopts it.
  * Only requests whose scope is read before the handler pay for this.
  */
 function watchEarly(request: ScopedRequest, requestScope: Scope): void {
@@ -131,16 +132,13 @@ function watchEarly(request: ScopedRequest, requestScope: Scope): void {
   if (stream !== undefined) return watchResponse(request, stream, requestScope);
   const socket = raw.socket;
   if (socket === undefined || socket === null) return;
+  if (socket.destroyed) return endRequest(request, requestScope, leftReason(request));
   const head = socket._httpMessage;
-  if (head === undefined) return; // not Node's HTTP/1 server: wait for the reply
-  if (head !== null && head.req === raw) {
-    return watchResponse(request, head as unknown as RawReply, requestScope);
-  }
-  if (head === null || socket.destroyed) {
-    // No response on the socket: this request's has ended (or the socket is gone).
-    const left = socket.destroyed || raw.aborted === true;
-    return endRequest(request, requestScope, left ? leftReason(request) : undefined);
-  }
+  // No response on the socket: `app.inject()`, an upgrade request (websocket),
+  // or a hijacked response that already finished. The reply tells, once a
+  // hook of the plugin adopts it.
+  if (head === undefined || head === null) return;
+  if (head.req === raw) return watchResponse(request, head as unknown as RawReply, requestScope);
   // Queued behind another request's response on the same socket.
   const onClose = (): void => endRequest(request, requestScope, leftReason(request));
   socket.on("close", onClose);

@@ -148,6 +148,31 @@ describe("websocket routes: deadlines", () => {
   });
 });
 
+describe("websocket routes: a scope read before the upgrade is handled", () => {
+  it("an application onRequest hook reads request.scope: the scope lives with the connection", async (t) => {
+    const scopes: Scope[] = [];
+    const { url } = await start(t, (app) => {
+      app.addHook("onRequest", async (request) => {
+        scopes.push(request.scope); // before the plugin's own route-level hook
+      });
+      wsRoute([], (socket, request) => {
+        socket.on("message", async () => {
+          const [err, value] = await request.scope.task(() => "alive");
+          socket.send(err ? err.constructor.name : value);
+        });
+      })(app);
+    });
+    const client = await connect(url + "/ws");
+    await sleep(30);
+    assert.equal(scopes[0]!.isAborted, false, "not ended by the upgrade");
+    client.send("go");
+    assert.equal(await nextMessage(client), "alive");
+    client.terminate();
+    await waitFor(() => scopes[0]!.isDisposed, "disposal with the connection");
+    assert.ok(scopes[0]!.abortReason instanceof ClientDisconnectedError);
+  });
+});
+
 describe("websocket routes: the reason every end gives the scope", () => {
   it("the client's close: ClientDisconnectedError, at once", async (t) => {
     const scopes: Scope[] = [];
