@@ -14,7 +14,7 @@ import { type CaseResult, runCase, runCases } from "./_matrix_run.ts";
 import { watchUnhandledRejections } from "./_helpers.ts";
 
 /** Cases run at once within a column (each on its own app and socket). */
-const CONCURRENCY = 4;
+const CONCURRENCY = 6;
 
 /** Runs only the cases whose name contains it (to rerun one while fixing it). */
 const ONLY = process.env.MATRIX_ONLY;
