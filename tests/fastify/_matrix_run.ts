@@ -225,12 +225,6 @@ export async function runCase(c: MatrixCase): Promise<CaseResult> {
     stage = "finishing the request";
     gate.resolve();
     await quietly(waitFor(() => conn.finished(), "the response's end", 500));
-    if (c.pipeline > 1) {
-      const first = records.get(1);
-      const reason = first?.scope?.abortReason;
-      const wrong = wrongReason(reason, "normal");
-      if (wrong !== undefined) fail(`request 1 (completed before the socket died): ${wrong}`);
-    }
 
     stage = "checking that no scope is left";
     const scopes = [...records.values()].map((r) => r.scope).filter((s) => s !== undefined);
@@ -239,6 +233,12 @@ export async function runCase(c: MatrixCase): Promise<CaseResult> {
       if (r.scope !== undefined && !r.scope.isDisposed) {
         fail(`request ${r.n}: its scope is not disposed after the request ended`);
       }
+    }
+    if (c.pipeline > 1) {
+      const first = records.get(1);
+      const reason = first?.scope?.abortReason;
+      const wrong = wrongReason(reason, "normal");
+      if (wrong !== undefined) fail(`request 1 (completed before the socket died): ${wrong}`);
     }
     await checkChildren(app, fail);
   } catch (error) {
