@@ -10,7 +10,7 @@ import {
   type ChildSettings,
   DETACH,
   DISPOSE,
-} from "./_internal.ts";
+} from "./base/_symbols.ts";
 import { Scope } from "./scope.ts";
 
 export type { ChildSettings };

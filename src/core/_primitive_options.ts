@@ -1,13 +1,13 @@
 // The scope options of parity 2 (primitives): validated and applied here, by
 // one call at the end of the Scope constructor, only when the options object
 // names one of them (or the inherited logger is correlated).
-import { correlate, isCorrelatedLogger, isTraceId } from "./log_correlation.ts";
-import { LOG_LEVELS, withLogLevel } from "./log_level.ts";
-import { assertOneOf, fail } from "./_validate.ts";
-import { shutdownScope } from "./graceful_shutdown.ts";
-import { installHooks } from "./hooks.ts";
-import { monitorScope } from "./memory_monitor.ts";
-import type { Logger } from "./types.ts";
+import { correlate, isCorrelatedLogger, isTraceId } from "./observability/log_correlation.ts";
+import { LOG_LEVELS, withLogLevel } from "./base/log_level.ts";
+import { assertOneOf, fail } from "./base/_validate.ts";
+import { shutdownScope } from "./lifecycle/graceful_shutdown.ts";
+import { installHooks } from "./observability/hooks.ts";
+import { monitorScope } from "./observability/memory_monitor.ts";
+import type { Logger } from "./base/types.ts";
 import type { Scope, ScopeOptions } from "./scope.ts";
 
 /** The option names, for the constructor's unknown-key check. */

@@ -21,12 +21,12 @@
 
 // Scopes and tasks
 export { Scope, scope, type ScopeOptions } from "./scope.ts";
-export { Task, type TaskOptions } from "./task.ts";
-export type { Factory, ParallelOptions, RaceOptions, Values } from "./parallel.ts";
-export type { RetryOption, RetryOptions, RetryPreset } from "./retry.ts";
+export { Task, type TaskOptions } from "./kernel/task.ts";
+export type { Factory, ParallelOptions, RaceOptions, Values } from "./kernel/parallel.ts";
+export type { RetryOption, RetryOptions, RetryPreset } from "./resilience/retry.ts";
 
 // Channels
-export { type Backpressure, Channel, type ChannelOptions } from "./channel.ts";
+export { type Backpressure, Channel, type ChannelOptions } from "./channels/channel.ts";
 
 // Resilience
 export {
@@ -38,31 +38,31 @@ export {
   type CircuitBreakerHooks,
   type CircuitBreakerOptions,
   type CircuitState,
-} from "./circuit_breaker.ts";
+} from "./resilience/circuit_breaker.ts";
 
 // ---- parity 1: context and services (scope-core) ----
-export type { NoServices, OverrideOptions, ProvideOptions, ServiceMap } from "./services.ts";
-export type { ErrorClass, MemoOptions } from "./task_extras.ts";
-export { InMemoryMemoStore, type MemoStore } from "./memo.ts";
+export type { NoServices, OverrideOptions, ProvideOptions, ServiceMap } from "./kernel/services.ts";
+export type { ErrorClass, MemoOptions } from "./kernel/task_extras.ts";
+export { InMemoryMemoStore, type MemoStore } from "./resilience/memo.ts";
 
 // ---- parity 1: cancellation and scheduling (schedule) ----
-export { abortPromise, onAbort, whenAborted } from "./cancellation.ts";
+export { abortPromise, onAbort, whenAborted } from "./base/cancellation.ts";
 export {
   poll,
   type PollContext,
   type PollController,
   type PollOptions,
   type PollStatus,
-} from "./poll.ts";
-export { Semaphore } from "./semaphore.ts";
+} from "./timing/poll.ts";
+export { Semaphore } from "./resilience/semaphore.ts";
 export { parallel, race } from "./standalone.ts";
-export { AsyncDisposableResource } from "./resource.ts";
+export { AsyncDisposableResource } from "./lifecycle/resource.ts";
 export {
   benchmark,
   type BenchmarkOptions,
   type BenchmarkResult,
   MemoryTracker,
-} from "./performance.ts";
+} from "./observability/performance.ts";
 export {
   type MonitoredScope,
   type PerformanceMetrics,
@@ -71,12 +71,12 @@ export {
   type PerformanceMonitorOptions,
   type PerformanceSnapshot,
   type Trend,
-} from "./performance_monitor.ts";
+} from "./observability/performance_monitor.ts";
 
 // ---- parity 1: channels, broadcast, select (channels) ----
-export type { BackpressureStrategy } from "./channel.ts";
-export { BroadcastChannel } from "./broadcast.ts";
-export type { SelectHandler, SelectOptions } from "./select.ts";
+export type { BackpressureStrategy } from "./channels/channel.ts";
+export { BroadcastChannel } from "./channels/broadcast.ts";
+export type { SelectHandler, SelectOptions } from "./channels/select.ts";
 
 // ---- parity 2: locks, idempotency, cache, checkpoints (providers) ----
 export type {
@@ -93,13 +93,13 @@ export type {
   PersistenceAdapter,
   PersistenceAdapterOptions,
   PersistenceProviders,
-} from "./persistence.ts";
+} from "./persistence/persistence.ts";
 export {
   getPersistence,
   type PersistenceNode,
   type PersistenceOption,
   resolvePersistence,
-} from "./scope_persistence.ts";
+} from "./persistence/scope_persistence.ts";
 export {
   createLock,
   Lock,
@@ -107,15 +107,15 @@ export {
   LockGuard,
   type LockOptions,
   type LockStats,
-} from "./lock.ts";
-export { InMemoryLockProvider } from "./in_memory_lock_provider.ts";
-export { createCache, InMemoryCache, type InMemoryCacheOptions } from "./cache.ts";
+} from "./persistence/lock.ts";
+export { InMemoryLockProvider } from "./persistence/in_memory_lock_provider.ts";
+export { createCache, InMemoryCache, type InMemoryCacheOptions } from "./persistence/cache.ts";
 export {
   createIdempotencyProvider,
   type IdempotencyOptions,
   InMemoryIdempotencyProvider,
   type InMemoryIdempotencyProviderOptions,
-} from "./idempotency.ts";
+} from "./resilience/idempotency.ts";
 export {
   type CheckpointContext,
   type CheckpointOptions,
@@ -123,24 +123,24 @@ export {
   InMemoryCheckpointProvider,
   type ProgressContext,
   type ResumeTaskOptions,
-} from "./checkpoint.ts";
+} from "./persistence/checkpoint.ts";
 
 // ---- parity 2: rate limiting, timing, events, diagnostics (primitives) ----
-export { Batch, type BatchOptions } from "./batch.ts";
-export type { DebounceOptions } from "./debounce.ts";
-export type { DebugTreeOptions } from "./debug_tree.ts";
+export { Batch, type BatchOptions } from "./timing/batch.ts";
+export type { DebounceOptions } from "./timing/debounce.ts";
+export type { DebugTreeOptions } from "./observability/debug_tree.ts";
 export {
   createEventEmitter,
   type EventHandler,
   type EventMap,
   ScopedEventEmitter,
-} from "./event_emitter.ts";
+} from "./observability/event_emitter.ts";
 export {
   GracefulShutdownController,
   type GracefulShutdownOptions,
   type SignalSource,
-} from "./graceful_shutdown.ts";
-export type { ScopeHooks } from "./hooks.ts";
+} from "./lifecycle/graceful_shutdown.ts";
+export type { ScopeHooks } from "./observability/hooks.ts";
 export {
   CorrelatedLogger,
   type CorrelationContext,
@@ -149,22 +149,26 @@ export {
   generateTraceId,
   getCorrelationContext,
   isCorrelatedLogger,
-} from "./log_correlation.ts";
-export type { LogLevel } from "./log_level.ts";
+} from "./observability/log_correlation.ts";
+export type { LogLevel } from "./base/log_level.ts";
 export {
   getMemoryUsage,
   isMemoryMonitoringAvailable,
   type MemoryLimitConfig,
   MemoryMonitor,
   type MemoryUsage,
-} from "./memory_monitor.ts";
+} from "./observability/memory_monitor.ts";
 export {
   PriorityChannel,
   type PriorityChannelOptions,
   type PriorityComparator,
-} from "./priority_channel.ts";
-export type { ThrottleOptions } from "./throttle.ts";
-export { TokenBucket, type TokenBucketCache, type TokenBucketOptions } from "./token_bucket.ts";
+} from "./channels/priority_channel.ts";
+export type { ThrottleOptions } from "./timing/throttle.ts";
+export {
+  TokenBucket,
+  type TokenBucketCache,
+  type TokenBucketOptions,
+} from "./timing/token_bucket.ts";
 
 // Errors
 export {
@@ -177,7 +181,7 @@ export {
   ServerClosingError,
   TimeoutError,
   UnknownError,
-} from "./errors.ts";
+} from "./base/errors.ts";
 
 // Types
-export type { Logger, Result, TaskContext, TaskFn } from "./types.ts";
+export type { Logger, Result, TaskContext, TaskFn } from "./base/types.ts";

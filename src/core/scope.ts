@@ -5,37 +5,44 @@
  *
  * @module
  */
-import { Channel, type ChannelOptions } from "./channel.ts";
-import { type BroadcastChannel, ownedBroadcast } from "./broadcast.ts";
-import { select as selectChannels, type SelectHandler, type SelectOptions } from "./select.ts";
-import type { CircuitBreaker, CircuitBreakerOptions } from "./circuit_breaker.ts";
-import { AbortError, TimeoutError } from "./errors.ts";
-import { type Factory, parallel, type ParallelOptions, type Values } from "./parallel.ts";
-import { anyIn, raceIn, type RaceOptions } from "./race.ts";
-import { Task, type TaskOptions } from "./task.ts";
-import { acquireLock, type Lock, type LockOptions } from "./lock.ts";
-import { resumeTask, type ResumeTaskOptions } from "./checkpoint.ts";
-import type { PersistenceProviders } from "./persistence.ts";
-import { every } from "./every.ts";
-import { type PollController, pollIn, type PollOptions } from "./poll.ts";
-import { Semaphore } from "./semaphore.ts";
+import { Channel, type ChannelOptions } from "./channels/channel.ts";
+import { type BroadcastChannel, ownedBroadcast } from "./channels/broadcast.ts";
+import {
+  select as selectChannels,
+  type SelectHandler,
+  type SelectOptions,
+} from "./channels/select.ts";
+import type { CircuitBreaker, CircuitBreakerOptions } from "./resilience/circuit_breaker.ts";
+import { AbortError, TimeoutError } from "./base/errors.ts";
+import { type Factory, parallel, type ParallelOptions, type Values } from "./kernel/parallel.ts";
+import { anyIn, raceIn, type RaceOptions } from "./kernel/race.ts";
+import { Task, type TaskOptions } from "./kernel/task.ts";
+import { acquireLock, type Lock, type LockOptions } from "./persistence/lock.ts";
+import { resumeTask, type ResumeTaskOptions } from "./persistence/checkpoint.ts";
+import type { PersistenceProviders } from "./persistence/persistence.ts";
+import { every } from "./timing/every.ts";
+import { type PollController, pollIn, type PollOptions } from "./timing/poll.ts";
+import { Semaphore } from "./resilience/semaphore.ts";
 // ---- parity 2 imports (primitives) ----
-import { type Batch, batch, type BatchOptions } from "./batch.ts";
-import { debounce, type DebounceOptions } from "./debounce.ts";
-import { debugTree, type DebugTreeOptions } from "./debug_tree.ts";
-import { delay } from "./delay.ts";
-import { type EventMap, ScopedEventEmitter } from "./event_emitter.ts";
-import { type GracefulShutdownOptions, isShutdownRequested } from "./graceful_shutdown.ts";
-import type { ScopeHooks } from "./hooks.ts";
+import { type Batch, batch, type BatchOptions } from "./timing/batch.ts";
+import { debounce, type DebounceOptions } from "./timing/debounce.ts";
+import { debugTree, type DebugTreeOptions } from "./observability/debug_tree.ts";
+import { delay } from "./timing/delay.ts";
+import { type EventMap, ScopedEventEmitter } from "./observability/event_emitter.ts";
+import {
+  type GracefulShutdownOptions,
+  isShutdownRequested,
+} from "./lifecycle/graceful_shutdown.ts";
+import type { ScopeHooks } from "./observability/hooks.ts";
 import {
   type MemoryLimitConfig,
   type MemoryUsage,
   memoryUsageOf,
   monitorOf,
   setMemoryLimit,
-} from "./memory_monitor.ts";
-import { correlationOf, traceIdOf } from "./log_correlation.ts";
-import type { LogLevel } from "./log_level.ts";
+} from "./observability/memory_monitor.ts";
+import { correlationOf, traceIdOf } from "./observability/log_correlation.ts";
+import type { LogLevel } from "./base/log_level.ts";
 import {
   applyPrimitiveOptions,
   PRIMITIVE_OPTION_KEYS,
@@ -45,21 +52,21 @@ import {
   type PriorityChannel,
   priorityChannel,
   type PriorityChannelOptions,
-} from "./priority_channel.ts";
-import { throttle, type ThrottleOptions } from "./throttle.ts";
-import { type TokenBucket, tokenBucket, type TokenBucketOptions } from "./token_bucket.ts";
+} from "./channels/priority_channel.ts";
+import { throttle, type ThrottleOptions } from "./timing/throttle.ts";
+import { type TokenBucket, tokenBucket, type TokenBucketOptions } from "./timing/token_bucket.ts";
 import {
   getPersistence,
   type PersistenceOption,
   setPersistence,
   shareBreakerState,
-} from "./scope_persistence.ts";
-import * as context from "./context.ts";
-import * as services from "./services.ts";
-import type { NoServices, OverrideOptions, ProvideOptions, ServiceMap } from "./services.ts";
-import { enqueue } from "./task_extras.ts";
-import { type Deadline, startDeadline } from "./_deadline.ts";
-import { defaultLogger, type Logger, type Result, type TaskFn } from "./types.ts";
+} from "./persistence/scope_persistence.ts";
+import * as context from "./kernel/context.ts";
+import * as services from "./kernel/services.ts";
+import type { NoServices, OverrideOptions, ProvideOptions, ServiceMap } from "./kernel/services.ts";
+import { enqueue } from "./kernel/task_extras.ts";
+import { type Deadline, startDeadline } from "./kernel/_deadline.ts";
+import { defaultLogger, type Logger, type Result, type TaskFn } from "./base/types.ts";
 import {
   ABORT,
   type Abortable,
@@ -78,7 +85,7 @@ import {
   SET_OWNER,
   START,
   type Startable,
-} from "./_internal.ts";
+} from "./base/_symbols.ts";
 import {
   assertFunction,
   assertInstance,
@@ -90,7 +97,7 @@ import {
   fail,
   keysOf,
   toBreaker,
-} from "./_validate.ts";
+} from "./base/_validate.ts";
 
 /**
  * Options of {@linkcode scope} and `scope.createChild()`.

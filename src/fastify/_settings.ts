@@ -12,7 +12,7 @@ import {
   assertObject,
   optionError,
   toBreaker,
-} from "../core/_validate.ts";
+} from "../core/base/_validate.ts";
 import type { FastifyGoGoScopeOptions } from "./options.ts";
 
 export const PLUGIN = "fastifyGoGoScope";

@@ -9,7 +9,7 @@
  */
 import type { Channel, Scope, TaskContext } from "../core/mod.ts";
 import { watchAbort } from "../core/_child_scope.ts";
-import { assertInteger } from "../core/_validate.ts";
+import { assertInteger } from "../core/base/_validate.ts";
 
 /**
  * One server-sent event: a string (sent as `data:` lines) or a message object

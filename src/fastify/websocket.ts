@@ -17,7 +17,12 @@ import {
   TimeoutError,
 } from "../core/mod.ts";
 import { disposeScope } from "../core/_child_scope.ts";
-import { assertFunction, assertInteger, assertKnownKeys, assertObject } from "../core/_validate.ts";
+import {
+  assertFunction,
+  assertInteger,
+  assertKnownKeys,
+  assertObject,
+} from "../core/base/_validate.ts";
 
 /**
  * The part of a `ws` WebSocket (what `@fastify/websocket` hands a handler)

@@ -5,7 +5,7 @@
 import type {
   CircuitBreakerPersistedState,
   CircuitBreakerStateProvider,
-} from "../core/persistence.ts";
+} from "../core/persistence/persistence.ts";
 import type { Connection } from "./_connection.ts";
 
 const NOW = `local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) `;

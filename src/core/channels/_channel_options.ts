@@ -1,0 +1,65 @@
+// Validation of a Channel's options, kept out of channel.ts so the class reads
+// as the queue it is. Runs once per channel, never per send.
+import type { Backpressure, ChannelOptions } from "./channel.ts";
+import {
+  assertFunction,
+  assertInteger,
+  assertKnownKeys,
+  assertMs,
+  assertObject,
+  assertOneOf,
+  typeError,
+} from "../base/_validate.ts";
+
+/** What a channel keeps of its options once they are checked. */
+export interface ChannelSettings<T> {
+  readonly capacity: number;
+  readonly mode: Backpressure;
+  readonly onDrop: ((value: T) => void) | undefined;
+  /** Milliseconds a value stays receivable in `'sample'` mode; 0 in every other mode. */
+  readonly window: number;
+}
+
+const MODES: readonly Backpressure[] = ["block", "drop-oldest", "drop-latest", "error", "sample"];
+const KNOWN = [
+  "buffer",
+  "capacity",
+  "backpressure",
+  "onDrop",
+  "sampleWindow",
+] as const satisfies readonly (keyof ChannelOptions<unknown>)[];
+const WHAT = "Cannot create channel";
+
+/** The default `sampleWindow`, as go-go-scope has it. */
+export const DEFAULT_SAMPLE_WINDOW = 1000;
+
+/**
+ * Checks a channel's options (or its capacity as a number).
+ *
+ * @throws {TypeError | RangeError} When an option is invalid.
+ */
+export function parseChannelOptions<T>(options: ChannelOptions<T> | number): ChannelSettings<T> {
+  if (typeof options === "number") options = { buffer: options };
+  assertObject(WHAT, "options", options);
+  assertKnownKeys(WHAT, options, KNOWN);
+  const { buffer, capacity, backpressure = "block", onDrop, sampleWindow } = options;
+  if (buffer !== undefined && capacity !== undefined && buffer !== capacity) {
+    throw typeError(
+      `${WHAT}: give "buffer" or its alias "capacity", not both (received ${buffer} and ${capacity})`,
+    );
+  }
+  const size = buffer !== undefined ? buffer : capacity !== undefined ? capacity : 0;
+  assertInteger(WHAT, buffer !== undefined ? "buffer" : "capacity", size, 0);
+  assertOneOf(WHAT, "backpressure", backpressure, MODES);
+  if (onDrop !== undefined) assertFunction(WHAT, "onDrop", onDrop);
+  let window = 0;
+  if (backpressure === "sample") {
+    window = sampleWindow ?? DEFAULT_SAMPLE_WINDOW;
+    assertMs(WHAT, "sampleWindow", window);
+  } else if (sampleWindow !== undefined) {
+    throw typeError(
+      `${WHAT}: "sampleWindow" only applies with backpressure 'sample', received backpressure '${backpressure}'`,
+    );
+  }
+  return { capacity: size, mode: backpressure, onDrop, window };
+}

@@ -1,0 +1,150 @@
+// The circuit breaker's subscriptions: on / off / once and the option hooks
+// (onOpen, onStateChange, ...), kept apart from the state machine. Created on
+// the first subscription, so a breaker nobody listens to allocates nothing.
+// Calling the handlers (and reporting a throwing one) stays with the breaker.
+
+import type { CircuitOpenError } from "../base/errors.ts";
+import type { CircuitBreakerAdvancedOptions } from "./_adaptive_threshold.ts";
+import type { CircuitState } from "./circuit_breaker.ts";
+import { assertFunction, assertOneOf } from "../base/_validate.ts";
+
+/** Events a breaker emits; see {@linkcode CircuitBreaker.on}. */
+export type CircuitBreakerEvent =
+  | "stateChange"
+  | "open"
+  | "halfOpen"
+  | "close"
+  | "success"
+  | "failure"
+  | "reject"
+  | "thresholdAdapt";
+
+/**
+ * The arguments each event's handlers receive, as go-go-scope documents them
+ * (`failure` and `reject` also get the error, which go-go-scope does not pass).
+ */
+export interface CircuitBreakerEvents {
+  /** The state changed; `failureCount` is the count that opened it (0 when closing). */
+  stateChange: [from: CircuitState, to: CircuitState, failureCount: number];
+  /** It opened after `failureCount` consecutive failures (1 for a failed trial). */
+  open: [failureCount: number];
+  /** `resetTimeout` passed: the next call is the trial. */
+  halfOpen: [];
+  /** It closed (trial successes, or `reset()`). */
+  close: [];
+  /** A guarded call succeeded. */
+  success: [];
+  /** A guarded call failed and the failure counted. */
+  failure: [error: unknown];
+  /** A call was refused because the breaker is open (or its trial is in flight). */
+  reject: [error: CircuitOpenError];
+  /** The adaptive threshold changed (`advanced.adaptiveThreshold`). */
+  thresholdAdapt: [threshold: number, errorRate: number];
+}
+
+/** A handler of `event`. */
+export type CircuitBreakerEventHandler<E extends CircuitBreakerEvent> = (
+  ...args: CircuitBreakerEvents[E]
+) => void;
+
+/** The option hooks of a breaker: each is an `on()` handler given at construction. */
+export interface CircuitBreakerHooks {
+  /** Called on every state change, like an `on('stateChange')` handler. */
+  onStateChange?: (from: CircuitState, to: CircuitState, failureCount: number) => void;
+  /** Called when it opens, like an `on('open')` handler. */
+  onOpen?: (failureCount: number) => void;
+  /** Called when it closes, like an `on('close')` handler. */
+  onClose?: () => void;
+  /** Called when it turns half-open, like an `on('halfOpen')` handler. */
+  onHalfOpen?: () => void;
+}
+
+/** Every event name, for validation. */
+export const EVENTS: readonly CircuitBreakerEvent[] = [
+  "stateChange",
+  "open",
+  "halfOpen",
+  "close",
+  "success",
+  "failure",
+  "reject",
+  "thresholdAdapt",
+];
+
+/**
+ * Checks the option hooks and registers them; `undefined` when there is none
+ * (the registry is then created by the first `on()`).
+ */
+export function eventsFromOptions(
+  what: string,
+  options: CircuitBreakerHooks & { advanced?: CircuitBreakerAdvancedOptions },
+): BreakerEvents<CircuitBreakerEvents> | undefined {
+  let events: BreakerEvents<CircuitBreakerEvents> | undefined;
+  const add = <E extends CircuitBreakerEvent>(
+    option: string,
+    event: E,
+    hook: CircuitBreakerEventHandler<E> | undefined,
+  ): void => {
+    if (hook === undefined) return;
+    assertFunction(what, option, hook);
+    (events ??= new BreakerEvents()).add(event, hook);
+  };
+  add("onStateChange", "stateChange", options.onStateChange);
+  add("onOpen", "open", options.onOpen);
+  add("onClose", "close", options.onClose);
+  add("onHalfOpen", "halfOpen", options.onHalfOpen);
+  add("advanced.onThresholdAdapt", "thresholdAdapt", options.advanced?.onThresholdAdapt);
+  return events;
+}
+
+/** Checks and adds an `on()` / `once()` subscription, creating the registry on first use. */
+export function subscribe<E extends CircuitBreakerEvent>(
+  events: BreakerEvents<CircuitBreakerEvents> | undefined,
+  event: E,
+  handler: CircuitBreakerEventHandler<E>,
+  once: boolean,
+): BreakerEvents<CircuitBreakerEvents> {
+  const what = "Cannot subscribe to circuit breaker";
+  assertOneOf(what, "event", event, EVENTS);
+  assertFunction(what, "handler", handler);
+  events ??= new BreakerEvents();
+  events.add(event, handler, once);
+  return events;
+}
+
+// deno-lint-ignore no-explicit-any
+type AnyHandler = (...args: any[]) => void;
+
+/** Handlers per event name, each flagged `true` when added with `once`. */
+export class BreakerEvents<M extends { [K in keyof M]: unknown[] }> {
+  #handlers: Map<keyof M, Map<AnyHandler, boolean>> = new Map();
+
+  /** Adds `handler` (again adding a handler already there changes nothing). */
+  add<E extends keyof M>(event: E, handler: (...args: M[E]) => void, once = false): void {
+    let set = this.#handlers.get(event);
+    if (set === undefined) this.#handlers.set(event, set = new Map());
+    if (!set.has(handler)) set.set(handler, once);
+  }
+
+  /** Removes `handler` from `event` (also a `once` one not yet called). */
+  remove<E extends keyof M>(event: E, handler: (...args: M[E]) => void): void {
+    this.#handlers.get(event)?.delete(handler);
+  }
+
+  /**
+   * The handlers to call for one emission of `event`, in the order they were
+   * added; `once` handlers are removed first. `undefined` when there is none.
+   */
+  take<E extends keyof M>(event: E): ((...args: M[E]) => void)[] | undefined {
+    const set = this.#handlers.get(event);
+    if (set === undefined || set.size === 0) return undefined;
+    const handlers = [...set.keys()];
+    for (const [handler, once] of set) if (once) set.delete(handler);
+    return handlers;
+  }
+
+  /** Removes every handler and hook. */
+  clear(): void {
+    this.#handlers.clear();
+  }
+}
