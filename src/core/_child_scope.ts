@@ -2,16 +2,9 @@
 // validates its options once (at registration, and per route in onRoute) and
 // then creates and ends request scopes through these two functions, which skip
 // the public API's option parsing. Never re-exported by mod.ts.
-import {
-  ABORT,
-  type Abortable,
-  ATTACH,
-  CHILD,
-  type ChildSettings,
-  DETACH,
-  DISPOSE,
-} from "./base/_symbols.ts";
+import { ABORT, type Abortable, ATTACH, CHILD, DETACH, DISPOSE } from "./base/_symbols.ts";
 import { Scope } from "./scope.ts";
+import type { ChildSettings } from "./scope_options.ts";
 
 export type { ChildSettings };
 

@@ -11,8 +11,8 @@ import {
   assertNonEmptyString,
   assertObject,
   optionError,
-  toBreaker,
 } from "../core/base/_validate.ts";
+import { toBreaker } from "../core/resilience/_breaker_option.ts";
 import type { FastifyGoGoScopeOptions } from "./options.ts";
 
 export const PLUGIN = "fastifyGoGoScope";

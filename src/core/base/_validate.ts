@@ -4,7 +4,6 @@
 // the accepted values and what was received, and whose `code` is stable:
 // GGS_ERR_INVALID_OPTION for a bad value, GGS_ERR_UNKNOWN_OPTION for a key
 // that is not an option (with a did-you-mean when one is close).
-import { CircuitBreaker, type CircuitBreakerOptions } from "../resilience/circuit_breaker.ts";
 
 /** The `code` of every invalid-value error. */
 export const INVALID_OPTION = "GGS_ERR_INVALID_OPTION";
@@ -205,48 +204,6 @@ function distance(a: string, b: string): number {
     prev = row;
   }
   return prev[b.length]!;
-}
-
-/** What {@linkcode toBreaker} accepts besides a `CircuitBreaker` instance. */
-export interface BreakerAccepts {
-  /** A plain options object, turned into a new breaker. */
-  readonly orOptions?: boolean;
-  /** `false`: no breaker, not even an inherited one. */
-  readonly orFalse?: boolean;
-}
-
-/**
- * Returns the breaker `value` names: a `CircuitBreaker` instance, or what
- * `accepts` allows (a new breaker from a plain options object, `false`).
- */
-export function toBreaker(
-  what: string,
-  option: string,
-  value: unknown,
-  accepts: BreakerAccepts,
-): CircuitBreaker | false {
-  if (value instanceof CircuitBreaker) return value;
-  if (accepts.orFalse === true && value === false) return false;
-  const choices = ["a CircuitBreaker"];
-  if (accepts.orOptions === true) choices.push("its options object");
-  if (accepts.orFalse === true) choices.push("false");
-  const accepted = choices.length === 1
-    ? choices[0]!
-    : `${choices.slice(0, -1).join(", ")} or ${choices[choices.length - 1]}`;
-  const plain = typeof value === "object" && value !== null && !Array.isArray(value) &&
-    (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null);
-  if (accepts.orOptions !== true || !plain) fail(what, option, accepted, value, false);
-  try {
-    return new CircuitBreaker(value as CircuitBreakerOptions);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw optionError(
-      `${what}: "${option}" is not valid circuit breaker options: ${reason}`,
-      error instanceof RangeError,
-      (error as { code?: unknown }).code === UNKNOWN_OPTION ? UNKNOWN_OPTION : INVALID_OPTION,
-      { cause: error },
-    );
-  }
 }
 
 /**

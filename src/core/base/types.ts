@@ -4,7 +4,6 @@
  *
  * @module
  */
-import type { CheckpointContext, ProgressContext } from "../persistence/checkpoint.ts";
 
 /**
  * The outcome of anything that runs user code: `[undefined, value]` on
@@ -48,6 +47,24 @@ export interface Logger {
   warn(obj: unknown, msg?: string): void;
   /** Error. */
   error(obj: unknown, msg?: string): void;
+}
+
+/** What `ctx.checkpoint` offers a task with an `id`. */
+export interface CheckpointContext<T = unknown> {
+  /** Saves `data` as the task's newest checkpoint. */
+  save(data: T): Promise<void>;
+  /** The data of the newest checkpoint (a previous run's, or the last saved). */
+  readonly data: T | undefined;
+}
+
+/** Progress reporting: `ctx.progress` of a task with an `id`, or `createProgressContext()`. */
+export interface ProgressContext {
+  /** Sets the progress, 0 to 100; listeners are called with it and an estimate of the ms left. */
+  update(percentage: number): void;
+  /** The last progress and estimate. */
+  get(): { percentage: number; eta?: number };
+  /** Calls `callback` on every update. @returns A function that removes it. */
+  onUpdate(callback: (progress: { percentage: number; eta?: number }) => void): () => void;
 }
 
 /**

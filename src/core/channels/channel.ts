@@ -7,54 +7,9 @@
 import { ChannelFullError } from "../base/errors.ts";
 import { defaultLogger, type Logger } from "../base/types.ts";
 import { ABORT, type Abortable, ATTACH, DETACH, SET_OWNER } from "../base/_symbols.ts";
-import { parseChannelOptions } from "./_channel_options.ts";
+import { type Backpressure, type ChannelOptions, parseChannelOptions } from "./channel_options.ts";
 import { SampleQueue } from "./_sample_queue.ts";
 import { typeError } from "../base/_validate.ts";
-
-/**
- * What `send()` does when the buffer is full; `'sample'` never blocks and
- * keeps only the values sent in the last `sampleWindow` milliseconds.
- */
-export type Backpressure = "block" | "drop-oldest" | "drop-latest" | "error" | "sample";
-
-/** go-go-scope's name for {@linkcode Backpressure}. */
-export type BackpressureStrategy = Backpressure;
-
-/**
- * Options of a {@linkcode Channel}.
- *
- * @example
- * ```ts
- * import { type ChannelOptions, scope } from "@go-go-scope/adapter-fastify/core";
- *
- * const options: ChannelOptions<number> = { buffer: 10, backpressure: "drop-oldest" };
- * await using s = scope();
- * const ch = s.channel(options);
- * console.log(ch.capacity); // 10
- * ```
- */
-export interface ChannelOptions<T> {
-  /** How many values wait in the buffer; 0 means every send waits for a receiver. @default 0 */
-  buffer?: number;
-  /** Alias of `buffer`. */
-  capacity?: number;
-  /**
-   * When the buffer is full: `'block'` waits for room, `'drop-oldest'` drops
-   * the oldest buffered value, `'drop-latest'` drops the value being sent,
-   * `'error'` rejects with `ChannelFullError`, `'sample'` keeps only the
-   * values sent in the last `sampleWindow` ms (older ones expire to `onDrop`;
-   * a capacity above 0 also caps how many it keeps, dropping the oldest).
-   * @default 'block'
-   */
-  backpressure?: Backpressure;
-  /** Called with each value a drop mode discards or a sample window expires. */
-  onDrop?: (value: T) => void;
-  /**
-   * Milliseconds a value stays receivable with `backpressure: 'sample'`
-   * (refused with any other mode). @default 1000
-   */
-  sampleWindow?: number;
-}
 
 interface Sender<T> {
   value: T;
@@ -307,4 +262,15 @@ export class Channel<T> implements AsyncIterable<T>, AsyncDisposable {
       (this.#owner?.logger ?? defaultLogger).error({ err: error }, "channel onDrop handler threw");
     }
   }
+}
+
+/** `scope.channel(options)`: a channel owned by `owner`, closed when it aborts. */
+export function ownedChannel<T>(
+  owner: Owner & { readonly isAborted: boolean; readonly abortReason: unknown },
+  options?: ChannelOptions<T> | number,
+): Channel<T> {
+  const ch = new Channel<T>(options);
+  if (owner.isAborted) ch[ABORT](owner.abortReason);
+  else ch[SET_OWNER](owner);
+  return ch;
 }

@@ -9,7 +9,7 @@ import { reasonToError } from "../base/errors.ts";
 import { ABORT, ATTACH, DETACH } from "../base/_symbols.ts";
 import { assertFunction, assertInteger, assertKnownKeys, assertObject } from "../base/_validate.ts";
 import { defaultLogger } from "../base/types.ts";
-import type { Scope } from "../scope.ts";
+import type { ScopeLike } from "../base/scope_like.ts";
 
 /** Orders two values: negative when `a` comes out first. */
 export type PriorityComparator<T> = (a: T, b: T) => number;
@@ -84,7 +84,7 @@ export class PriorityChannel<T> implements AsyncIterable<T>, AsyncDisposable {
   #receivers: Receiver<T>[] = [];
   #closed = false;
   #aborted: Error | undefined;
-  #owner: Scope | undefined;
+  #owner: ScopeLike | undefined;
 
   /**
    * Creates the channel.
@@ -93,7 +93,7 @@ export class PriorityChannel<T> implements AsyncIterable<T>, AsyncDisposable {
    * @param owner The scope whose abort ends it (set by `scope.priorityChannel()`).
    * @throws {TypeError | RangeError} When an option is invalid.
    */
-  constructor(options: PriorityChannelOptions<T>, owner?: Scope) {
+  constructor(options: PriorityChannelOptions<T>, owner?: ScopeLike) {
     assertObject(WHAT, "options", options);
     assertKnownKeys(WHAT, options, KNOWN);
     const { capacity, comparator, onDrop } = options;
@@ -306,7 +306,7 @@ export class PriorityChannel<T> implements AsyncIterable<T>, AsyncDisposable {
 
 /** Creates a {@linkcode PriorityChannel} owned by `owner`. Used by `scope.priorityChannel()`. */
 export function priorityChannel<T>(
-  owner: Scope | undefined,
+  owner: ScopeLike | undefined,
   options: PriorityChannelOptions<T>,
 ): PriorityChannel<T> {
   return new PriorityChannel(options, owner);

@@ -3,13 +3,8 @@
 // extras; reads walk up the tree, so a child sees what its ancestors set, even
 // later, unless it shadows or removes the key itself. At each level the keys
 // set with setContext come before the ones the `context` option gave.
-import {
-  BASE_CONTEXT,
-  EXTRAS,
-  type ExtrasNode,
-  INIT_EXTRAS,
-  type ScopeExtras,
-} from "../base/_symbols.ts";
+import { BASE_CONTEXT, EXTRAS, INIT_EXTRAS } from "../base/_symbols.ts";
+import type { ExtrasNode, ScopeExtras } from "./_owner.ts";
 import { assertString } from "../base/_validate.ts";
 
 /** Marks a key removed in this scope (it may still exist above). */

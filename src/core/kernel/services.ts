@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { EXTRAS, type ExtrasNode, INIT_EXTRAS } from "../base/_symbols.ts";
+import { EXTRAS, INIT_EXTRAS } from "../base/_symbols.ts";
+import type { ExtrasNode } from "./_owner.ts";
 import {
   assertFunction,
   assertKnownKeys,

@@ -4,33 +4,13 @@
  *
  * @module
  */
-import {
-  acquire,
-  type CircuitBreaker,
-  type CircuitBreakerOptions,
-  release,
-} from "../resilience/circuit_breaker.ts";
-import { AbortError, reasonToError, TimeoutError, toError, toTaskError } from "../base/errors.ts";
-import { type Deadline, limits, startDeadline } from "./_deadline.ts";
-import { type CheckpointOptions, withCheckpoints } from "../persistence/checkpoint.ts";
-import { type IdempotencyOptions, withIdempotency } from "../resilience/idempotency.ts";
+import { acquire, type CircuitBreaker, release } from "../resilience/circuit_breaker.ts";
+import { toBreaker } from "../resilience/_breaker_option.ts";
 import { isFinal, type RetryOption, type RetryPolicy, toRetryPolicy } from "../resilience/retry.ts";
+import { withIdempotency } from "../resilience/idempotency.ts";
+import { withCheckpoints } from "../persistence/checkpoint.ts";
+import { AbortError, reasonToError, TimeoutError, toError, toTaskError } from "../base/errors.ts";
 import type { Logger, Result, TaskContext, TaskFn } from "../base/types.ts";
-import type { ServiceMap } from "./services.ts";
-import { servicesOf } from "./services.ts";
-import {
-  abortError,
-  becomeLeader,
-  dedupeLeader,
-  type ErrorClass,
-  type MemoOptions,
-  memoStore,
-  parseExtras,
-  resign,
-  type Shared,
-  type TaskExtras,
-  thrownError,
-} from "./task_extras.ts";
 import {
   ABORT,
   type Abortable,
@@ -40,7 +20,6 @@ import {
   PRIORITY,
   RELEASE_SLOT,
   START,
-  type TaskOwner,
   type Timer,
 } from "../base/_symbols.ts";
 import {
@@ -51,90 +30,23 @@ import {
   assertObject,
   assertString,
   describe,
-  keysOf,
-  toBreaker,
 } from "../base/_validate.ts";
+import { type Deadline, limits, startDeadline } from "./_deadline.ts";
+import type { TaskOwner } from "./_owner.ts";
+import { type ServiceMap, servicesOf } from "./services.ts";
+import {
+  abortError,
+  becomeLeader,
+  dedupeLeader,
+  memoStore,
+  parseExtras,
+  resign,
+  type Shared,
+  type TaskExtras,
+  thrownError,
+} from "./task_extras.ts";
+import { KNOWN, type TaskOptions } from "./task_options.ts";
 
-/**
- * Options of `scope.task()`.
- *
- * @example
- * ```ts
- * import { scope, type TaskOptions } from "@go-go-scope/adapter-fastify/core";
- *
- * const options: TaskOptions = { retry: "exponential", timeout: 5000 };
- * await using s = scope();
- * const [err, value] = await s.task(() => 1, options);
- * console.log(err, value); // undefined 1
- * ```
- */
-export interface TaskOptions<E extends Error = Error> {
-  /**
-   * A deadline in ms for the whole task, retries included. At expiry the
-   * task's signal aborts and the Result is `[TimeoutError, undefined]`.
-   */
-  timeout?: number;
-  /** Retry failed attempts: a preset name or `{ max, delay, if, onRetry }`. */
-  retry?: RetryOption;
-  /**
-   * A breaker to use instead of the scope's, options for a breaker of this
-   * task alone (its retries go through it), or `false` to bypass any.
-   */
-  circuitBreaker?: CircuitBreaker | CircuitBreakerOptions | false;
-  /** An extra signal that cancels the task. */
-  signal?: AbortSignal;
-  /** A name for logs and errors. @default `task-<id>` */
-  name?: string;
-  /** Reuse a stored successful result under `key` (see idempotency.ts). */
-  idempotency?: IdempotencyOptions;
-  /** A stable id: the task gets `ctx.checkpoint` and `ctx.progress` (see checkpoint.ts). */
-  id?: string;
-  /** Checkpoint settings for a task with an `id`. */
-  checkpoint?: CheckpointOptions;
-
-  // ---- parity 1 task options (scope-core) ----
-  /**
-   * Wrap every failure (cancellations and timeouts included) in this class:
-   * `new errorClass(message, { cause: original })`, unless it already is one.
-   * Types the Result's error as `E`. Not together with `systemErrorClass`.
-   */
-  errorClass?: ErrorClass<E>;
-  /**
-   * Wrap only plain, untagged errors (and non-Error values) the function
-   * throws in this class, instead of `UnknownError`; Error subclasses and
-   * errors with a `_tag` pass through, and so do cancellations.
-   */
-  systemErrorClass?: ErrorClass;
-  /**
-   * Tasks of one scope started with the same key while one of them is
-   * unsettled share that one's run and Result (the function of the later ones
-   * is not called).
-   */
-  dedupe?: string | symbol;
-  /**
-   * Cache a successful Result under `key` for `ttl` ms: later tasks of this
-   * scope with the key resolve to it without running. Failures are not cached.
-   */
-  memo?: MemoOptions;
-  /** Under the scope's concurrency limit, higher priorities start first (FIFO among equals). @default 0 */
-  priority?: number;
-}
-
-const KNOWN = keysOf<TaskOptions>()([
-  "timeout",
-  "retry",
-  "circuitBreaker",
-  "signal",
-  "name",
-  "idempotency",
-  "id",
-  "checkpoint",
-  "errorClass",
-  "systemErrorClass",
-  "dedupe",
-  "memo",
-  "priority",
-]);
 const WHAT = "Cannot create task";
 let nextId = 0;
 let captured: ((value: never) => void) | undefined;

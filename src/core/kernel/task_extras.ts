@@ -4,7 +4,8 @@
 // them never allocates the TaskExtras object.
 import { isPlainError, reasonToError, toTaskError } from "../base/errors.ts";
 import { InMemoryMemoStore, type MemoStore } from "../resilience/memo.ts";
-import { type ExtrasNode, INIT_EXTRAS, PRIORITY, type Startable } from "../base/_symbols.ts";
+import { INIT_EXTRAS, PRIORITY, type Startable } from "../base/_symbols.ts";
+import type { ExtrasNode } from "./_owner.ts";
 import type { Result } from "../base/types.ts";
 import {
   assertKnownKeys,

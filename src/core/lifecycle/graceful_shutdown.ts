@@ -19,7 +19,7 @@ import {
   assertMs,
   fail,
 } from "../base/_validate.ts";
-import type { Scope } from "../scope.ts";
+import type { ScopeLike } from "../base/scope_like.ts";
 
 /** Where shutdown signals come from: `process` fits. */
 export interface SignalSource {
@@ -95,7 +95,7 @@ function runtimeProcess(): Proc | undefined {
  * ```
  */
 export class GracefulShutdownController {
-  readonly #scope: Scope;
+  readonly #scope: ScopeLike;
   readonly #options: GracefulShutdownOptions;
   readonly #source: SignalSource | undefined;
   #signals: string[] = [];
@@ -113,7 +113,7 @@ export class GracefulShutdownController {
    * @param options See {@linkcode GracefulShutdownOptions}.
    * @throws {TypeError | RangeError} When an option is invalid.
    */
-  constructor(scope: Scope, options: GracefulShutdownOptions = {}) {
+  constructor(scope: ScopeLike, options: GracefulShutdownOptions = {}) {
     validate(options);
     this.#scope = scope;
     this.#options = options;
@@ -243,19 +243,19 @@ function validate(options: GracefulShutdownOptions): void {
   ) fail(WHAT, "signalSource", "an object with on and off methods", signalSource, false);
 }
 
-const controllers = new WeakMap<Scope, GracefulShutdownController>();
+const controllers = new WeakMap<ScopeLike, GracefulShutdownController>();
 
 /** Sets up the `gracefulShutdown` option's controller. */
-export function shutdownScope(s: Scope, options: unknown): void {
+export function shutdownScope(s: ScopeLike, options: unknown): void {
   controllers.set(s, new GracefulShutdownController(s, options as GracefulShutdownOptions));
 }
 
 /** `scope.isShutdownRequested`. */
-export function isShutdownRequested(s: Scope): boolean {
+export function isShutdownRequested(s: ScopeLike): boolean {
   return controllers.get(s)?.isShutdownRequested ?? false;
 }
 
 /** `scope.shutdownController`. */
-export function shutdownControllerOf(s: Scope): GracefulShutdownController | undefined {
+export function shutdownControllerOf(s: ScopeLike): GracefulShutdownController | undefined {
   return controllers.get(s);
 }

@@ -5,7 +5,8 @@
  */
 import { CHILDREN } from "../base/_symbols.ts";
 import { assertKnownKeys, assertObject, assertOneOf, fail } from "../base/_validate.ts";
-import type { Scope } from "../scope.ts";
+import type { ScopeLike } from "../base/scope_like.ts";
+import type { CircuitBreaker } from "../resilience/circuit_breaker.ts";
 
 /**
  * Options of `scope.debugTree()`.
@@ -25,15 +26,21 @@ export interface DebugTreeOptions {
   includeStats?: boolean;
 }
 
+/** A scope as the tree shows it: a `ScopeLike` with the breaker its tasks go through. */
+interface TreeNode extends ScopeLike {
+  readonly circuitBreaker: CircuitBreaker | undefined;
+  [CHILDREN](): TreeNode[];
+}
+
 const WHAT = "Cannot render debug tree";
 const KNOWN = ["format", "includeStats"] as const;
 const FORMATS = ["ascii", "mermaid"] as const;
 
-function icon(s: Scope): string {
+function icon(s: TreeNode): string {
   return s.isDisposed ? "💀" : s.isAborted ? "⚠️" : "📦";
 }
 
-function stats(s: Scope): string {
+function stats(s: TreeNode): string {
   const parts: string[] = [];
   if (s.circuitBreaker !== undefined) parts.push("circuitBreaker");
   const tasks = s.taskCount;
@@ -42,9 +49,9 @@ function stats(s: Scope): string {
   return parts.length > 0 ? ` [${parts.join(", ")}]` : "";
 }
 
-function ascii(root: Scope, includeStats: boolean): string {
+function ascii(root: TreeNode, includeStats: boolean): string {
   const lines: string[] = [];
-  const walk = (s: Scope, prefix: string, last: boolean, top: boolean): void => {
+  const walk = (s: TreeNode, prefix: string, last: boolean, top: boolean): void => {
     const connector = top ? "" : last ? "└─ " : "├─ ";
     lines.push(`${prefix}${connector}${icon(s)} ${s.name}${includeStats ? stats(s) : ""}`);
     const children = s[CHILDREN]();
@@ -57,10 +64,10 @@ function ascii(root: Scope, includeStats: boolean): string {
   return lines.join("\n");
 }
 
-function mermaid(root: Scope): string {
+function mermaid(root: TreeNode): string {
   const lines = ["graph TD"];
   let n = 0;
-  const walk = (s: Scope): string => {
+  const walk = (s: TreeNode): string => {
     const id = `scope_${n++}`;
     lines.push(`    ${id}["${icon(s)} ${s.name.replace(/"/g, "#quot;")}"]`);
     if (s.isDisposed) lines.push(`    style ${id} fill:#ffcccc,stroke:#cc0000`);
@@ -95,7 +102,7 @@ function mermaid(root: Scope): string {
  * //    └─ 📦 db
  * ```
  */
-export function debugTree(root: Scope, options?: DebugTreeOptions): string {
+export function debugTree(root: TreeNode, options?: DebugTreeOptions): string {
   let format: DebugTreeOptions["format"] = "ascii";
   let includeStats = true;
   if (options !== undefined) {

@@ -5,7 +5,7 @@
  * @module
  */
 import { assertFunction } from "../base/_validate.ts";
-import type { Scope } from "../scope.ts";
+import type { ScopeLike } from "../base/scope_like.ts";
 
 /** A handler signature of an {@linkcode EventMap}. */
 // deno-lint-ignore no-explicit-any
@@ -34,12 +34,12 @@ export type EventMap = Record<string, EventHandler>;
  * ```
  */
 export class ScopedEventEmitter<Events extends EventMap = EventMap> {
-  readonly #scope: Scope;
+  readonly #scope: ScopeLike;
   readonly #listeners = new Map<keyof Events, Set<EventHandler>>();
   #disposed = false;
 
   /** @internal Use `scope.eventEmitter()` or {@linkcode createEventEmitter}. */
-  constructor(scope: Scope) {
+  constructor(scope: ScopeLike) {
     this.#scope = scope;
     if (scope.isDisposed) this.#disposed = true;
     else scope.onDispose(() => this.#dispose());
@@ -172,7 +172,7 @@ export class ScopedEventEmitter<Events extends EventMap = EventMap> {
  * ```
  */
 export function createEventEmitter<Events extends EventMap>(
-  scope: Scope,
+  scope: ScopeLike,
 ): ScopedEventEmitter<Events> {
   return new ScopedEventEmitter<Events>(scope);
 }

@@ -7,7 +7,7 @@
 import { ABORT, type Abortable, ATTACH, DETACH } from "../base/_symbols.ts";
 import { Task } from "../kernel/task.ts";
 import { assertFunction, assertKnownKeys, fail } from "../base/_validate.ts";
-import type { Scope } from "../scope.ts";
+import type { ScopeLike } from "../base/scope_like.ts";
 
 /**
  * Lifecycle callbacks of a scope (the `hooks` option). A hook that throws is
@@ -40,7 +40,7 @@ export interface ScopeHooks {
 const WHAT = "Cannot create scope";
 const KNOWN = ["beforeTask", "afterTask", "onCancel", "beforeDispose", "afterDispose"] as const;
 
-function call(s: Scope, name: string, fn: () => void): void {
+function call(s: ScopeLike, name: string, fn: () => void): void {
   try {
     fn();
   } catch (error) {
@@ -49,10 +49,10 @@ function call(s: Scope, name: string, fn: () => void): void {
 }
 
 class LifecycleHooks implements Abortable {
-  readonly #scope: Scope;
+  readonly #scope: ScopeLike;
   readonly #hooks: ScopeHooks;
   #beforeDone = false;
-  constructor(s: Scope, hooks: ScopeHooks) {
+  constructor(s: ScopeLike, hooks: ScopeHooks) {
     this.#scope = s;
     this.#hooks = hooks;
   }
@@ -80,7 +80,7 @@ class LifecycleHooks implements Abortable {
 }
 
 /** Validates `hooks` and installs them on `s`. */
-export function installHooks(s: Scope, hooks: unknown): void {
+export function installHooks(s: ScopeLike, hooks: unknown): void {
   if (typeof hooks !== "object" || hooks === null || Array.isArray(hooks)) {
     fail(WHAT, "hooks", `an object with any of ${KNOWN.join(", ")}`, hooks, false);
   }
@@ -93,7 +93,7 @@ export function installHooks(s: Scope, hooks: unknown): void {
     // they run: this scope alone (an own property) hears of each of them.
     const attach = Object.getPrototypeOf(s)[ATTACH] as (d: Abortable) => void;
     Object.defineProperty(s, ATTACH, {
-      value(this: Scope, dependent: Abortable): void {
+      value(this: ScopeLike, dependent: Abortable): void {
         attach.call(this, dependent);
         if (!(dependent instanceof Task)) return;
         const task = dependent as Task<unknown>;

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Logger } from "../base/types.ts";
-import type { Scope } from "../scope.ts";
+import type { ScopeLike } from "../base/scope_like.ts";
 
 /**
  * The ids a {@linkcode CorrelatedLogger} adds to each entry.
@@ -206,16 +206,16 @@ export function getCorrelationContext(logger: Logger): CorrelationContext | unde
 
 // Each correlated scope's ids, off the Scope object: scopes that never use
 // correlation carry nothing.
-const ids = new WeakMap<Scope, CorrelationContext>();
+const ids = new WeakMap<ScopeLike, CorrelationContext>();
 
 /** The ids of `s` itself, if it is correlated. */
-export function correlationOf(s: Scope): CorrelationContext | undefined {
+export function correlationOf(s: ScopeLike): CorrelationContext | undefined {
   return ids.get(s);
 }
 
 /** `scope.traceId`: the trace of `s` or of its nearest correlated ancestor. */
-export function traceIdOf(s: Scope): string | undefined {
-  for (let c: Scope | undefined = s; c !== undefined; c = c.parent) {
+export function traceIdOf(s: ScopeLike): string | undefined {
+  for (let c: ScopeLike | undefined = s; c !== undefined; c = c.parent) {
     const found = ids.get(c);
     if (found !== undefined) return found.traceId;
   }
@@ -231,7 +231,7 @@ export function isTraceId(value: unknown): value is string {
  * Makes `s` correlated: records its ids and returns its logger wrapped with
  * them (unwrapping an inherited correlated logger first, so ids never stack).
  */
-export function correlate(s: Scope, logger: Logger, traceId: string | undefined): Logger {
+export function correlate(s: ScopeLike, logger: Logger, traceId: string | undefined): Logger {
   const parent = s.parent;
   const parentIds = parent === undefined ? undefined : nearest(parent);
   const correlation: CorrelationContext = {
@@ -245,8 +245,8 @@ export function correlate(s: Scope, logger: Logger, traceId: string | undefined)
   return new CorrelatedLogger(base, correlation);
 }
 
-function nearest(s: Scope): CorrelationContext | undefined {
-  for (let c: Scope | undefined = s; c !== undefined; c = c.parent) {
+function nearest(s: ScopeLike): CorrelationContext | undefined {
+  for (let c: ScopeLike | undefined = s; c !== undefined; c = c.parent) {
     const found = ids.get(c);
     if (found !== undefined) return found;
   }
@@ -259,7 +259,7 @@ function nearest(s: Scope): CorrelationContext | undefined {
  * to the logger it gave the scope.
  */
 export function adoptTrace(
-  s: Scope,
+  s: ScopeLike,
   traceId: string,
   spanId: string,
   parentSpanId?: string,

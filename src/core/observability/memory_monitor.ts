@@ -10,7 +10,7 @@
 import { ABORT, ATTACH, DETACH, type Timer } from "../base/_symbols.ts";
 import { assertKnownKeys, assertMs, fail } from "../base/_validate.ts";
 import { defaultLogger } from "../base/types.ts";
-import type { Scope } from "../scope.ts";
+import type { ScopeLike } from "../base/scope_like.ts";
 
 /**
  * A heap reading, in bytes.
@@ -160,7 +160,7 @@ export class MemoryMonitor implements Disposable, AsyncDisposable {
   #limit: number;
   readonly #onPressure: ((usage: MemoryUsage) => void) | undefined;
   readonly #threshold: number;
-  readonly #owner: Scope | undefined;
+  readonly #owner: ScopeLike | undefined;
   #timer: Timer | undefined;
   #lastPressure = -Infinity;
 
@@ -171,7 +171,7 @@ export class MemoryMonitor implements Disposable, AsyncDisposable {
    * @param owner The scope whose abort stops it (set by the `memoryLimit` option).
    * @throws {TypeError | RangeError} When an option is invalid.
    */
-  constructor(config: MemoryLimitConfig, owner?: Scope) {
+  constructor(config: MemoryLimitConfig, owner?: ScopeLike) {
     if (typeof config !== "object" || config === null) {
       fail(WHAT, "config", "an object", config, false);
     }
@@ -257,11 +257,11 @@ export class MemoryMonitor implements Disposable, AsyncDisposable {
 }
 
 // Each monitored scope's monitor, off the Scope object.
-const monitors = new WeakMap<Scope, MemoryMonitor>();
+const monitors = new WeakMap<ScopeLike, MemoryMonitor>();
 
 /** Starts the monitor of the `memoryLimit` option. */
 export function monitorScope(
-  s: Scope,
+  s: ScopeLike,
   memoryLimit: unknown,
   onMemoryPressure: unknown,
 ): void {
@@ -287,19 +287,19 @@ export function monitorScope(
 }
 
 /** `scope.memoryUsage()`: the monitor's reading, a plain reading, or `undefined`. */
-export function memoryUsageOf(s: Scope): MemoryUsage | undefined {
+export function memoryUsageOf(s: ScopeLike): MemoryUsage | undefined {
   const m = monitors.get(s);
   if (m !== undefined) return m.getUsage();
   return isMemoryMonitoringAvailable() ? getMemoryUsage() : undefined;
 }
 
 /** The scope's monitor, if it has one. */
-export function monitorOf(s: Scope): MemoryMonitor | undefined {
+export function monitorOf(s: ScopeLike): MemoryMonitor | undefined {
   return monitors.get(s);
 }
 
 /** `scope.setMemoryLimit(limit)`. */
-export function setMemoryLimit(s: Scope, limit: number | string): void {
+export function setMemoryLimit(s: ScopeLike, limit: number | string): void {
   const m = monitors.get(s);
   if (m === undefined) {
     throw new Error(

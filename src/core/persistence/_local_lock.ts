@@ -1,7 +1,7 @@
 // The state of a lock without a key: holders and a priority-ordered queue of
 // waiters, all in this object. Used by `Lock` (lock.ts).
 import { TimeoutError } from "../base/errors.ts";
-import { LockGuard, type LockStats } from "./lock.ts";
+import { LockGuard, type LockStats } from "./lock_guard.ts";
 import type { Timer } from "../base/_symbols.ts";
 
 type Kind = "read" | "write" | "exclusive";

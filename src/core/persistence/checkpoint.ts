@@ -10,7 +10,14 @@
  */
 import type { Checkpoint, CheckpointProvider } from "./persistence.ts";
 import { checkpointProviderOf } from "./scope_persistence.ts";
-import type { Logger, Result, TaskContext, TaskFn } from "../base/types.ts";
+import type {
+  CheckpointContext,
+  Logger,
+  ProgressContext,
+  Result,
+  TaskContext,
+  TaskFn,
+} from "../base/types.ts";
 import {
   assertFunction,
   assertInteger,
@@ -28,24 +35,6 @@ export interface CheckpointOptions {
   onCheckpoint?: (checkpoint: Checkpoint<unknown>) => void;
   /** Called before the task runs when a previous run left a checkpoint. */
   onResume?: (checkpoint: Checkpoint<unknown>) => void;
-}
-
-/** What `ctx.checkpoint` offers a task with an `id`. */
-export interface CheckpointContext<T = unknown> {
-  /** Saves `data` as the task's newest checkpoint. */
-  save(data: T): Promise<void>;
-  /** The data of the newest checkpoint (a previous run's, or the last saved). */
-  readonly data: T | undefined;
-}
-
-/** Progress reporting: `ctx.progress` of a task with an `id`, or {@linkcode createProgressContext}. */
-export interface ProgressContext {
-  /** Sets the progress, 0 to 100; listeners are called with it and an estimate of the ms left. */
-  update(percentage: number): void;
-  /** The last progress and estimate. */
-  get(): { percentage: number; eta?: number };
-  /** Calls `callback` on every update. @returns A function that removes it. */
-  onUpdate(callback: (progress: { percentage: number; eta?: number }) => void): () => void;
 }
 
 /**

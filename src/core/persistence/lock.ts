@@ -18,130 +18,19 @@ import {
   assertKnownKeys,
   assertMs,
   assertObject,
-  assertString,
-  describe,
-  fail,
   typeError,
 } from "../base/_validate.ts";
 import { LocalLockState } from "./_local_lock.ts";
+import { LockGuard, type LockStats } from "./lock_guard.ts";
+import {
+  ACQUIRE_KNOWN,
+  checkLockOptions,
+  type LockAcquireOptions,
+  type LockOptions,
+} from "./lock_options.ts";
 
-/**
- * Options of `scope.acquireLock()` and `new Lock()`.
- *
- * @example
- * ```ts
- * import { type LockOptions, scope } from "@go-go-scope/adapter-fastify/core";
- *
- * const options: LockOptions = { key: "report:7", ttl: 10_000 };
- * await using s = scope();
- * await using guard = await s.acquireLock(options).acquire({ timeout: 1000 });
- * ```
- */
-export interface LockOptions {
-  /** Where keyed locks are held. @default the scope's `persistence.lock`, else a process-wide in-memory store */
-  provider?: LockProvider;
-  /** A name every contender shares. Without it the lock is local to this `Lock` object. */
-  key?: string;
-  /** Keyed locks: ms until a holder that stopped extending loses the lock (held locks are extended at 60% of it). @default 30000 */
-  ttl?: number;
-  /** Keyed locks: who holds it. @default a random id */
-  owner?: string;
-  /** A read-write lock: use `read()` and `write()` instead of `acquire()`. @default false */
-  allowMultipleReaders?: boolean;
-  /** For logs. @default `lock-<n>` */
-  name?: string;
-}
-
-/** Options of `acquire()`, `read()` and `write()`. */
-export interface LockAcquireOptions {
-  /** Give up after this many ms with a `TimeoutError` (0: try once). @default wait until the scope aborts */
-  timeout?: number;
-  /** Local locks: a higher priority is served first. @default 0 */
-  priority?: number;
-  /** Keyed locks: ms between tries when the provider cannot signal releases. @default 100 */
-  pollInterval?: number;
-}
-
-/** The lock statistics of a local lock. */
-export interface LockStats {
-  /** Readers holding it. */
-  readerCount: number;
-  /** Whether a writer holds it. */
-  writerActive: boolean;
-  /** Whether an exclusive holder holds it. */
-  exclusiveActive: boolean;
-  /** Requests waiting. */
-  pendingRequests: number;
-}
-
-const KNOWN = ["provider", "key", "ttl", "owner", "allowMultipleReaders", "name"] as const;
-const ACQUIRE_KNOWN = ["timeout", "priority", "pollInterval"] as const;
-const WHAT = "Cannot create lock";
 let nextLock = 0;
 let defaultProvider: InMemoryLockProvider | undefined;
-
-/**
- * Holds a lock until released. `await using guard = await lock.acquire()`
- * releases it at the end of the block.
- *
- * @example
- * ```ts
- * import { scope } from "@go-go-scope/adapter-fastify/core";
- *
- * await using s = scope();
- * const lock = s.acquireLock();
- * const guard = await lock.acquire();
- * console.log(lock.isLocked); // true
- * await guard.release();
- * console.log(lock.isLocked); // false
- * ```
- */
-export class LockGuard implements Disposable, AsyncDisposable {
-  #release: (() => Promise<void> | void) | undefined;
-  readonly #type: "read" | "write" | "exclusive";
-
-  /** @internal */
-  constructor(release: () => Promise<void> | void, type: "read" | "write" | "exclusive") {
-    this.#release = release;
-    this.#type = type;
-  }
-
-  /** Whether `release()` was called (or the lock's scope released it). */
-  get released(): boolean {
-    return this.#release === undefined;
-  }
-
-  /**
-   * Releases the lock.
-   *
-   * @throws {Error} When already released.
-   */
-  async release(): Promise<void> {
-    const release = this.#release;
-    if (release === undefined) throw new Error(`${this.#type} lock already released`);
-    this.#release = undefined;
-    await release();
-  }
-
-  /** Releases the lock if still held (a keyed lock's release is not awaited). */
-  [Symbol.dispose](): void {
-    const release = this.#release;
-    this.#release = undefined;
-    void release?.();
-  }
-
-  /** Releases the lock if still held. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    const release = this.#release;
-    this.#release = undefined;
-    await release?.();
-  }
-
-  /** @internal The lock's scope aborted: forget the release. */
-  [ABORT](): void {
-    this.#release = undefined;
-  }
-}
 
 /** What a lock needs from its scope. */
 interface LockOwner {
@@ -204,23 +93,7 @@ export class Lock implements AsyncDisposable {
    * @throws {TypeError | RangeError} When an option is invalid.
    */
   constructor(signal?: AbortSignal, options?: LockOptions, provider?: LockProvider) {
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      fail(WHAT, "signal", "an AbortSignal", signal, false);
-    }
-    const o = options ?? {};
-    assertObject(WHAT, "options", o);
-    assertKnownKeys(WHAT, o, KNOWN);
-    if (o.key !== undefined) assertString(WHAT, "key", o.key);
-    if (o.owner !== undefined) assertString(WHAT, "owner", o.owner);
-    if (o.name !== undefined) assertString(WHAT, "name", o.name);
-    if (o.ttl !== undefined) assertMs(WHAT, "ttl", o.ttl);
-    if (o.allowMultipleReaders !== undefined && typeof o.allowMultipleReaders !== "boolean") {
-      fail(WHAT, "allowMultipleReaders", "a boolean", o.allowMultipleReaders, false);
-    }
-    if (o.provider !== undefined) assertProvider(o.provider);
-    if (o.provider !== undefined && o.key === undefined) {
-      throw typeError(`${WHAT}: "key" is required with "provider", received undefined`);
-    }
+    const o = checkLockOptions(signal, options);
     this.#name = o.name ?? `lock-${++nextLock}`;
     this.#rw = o.allowMultipleReaders === true;
     this.#key = o.key;
@@ -487,20 +360,6 @@ export class Lock implements AsyncDisposable {
       all.push(this.#drop(h.handle));
     }
     await Promise.all(all);
-  }
-}
-
-function assertProvider(provider: unknown): asserts provider is LockProvider {
-  const p = provider as Partial<LockProvider> | null;
-  if (
-    typeof p !== "object" || p === null || typeof p.acquire !== "function" ||
-    typeof p.extend !== "function" || typeof p.forceRelease !== "function"
-  ) {
-    throw typeError(
-      `${WHAT}: "provider" must be a LockProvider (acquire, extend, forceRelease), received ${
-        describe(provider)
-      }`,
-    );
   }
 }
 

@@ -19,8 +19,6 @@ import type {
   PersistenceProviders,
 } from "./persistence.ts";
 import { describe, typeError } from "../base/_validate.ts";
-import { type CircuitBreaker, shareState } from "../resilience/circuit_breaker.ts";
-import type { Logger } from "../base/types.ts";
 
 /**
  * What the scope option `persistence` accepts: an adapter, an object of
@@ -154,17 +152,4 @@ export function cacheProviderOf(scope: PersistenceNode): CacheProvider | undefin
 /** The scope's checkpoint provider, if its persistence has one. */
 export function checkpointProviderOf(scope: PersistenceNode): CheckpointProvider | undefined {
   return getPersistence(scope)?.checkpoint;
-}
-
-/**
- * Shares a keyed breaker's state through the scope's
- * `persistence.circuitBreaker`, if it has one (a breaker given its own
- * `stateProvider` shares already). Outages are logged with the scope's logger.
- */
-export function shareBreakerState(
-  scope: PersistenceNode & { readonly logger: Logger },
-  breaker: CircuitBreaker,
-): void {
-  const provider = circuitBreakerProviderOf(scope);
-  if (provider !== undefined) shareState(breaker, provider, scope.logger);
 }

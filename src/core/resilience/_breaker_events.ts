@@ -3,61 +3,14 @@
 // the first subscription, so a breaker nobody listens to allocates nothing.
 // Calling the handlers (and reporting a throwing one) stays with the breaker.
 
-import type { CircuitOpenError } from "../base/errors.ts";
 import type { CircuitBreakerAdvancedOptions } from "./_adaptive_threshold.ts";
-import type { CircuitState } from "./circuit_breaker.ts";
+import type {
+  CircuitBreakerEvent,
+  CircuitBreakerEventHandler,
+  CircuitBreakerEvents,
+  CircuitBreakerHooks,
+} from "./circuit_breaker_options.ts";
 import { assertFunction, assertOneOf } from "../base/_validate.ts";
-
-/** Events a breaker emits; see {@linkcode CircuitBreaker.on}. */
-export type CircuitBreakerEvent =
-  | "stateChange"
-  | "open"
-  | "halfOpen"
-  | "close"
-  | "success"
-  | "failure"
-  | "reject"
-  | "thresholdAdapt";
-
-/**
- * The arguments each event's handlers receive, as go-go-scope documents them
- * (`failure` and `reject` also get the error, which go-go-scope does not pass).
- */
-export interface CircuitBreakerEvents {
-  /** The state changed; `failureCount` is the count that opened it (0 when closing). */
-  stateChange: [from: CircuitState, to: CircuitState, failureCount: number];
-  /** It opened after `failureCount` consecutive failures (1 for a failed trial). */
-  open: [failureCount: number];
-  /** `resetTimeout` passed: the next call is the trial. */
-  halfOpen: [];
-  /** It closed (trial successes, or `reset()`). */
-  close: [];
-  /** A guarded call succeeded. */
-  success: [];
-  /** A guarded call failed and the failure counted. */
-  failure: [error: unknown];
-  /** A call was refused because the breaker is open (or its trial is in flight). */
-  reject: [error: CircuitOpenError];
-  /** The adaptive threshold changed (`advanced.adaptiveThreshold`). */
-  thresholdAdapt: [threshold: number, errorRate: number];
-}
-
-/** A handler of `event`. */
-export type CircuitBreakerEventHandler<E extends CircuitBreakerEvent> = (
-  ...args: CircuitBreakerEvents[E]
-) => void;
-
-/** The option hooks of a breaker: each is an `on()` handler given at construction. */
-export interface CircuitBreakerHooks {
-  /** Called on every state change, like an `on('stateChange')` handler. */
-  onStateChange?: (from: CircuitState, to: CircuitState, failureCount: number) => void;
-  /** Called when it opens, like an `on('open')` handler. */
-  onOpen?: (failureCount: number) => void;
-  /** Called when it closes, like an `on('close')` handler. */
-  onClose?: () => void;
-  /** Called when it turns half-open, like an `on('halfOpen')` handler. */
-  onHalfOpen?: () => void;
-}
 
 /** Every event name, for validation. */
 export const EVENTS: readonly CircuitBreakerEvent[] = [

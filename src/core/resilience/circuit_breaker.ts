@@ -4,103 +4,30 @@
  *
  * @module
  */
-import { CircuitOpenError, isAbortError } from "../base/errors.ts";
+import { CircuitOpenError } from "../base/errors.ts";
 import { defaultLogger, type Logger } from "../base/types.ts";
-import {
-  type BreakerEvents,
-  type CircuitBreakerEvent,
-  type CircuitBreakerEventHandler,
-  type CircuitBreakerEvents,
-  type CircuitBreakerHooks,
-  EVENTS,
-  eventsFromOptions,
-  subscribe,
-} from "./_breaker_events.ts";
-import {
-  adaptiveFrom,
-  type AdaptiveThreshold,
-  type CircuitBreakerAdvancedOptions,
-} from "./_adaptive_threshold.ts";
+import type { CircuitBreakerStateProvider } from "../persistence/persistence.ts";
+import { type BreakerEvents, EVENTS, eventsFromOptions, subscribe } from "./_breaker_events.ts";
+import { adaptiveFrom, type AdaptiveThreshold } from "./_adaptive_threshold.ts";
 import {
   assertFunction,
   assertInteger,
-  assertKnownKeys,
   assertMs,
-  assertObject,
   assertOneOf,
   assertString,
-  fail,
 } from "../base/_validate.ts";
-import type { CircuitBreakerStateProvider } from "../persistence/persistence.ts";
+import {
+  assertBreakerOptions,
+  assertStateProvider,
+  type CircuitBreakerEvent,
+  type CircuitBreakerEventHandler,
+  type CircuitBreakerEvents,
+  type CircuitBreakerOptions,
+  type CircuitState,
+  defaultIsFailure,
+  WHAT,
+} from "./circuit_breaker_options.ts";
 import { SharedBreakerState } from "./_shared_breaker.ts";
-
-/** The breaker's state. */
-export type CircuitState = "closed" | "open" | "half-open";
-
-export type {
-  CircuitBreakerAdvancedOptions,
-  CircuitBreakerEvent,
-  CircuitBreakerEventHandler,
-  CircuitBreakerEvents,
-  CircuitBreakerHooks,
-};
-
-/** Options of {@linkcode CircuitBreaker}. */
-export interface CircuitBreakerOptions extends CircuitBreakerHooks {
-  /**
-   * Consecutive failures that open the breaker.
-   * @default 5
-   */
-  failureThreshold?: number;
-  /**
-   * Milliseconds the breaker stays open before it lets one trial call through.
-   * @default 30000
-   */
-  resetTimeout?: number;
-  /**
-   * Trial successes (half-open) that close the breaker again.
-   * @default 1
-   */
-  successThreshold?: number;
-  /**
-   * Decides whether an error counts as a failure of the dependency. By
-   * default every error counts except cancellations (`AbortError`: the scope
-   * was disposed or the client left), which are not the dependency's fault.
-   */
-  isFailure?: (error: unknown) => boolean;
-  /** Opt-in refinements: the adaptive threshold. */
-  advanced?: CircuitBreakerAdvancedOptions;
-  /**
-   * A name for the breaker's state in a shared store. With a `stateProvider`
-   * here, or a `persistence` adapter on the scope or the Fastify plugin that
-   * uses the breaker, every process using the same key shares one state: a
-   * breaker opened by one process opens in all of them, and a half-open
-   * breaker lets one trial through across the fleet.
-   * @default undefined (state local to this process)
-   */
-  key?: string;
-  /** Where a keyed breaker shares its state (a `RedisAdapter`, say). @default the scope's `persistence.circuitBreaker` */
-  stateProvider?: CircuitBreakerStateProvider;
-}
-
-const KNOWN = [
-  "failureThreshold",
-  "resetTimeout",
-  "successThreshold",
-  "isFailure",
-  "onStateChange",
-  "onOpen",
-  "onClose",
-  "onHalfOpen",
-  "advanced",
-  "key",
-  "stateProvider",
-] as const satisfies readonly (keyof CircuitBreakerOptions)[];
-const WHAT = "Cannot create circuit breaker";
-
-function defaultIsFailure(error: unknown): boolean {
-  return !isAbortError(error);
-}
 
 /**
  * Internal: lets the task pipeline drive a breaker without a closure per call.
@@ -202,8 +129,7 @@ export class CircuitBreaker implements AsyncDisposable {
    * @throws {TypeError | RangeError} When an option is invalid.
    */
   constructor(options: CircuitBreakerOptions = {}) {
-    assertObject(WHAT, "options", options);
-    assertKnownKeys(WHAT, options, KNOWN);
+    assertBreakerOptions(options);
     const {
       failureThreshold = 5,
       resetTimeout = 30000,
@@ -226,16 +152,7 @@ export class CircuitBreaker implements AsyncDisposable {
       this.#key = key;
     }
     if (stateProvider !== undefined) {
-      const p = stateProvider as Partial<CircuitBreakerStateProvider> | null;
-      if (
-        typeof p !== "object" || p === null || typeof p.recordFailure !== "function" ||
-        typeof p.getState !== "function"
-      ) {
-        fail(WHAT, "stateProvider", "a CircuitBreakerStateProvider", stateProvider, false);
-      }
-      if (key === undefined) {
-        fail(WHAT, "key", "a string when stateProvider is given", key, false);
-      }
+      assertStateProvider(stateProvider, key);
       this.#share(stateProvider, defaultLogger);
     }
   }

@@ -4,12 +4,12 @@
 import { reasonToError, toError } from "../base/errors.ts";
 import { ABORT, ATTACH, DETACH, type Timer } from "../base/_symbols.ts";
 import type { Result } from "../base/types.ts";
-import type { Scope } from "../scope.ts";
+import type { ScopeLike } from "../base/scope_like.ts";
 
 type Resolve<T> = (result: Result<Error, T>) => void;
 
 export class TimedCall<Args extends unknown[], T> {
-  readonly #owner: Scope | undefined;
+  readonly #owner: ScopeLike | undefined;
   readonly #fn: (...args: Args) => T | PromiseLike<T>;
   readonly #onFire: () => void;
   #timer: Timer | undefined;
@@ -18,7 +18,7 @@ export class TimedCall<Args extends unknown[], T> {
   #dead: Error | undefined;
 
   constructor(
-    owner: Scope | undefined,
+    owner: ScopeLike | undefined,
     fn: (...args: Args) => T | PromiseLike<T>,
     onFire: () => void,
   ) {

@@ -13,7 +13,7 @@ import {
   assertObject,
 } from "../base/_validate.ts";
 import type { Result } from "../base/types.ts";
-import type { Scope } from "../scope.ts";
+import type { ScopeLike } from "../base/scope_like.ts";
 
 /**
  * Options of `scope.batch()`.
@@ -61,7 +61,7 @@ const KNOWN = ["size", "timeout", "process"] as const;
  * ```
  */
 export class Batch<T, R> {
-  readonly #owner: Scope;
+  readonly #owner: ScopeLike;
   readonly #size: number;
   readonly #timeout: number;
   readonly #process: (items: T[]) => R | PromiseLike<R>;
@@ -71,7 +71,7 @@ export class Batch<T, R> {
   #stopped = false;
 
   /** @internal Use `scope.batch()`. */
-  constructor(owner: Scope, options: BatchOptions<T, R>) {
+  constructor(owner: ScopeLike, options: BatchOptions<T, R>) {
     assertObject(WHAT, "options", options);
     assertKnownKeys(WHAT, options, KNOWN);
     const { size, timeout, process } = options;
@@ -182,6 +182,6 @@ export class Batch<T, R> {
 }
 
 /** Creates a {@linkcode Batch} owned by `owner`. Used by `scope.batch(options)`. */
-export function batch<T, R>(owner: Scope, options: BatchOptions<T, R>): Batch<T, R> {
+export function batch<T, R>(owner: ScopeLike, options: BatchOptions<T, R>): Batch<T, R> {
   return new Batch(owner, options);
 }

@@ -7,7 +7,7 @@
 import { TimedCall } from "./_timed_call.ts";
 import { assertFunction, assertKnownKeys, assertMs, fail } from "../base/_validate.ts";
 import type { Result } from "../base/types.ts";
-import type { Scope } from "../scope.ts";
+import type { ScopeLike } from "../base/scope_like.ts";
 
 /**
  * Options of `scope.debounce()`; a number is the `wait`.
@@ -89,7 +89,7 @@ export function edgeOptions(
  * ```
  */
 export function debounce<T, Args extends unknown[]>(
-  owner: Scope | undefined,
+  owner: ScopeLike | undefined,
   fn: (...args: Args) => T | PromiseLike<T>,
   options?: DebounceOptions | number,
 ): (...args: Args) => Promise<Result<Error, Awaited<T>>> {

@@ -6,20 +6,20 @@
 import { reasonToError } from "../base/errors.ts";
 import { ABORT, ATTACH, DETACH, type Timer } from "../base/_symbols.ts";
 import { assertMs } from "../base/_validate.ts";
-import type { Scope } from "../scope.ts";
+import type { ScopeLike } from "../base/scope_like.ts";
 
 /**
  * One pending sleep. It is attached to its scope only while its timer runs,
  * so a finished delay leaves nothing behind.
  */
 class Sleep {
-  readonly #owner: Scope | undefined;
+  readonly #owner: ScopeLike | undefined;
   readonly #resolve: () => void;
   readonly #reject: (error: Error) => void;
   readonly #timer: Timer;
 
   constructor(
-    owner: Scope | undefined,
+    owner: ScopeLike | undefined,
     ms: number,
     resolve: () => void,
     reject: (error: Error) => void,
@@ -64,7 +64,7 @@ class Sleep {
  * console.log(err.message); // stop
  * ```
  */
-export function delay(owner: Scope | undefined, ms: number): Promise<void> {
+export function delay(owner: ScopeLike | undefined, ms: number): Promise<void> {
   assertMs("Cannot delay", "ms", ms, true);
   if (owner?.isAborted) return Promise.reject(reasonToError(owner.abortReason));
   return new Promise<void>((resolve, reject) => {

@@ -7,7 +7,7 @@ import { TimedCall } from "./_timed_call.ts";
 import { edgeOptions } from "./debounce.ts";
 import { assertFunction } from "../base/_validate.ts";
 import type { Result } from "../base/types.ts";
-import type { Scope } from "../scope.ts";
+import type { ScopeLike } from "../base/scope_like.ts";
 
 /**
  * Options of `scope.throttle()`; a number is the `interval`.
@@ -59,7 +59,7 @@ const NOTHING: Promise<Result<Error, never>> = Promise.resolve([undefined, undef
  * ```
  */
 export function throttle<T, Args extends unknown[]>(
-  owner: Scope | undefined,
+  owner: ScopeLike | undefined,
   fn: (...args: Args) => T | PromiseLike<T>,
   options?: ThrottleOptions | number,
 ): (...args: Args) => Promise<Result<Error, Awaited<T>>> {

@@ -13,7 +13,7 @@ import {
   assertString,
   fail,
 } from "../base/_validate.ts";
-import type { Scope } from "../scope.ts";
+import type { ScopeLike } from "../base/scope_like.ts";
 
 /**
  * Where a shared bucket keeps its state (`{ tokens, lastRefill }`), so that
@@ -87,7 +87,7 @@ export class TokenBucket {
   readonly #refillRate: number;
   readonly #cache: TokenBucketCache | undefined;
   readonly #key: string;
-  readonly #owner: Scope | undefined;
+  readonly #owner: ScopeLike | undefined;
   #tokens: number;
   #lastRefill: number;
 
@@ -98,7 +98,7 @@ export class TokenBucket {
    * @param owner The scope whose abort ends waits (set by `scope.tokenBucket()`).
    * @throws {TypeError | RangeError} When an option is invalid.
    */
-  constructor(options: TokenBucketOptions, owner?: Scope) {
+  constructor(options: TokenBucketOptions, owner?: ScopeLike) {
     assertObject(WHAT, "options", options);
     assertKnownKeys(WHAT, options, KNOWN);
     const { capacity, refillRate, initialTokens, cache, key } = options;
@@ -267,6 +267,9 @@ export class TokenBucket {
  * console.log((await bucket.getState()).capacity); // 5
  * ```
  */
-export function tokenBucket(owner: Scope | undefined, options: TokenBucketOptions): TokenBucket {
+export function tokenBucket(
+  owner: ScopeLike | undefined,
+  options: TokenBucketOptions,
+): TokenBucket {
   return new TokenBucket(options, owner);
 }

@@ -1,6 +1,10 @@
-// Validation of a Channel's options, kept out of channel.ts so the class reads
-// as the queue it is. Runs once per channel, never per send.
-import type { Backpressure, ChannelOptions } from "./channel.ts";
+/**
+ * A channel's options: their types and their validation, kept out of
+ * channel.ts so the class reads as the queue it is. Validation runs once per
+ * channel, never per send.
+ *
+ * @module
+ */
 import {
   assertFunction,
   assertInteger,
@@ -10,6 +14,51 @@ import {
   assertOneOf,
   typeError,
 } from "../base/_validate.ts";
+
+/**
+ * What `send()` does when the buffer is full; `'sample'` never blocks and
+ * keeps only the values sent in the last `sampleWindow` milliseconds.
+ */
+export type Backpressure = "block" | "drop-oldest" | "drop-latest" | "error" | "sample";
+
+/** go-go-scope's name for {@linkcode Backpressure}. */
+export type BackpressureStrategy = Backpressure;
+
+/**
+ * Options of a {@linkcode Channel}.
+ *
+ * @example
+ * ```ts
+ * import { type ChannelOptions, scope } from "@go-go-scope/adapter-fastify/core";
+ *
+ * const options: ChannelOptions<number> = { buffer: 10, backpressure: "drop-oldest" };
+ * await using s = scope();
+ * const ch = s.channel(options);
+ * console.log(ch.capacity); // 10
+ * ```
+ */
+export interface ChannelOptions<T> {
+  /** How many values wait in the buffer; 0 means every send waits for a receiver. @default 0 */
+  buffer?: number;
+  /** Alias of `buffer`. */
+  capacity?: number;
+  /**
+   * When the buffer is full: `'block'` waits for room, `'drop-oldest'` drops
+   * the oldest buffered value, `'drop-latest'` drops the value being sent,
+   * `'error'` rejects with `ChannelFullError`, `'sample'` keeps only the
+   * values sent in the last `sampleWindow` ms (older ones expire to `onDrop`;
+   * a capacity above 0 also caps how many it keeps, dropping the oldest).
+   * @default 'block'
+   */
+  backpressure?: Backpressure;
+  /** Called with each value a drop mode discards or a sample window expires. */
+  onDrop?: (value: T) => void;
+  /**
+   * Milliseconds a value stays receivable with `backpressure: 'sample'`
+   * (refused with any other mode). @default 1000
+   */
+  sampleWindow?: number;
+}
 
 /** What a channel keeps of its options once they are checked. */
 export interface ChannelSettings<T> {
