@@ -176,7 +176,7 @@ export class Scope<S extends ServiceMap = ServiceMap> implements ScopeLike, Asyn
     if (breaker?.key !== undefined) shareBreakerState(this, breaker);
   }
 
-  /** @internal The plugin's door (see `_child_scope.ts`): a child from validated settings. */
+  /** @internal The adapters' door (see `internal.ts`): a child from validated settings. */
   static [CHILD](parent: Scope<ServiceMap>, settings: ChildSettings): Scope {
     const s = new Scope();
     s.#name = settings.name;

@@ -5,7 +5,7 @@
 // Never re-exported by mod.ts.
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { ClientDisconnectedError, ResponseStreamError, Scope } from "../core/mod.ts";
-import { childScope, disposeScope } from "../core/_child_scope.ts";
+import { childScope, disposeScope } from "../core/internal.ts";
 import { adoptRequestTrace, startTrace } from "./trace.ts";
 import { kReply, kScope, type RawReply, type RawRequest, type ScopedRequest } from "./_response.ts";
 import type { RouteSettings } from "./_settings.ts";

@@ -11,8 +11,8 @@ import {
   assertNonEmptyString,
   assertObject,
   optionError,
-} from "../core/base/_validate.ts";
-import { toBreaker } from "../core/resilience/_breaker_option.ts";
+  toBreaker,
+} from "../core/internal.ts";
 import type { FastifyGoGoScopeOptions } from "./options.ts";
 
 export const PLUGIN = "fastifyGoGoScope";

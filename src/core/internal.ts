@@ -1,12 +1,31 @@
-// The one internal door between the Fastify plugin and the core. The plugin
-// validates its options once (at registration, and per route in onRoute) and
-// then creates and ends request scopes through these two functions, which skip
-// the public API's option parsing. Never re-exported by mod.ts.
+/**
+ * The adapters' door: what only our adapters (`src/fastify/`, `src/redis/`) use of the core
+ * beyond `mod.ts`. The plugin validates its options once (at registration, and per route in
+ * onRoute) with the core's validators, then creates and ends request scopes through
+ * `childScope()` and `disposeScope()`, which skip the public API's option parsing. Never
+ * re-exported by `mod.ts`; nothing else outside `src/core/` imports a core file but these two.
+ *
+ * @module
+ */
 import { ABORT, type Abortable, ATTACH, CHILD, DETACH, DISPOSE } from "./base/_symbols.ts";
 import { Scope } from "./scope.ts";
 import type { ChildSettings } from "./scope_options.ts";
 
 export type { ChildSettings };
+export {
+  assertFunction,
+  assertInteger,
+  assertKnownKeys,
+  assertMs,
+  assertMsOrFalse,
+  assertNonEmptyString,
+  assertObject,
+  assertString,
+  fail,
+  optionError,
+} from "./base/_validate.ts";
+export { toBreaker } from "./resilience/_breaker_option.ts";
+export { adoptTrace } from "./observability/log_correlation.ts";
 
 /** A child of `parent` built from already-validated `settings`. */
 export function childScope(parent: Scope, settings: ChildSettings): Scope {
