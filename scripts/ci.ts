@@ -47,6 +47,11 @@ const steps: Step[] = [
     counts: false,
   },
   { name: "deno task check", args: ["task", "check"], counts: false },
+  {
+    name: "no import circles (madge)",
+    args: ["run", "--allow-run=npx", "scripts/check_circles.ts"],
+    counts: false,
+  },
   { name: "deno task test:doc", args: ["task", "test:doc"], counts: false },
   {
     name: "redis-server for the Redis tests",

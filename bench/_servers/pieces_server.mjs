@@ -55,7 +55,7 @@ if (variant === "plugin" || variant === "task") {
   await import(args.plugin);
   const ext = args.plugin.endsWith(".ts") ? ".ts" : ".js";
   const core = await import(new URL(`./src/core/mod${ext}`, args.plugin).href);
-  const door = await import(new URL(`./src/core/_child_scope${ext}`, args.plugin).href);
+  const door = await import(new URL(`./src/core/internal${ext}`, args.plugin).href);
   const root = core.scope({ name: "fastify-app", logger: app.log });
   pluginSource = args.plugin;
   if (has("decorate")) app.decorateRequest("scope", null);

@@ -19,66 +19,36 @@
  * @module
  */
 
-// Scopes and tasks
-export { Scope, scope, type ScopeOptions } from "./scope.ts";
-export { Task, type TaskOptions } from "./task.ts";
-export type { Factory, ParallelOptions, RaceOptions, Values } from "./parallel.ts";
-export type { RetryOption, RetryOptions, RetryPreset } from "./retry.ts";
-
-// Channels
-export { type Backpressure, Channel, type ChannelOptions } from "./channel.ts";
-
-// Resilience
-export {
-  CircuitBreaker,
-  type CircuitBreakerAdvancedOptions,
-  type CircuitBreakerEvent,
-  type CircuitBreakerEventHandler,
-  type CircuitBreakerEvents,
-  type CircuitBreakerHooks,
-  type CircuitBreakerOptions,
-  type CircuitState,
-} from "./circuit_breaker.ts";
-
-// ---- parity 1: context and services (scope-core) ----
-export type { NoServices, OverrideOptions, ProvideOptions, ServiceMap } from "./services.ts";
-export type { ErrorClass, MemoOptions } from "./task_extras.ts";
-export { InMemoryMemoStore, type MemoStore } from "./memo.ts";
-
-// ---- parity 1: cancellation and scheduling (schedule) ----
-export { abortPromise, onAbort, whenAborted } from "./cancellation.ts";
-export {
-  poll,
-  type PollContext,
-  type PollController,
-  type PollOptions,
-  type PollStatus,
-} from "./poll.ts";
-export { Semaphore } from "./semaphore.ts";
+// The scope (scope.ts, scope_options.ts) and scope-less parallel/race (standalone.ts)
+export { Scope, scope } from "./scope.ts";
+export type { ScopeOptions } from "./scope_options.ts";
 export { parallel, race } from "./standalone.ts";
-export { AsyncDisposableResource } from "./resource.ts";
-export {
-  benchmark,
-  type BenchmarkOptions,
-  type BenchmarkResult,
-  MemoryTracker,
-} from "./performance.ts";
-export {
-  type MonitoredScope,
-  type PerformanceMetrics,
-  PerformanceMonitor,
-  performanceMonitor,
-  type PerformanceMonitorOptions,
-  type PerformanceSnapshot,
-  type Trend,
-} from "./performance_monitor.ts";
 
-// ---- parity 1: channels, broadcast, select (channels) ----
-export type { BackpressureStrategy } from "./channel.ts";
-export { BroadcastChannel } from "./broadcast.ts";
-export type { SelectHandler, SelectOptions } from "./select.ts";
+// base/: errors, shared types, log levels, cancellation helpers, what features need of a scope
+export {
+  AbortError,
+  ChannelFullError,
+  CircuitOpenError,
+  ClientDisconnectedError,
+  type GoGoScopeErrorOptions,
+  ResponseStreamError,
+  ServerClosingError,
+  TimeoutError,
+  UnknownError,
+} from "./base/errors.ts";
+export type {
+  CheckpointContext,
+  Logger,
+  ProgressContext,
+  Result,
+  TaskContext,
+  TaskFn,
+} from "./base/types.ts";
+export type { LogLevel } from "./base/log_level.ts";
+export { abortPromise, onAbort, whenAborted } from "./base/cancellation.ts";
+export type { ScopeLike } from "./base/scope_like.ts";
 
-// ---- parity 2: locks, idempotency, cache, checkpoints (providers) ----
+// persistence/: provider interfaces, in-memory providers, scope persistence, locks, checkpoints
 export type {
   CacheProvider,
   CacheStats,
@@ -93,54 +63,88 @@ export type {
   PersistenceAdapter,
   PersistenceAdapterOptions,
   PersistenceProviders,
-} from "./persistence.ts";
+} from "./persistence/persistence.ts";
 export {
   getPersistence,
   type PersistenceNode,
   type PersistenceOption,
   resolvePersistence,
-} from "./scope_persistence.ts";
+} from "./persistence/scope_persistence.ts";
+export { createLock, Lock } from "./persistence/lock.ts";
+export { LockGuard, type LockStats } from "./persistence/lock_guard.ts";
+export type { LockAcquireOptions, LockOptions } from "./persistence/lock_options.ts";
+export { InMemoryLockProvider } from "./persistence/in_memory_lock_provider.ts";
+export { createCache, InMemoryCache, type InMemoryCacheOptions } from "./persistence/cache.ts";
 export {
-  createLock,
-  Lock,
-  type LockAcquireOptions,
-  LockGuard,
-  type LockOptions,
-  type LockStats,
-} from "./lock.ts";
-export { InMemoryLockProvider } from "./in_memory_lock_provider.ts";
-export { createCache, InMemoryCache, type InMemoryCacheOptions } from "./cache.ts";
+  type CheckpointOptions,
+  createProgressContext,
+  InMemoryCheckpointProvider,
+  type ResumeTaskOptions,
+} from "./persistence/checkpoint.ts";
+
+// resilience/: circuit breaker, retry, idempotency, memo, semaphore
+export { CircuitBreaker } from "./resilience/circuit_breaker.ts";
+export type {
+  CircuitBreakerAdvancedOptions,
+  CircuitBreakerEvent,
+  CircuitBreakerEventHandler,
+  CircuitBreakerEvents,
+  CircuitBreakerHooks,
+  CircuitBreakerOptions,
+  CircuitState,
+} from "./resilience/circuit_breaker_options.ts";
+export type { RetryOption, RetryOptions, RetryPreset } from "./resilience/retry.ts";
 export {
   createIdempotencyProvider,
   type IdempotencyOptions,
   InMemoryIdempotencyProvider,
   type InMemoryIdempotencyProviderOptions,
-} from "./idempotency.ts";
-export {
-  type CheckpointContext,
-  type CheckpointOptions,
-  createProgressContext,
-  InMemoryCheckpointProvider,
-  type ProgressContext,
-  type ResumeTaskOptions,
-} from "./checkpoint.ts";
+} from "./resilience/idempotency.ts";
+export { InMemoryMemoStore, type MemoStore } from "./resilience/memo.ts";
+export { Semaphore } from "./resilience/semaphore.ts";
 
-// ---- parity 2: rate limiting, timing, events, diagnostics (primitives) ----
-export { Batch, type BatchOptions } from "./batch.ts";
-export type { DebounceOptions } from "./debounce.ts";
-export type { DebugTreeOptions } from "./debug_tree.ts";
+// kernel/: tasks and their options, parallel/race/any, services
+export { Task } from "./kernel/task.ts";
+export type { TaskOptions } from "./kernel/task_options.ts";
+export type { ErrorClass, MemoOptions } from "./kernel/task_extras.ts";
+export type { Factory, ParallelOptions, Values } from "./kernel/parallel.ts";
+export type { RaceOptions } from "./kernel/race.ts";
+export type { NoServices, OverrideOptions, ProvideOptions, ServiceMap } from "./kernel/services.ts";
+
+// channels/: channel, broadcast, priority channel, select
+export { Channel } from "./channels/channel.ts";
+export type {
+  Backpressure,
+  BackpressureStrategy,
+  ChannelOptions,
+} from "./channels/channel_options.ts";
+export { BroadcastChannel } from "./channels/broadcast.ts";
 export {
-  createEventEmitter,
-  type EventHandler,
-  type EventMap,
-  ScopedEventEmitter,
-} from "./event_emitter.ts";
+  PriorityChannel,
+  type PriorityChannelOptions,
+  type PriorityComparator,
+} from "./channels/priority_channel.ts";
+export type { SelectHandler, SelectOptions } from "./channels/select.ts";
+
+// timing/: poll, batch, debounce, throttle, token bucket
 export {
-  GracefulShutdownController,
-  type GracefulShutdownOptions,
-  type SignalSource,
-} from "./graceful_shutdown.ts";
-export type { ScopeHooks } from "./hooks.ts";
+  poll,
+  type PollContext,
+  type PollController,
+  type PollOptions,
+  type PollStatus,
+} from "./timing/poll.ts";
+export { Batch, type BatchOptions } from "./timing/batch.ts";
+export type { DebounceOptions } from "./timing/debounce.ts";
+export type { ThrottleOptions } from "./timing/throttle.ts";
+export {
+  TokenBucket,
+  type TokenBucketCache,
+  type TokenBucketOptions,
+} from "./timing/token_bucket.ts";
+
+// observability/: debug tree, log correlation, memory monitor, performance, events, hooks
+export type { DebugTreeOptions } from "./observability/debug_tree.ts";
 export {
   CorrelatedLogger,
   type CorrelationContext,
@@ -149,35 +153,41 @@ export {
   generateTraceId,
   getCorrelationContext,
   isCorrelatedLogger,
-} from "./log_correlation.ts";
-export type { LogLevel } from "./log_level.ts";
+} from "./observability/log_correlation.ts";
 export {
   getMemoryUsage,
   isMemoryMonitoringAvailable,
   type MemoryLimitConfig,
   MemoryMonitor,
   type MemoryUsage,
-} from "./memory_monitor.ts";
+} from "./observability/memory_monitor.ts";
 export {
-  PriorityChannel,
-  type PriorityChannelOptions,
-  type PriorityComparator,
-} from "./priority_channel.ts";
-export type { ThrottleOptions } from "./throttle.ts";
-export { TokenBucket, type TokenBucketCache, type TokenBucketOptions } from "./token_bucket.ts";
-
-// Errors
+  benchmark,
+  type BenchmarkOptions,
+  type BenchmarkResult,
+  MemoryTracker,
+} from "./observability/performance.ts";
 export {
-  AbortError,
-  ChannelFullError,
-  CircuitOpenError,
-  ClientDisconnectedError,
-  type GoGoScopeErrorOptions,
-  ResponseStreamError,
-  ServerClosingError,
-  TimeoutError,
-  UnknownError,
-} from "./errors.ts";
+  type MonitoredScope,
+  type PerformanceMetrics,
+  PerformanceMonitor,
+  performanceMonitor,
+  type PerformanceMonitorOptions,
+  type PerformanceSnapshot,
+  type Trend,
+} from "./observability/performance_monitor.ts";
+export {
+  createEventEmitter,
+  type EventHandler,
+  type EventMap,
+  ScopedEventEmitter,
+} from "./observability/event_emitter.ts";
+export type { ScopeHooks } from "./observability/hooks.ts";
 
-// Types
-export type { Logger, Result, TaskContext, TaskFn } from "./types.ts";
+// lifecycle/: graceful shutdown, disposable resources
+export {
+  GracefulShutdownController,
+  type GracefulShutdownOptions,
+  type SignalSource,
+} from "./lifecycle/graceful_shutdown.ts";
+export { AsyncDisposableResource } from "./lifecycle/resource.ts";

@@ -1,65 +1,15 @@
 /**
  * The scope: a node in a tree of cancellable work. Tasks, channels and child
  * scopes belong to it; aborting it aborts them; disposing it waits for them and
- * runs its cleanups.
+ * runs its cleanups. The class owns the tree, the signal and disposal; every
+ * feature method hands the scope to the feature's own file.
  *
  * @module
  */
-import { Channel, type ChannelOptions } from "./channel.ts";
-import { type BroadcastChannel, ownedBroadcast } from "./broadcast.ts";
-import { select as selectChannels, type SelectHandler, type SelectOptions } from "./select.ts";
-import type { CircuitBreaker, CircuitBreakerOptions } from "./circuit_breaker.ts";
-import { AbortError, TimeoutError } from "./errors.ts";
-import { type Factory, parallel, type ParallelOptions, type Values } from "./parallel.ts";
-import { anyIn, raceIn, type RaceOptions } from "./race.ts";
-import { Task, type TaskOptions } from "./task.ts";
-import { acquireLock, type Lock, type LockOptions } from "./lock.ts";
-import { resumeTask, type ResumeTaskOptions } from "./checkpoint.ts";
-import type { PersistenceProviders } from "./persistence.ts";
-import { every } from "./every.ts";
-import { type PollController, pollIn, type PollOptions } from "./poll.ts";
-import { Semaphore } from "./semaphore.ts";
-// ---- parity 2 imports (primitives) ----
-import { type Batch, batch, type BatchOptions } from "./batch.ts";
-import { debounce, type DebounceOptions } from "./debounce.ts";
-import { debugTree, type DebugTreeOptions } from "./debug_tree.ts";
-import { delay } from "./delay.ts";
-import { type EventMap, ScopedEventEmitter } from "./event_emitter.ts";
-import { type GracefulShutdownOptions, isShutdownRequested } from "./graceful_shutdown.ts";
-import type { ScopeHooks } from "./hooks.ts";
-import {
-  type MemoryLimitConfig,
-  type MemoryUsage,
-  memoryUsageOf,
-  monitorOf,
-  setMemoryLimit,
-} from "./memory_monitor.ts";
-import { correlationOf, traceIdOf } from "./log_correlation.ts";
-import type { LogLevel } from "./log_level.ts";
-import {
-  applyPrimitiveOptions,
-  PRIMITIVE_OPTION_KEYS,
-  wantsPrimitives,
-} from "./_primitive_options.ts";
-import {
-  type PriorityChannel,
-  priorityChannel,
-  type PriorityChannelOptions,
-} from "./priority_channel.ts";
-import { throttle, type ThrottleOptions } from "./throttle.ts";
-import { type TokenBucket, tokenBucket, type TokenBucketOptions } from "./token_bucket.ts";
-import {
-  getPersistence,
-  type PersistenceOption,
-  setPersistence,
-  shareBreakerState,
-} from "./scope_persistence.ts";
-import * as context from "./context.ts";
-import * as services from "./services.ts";
-import type { NoServices, OverrideOptions, ProvideOptions, ServiceMap } from "./services.ts";
-import { enqueue } from "./task_extras.ts";
-import { type Deadline, startDeadline } from "./_deadline.ts";
-import { defaultLogger, type Logger, type Result, type TaskFn } from "./types.ts";
+import { AbortError, TimeoutError } from "./base/errors.ts";
+import { defaultLogger, type Logger, type Result, type TaskFn } from "./base/types.ts";
+import type { ScopeLike } from "./base/scope_like.ts";
+import { assertFunction, assertObject } from "./base/_validate.ts";
 import {
   ABORT,
   type Abortable,
@@ -68,107 +18,70 @@ import {
   BASE_CONTEXT,
   CHILD,
   CHILDREN,
-  type ChildSettings,
   DETACH,
   DISPOSE,
   EXTRAS,
   INIT_EXTRAS,
   RELEASE_SLOT,
-  type ScopeExtras,
-  SET_OWNER,
   START,
   type Startable,
-} from "./_internal.ts";
+} from "./base/_symbols.ts";
+import { getPersistence, setPersistence } from "./persistence/scope_persistence.ts";
+import type { PersistenceProviders } from "./persistence/persistence.ts";
+import { acquireLock, type Lock } from "./persistence/lock.ts";
+import type { LockOptions } from "./persistence/lock_options.ts";
+import { resumeTask, type ResumeTaskOptions } from "./persistence/checkpoint.ts";
+import type { CircuitBreaker } from "./resilience/circuit_breaker.ts";
+import { shareBreakerState } from "./resilience/_breaker_option.ts";
+import { Semaphore } from "./resilience/semaphore.ts";
+import { Task } from "./kernel/task.ts";
+import type { TaskOptions } from "./kernel/task_options.ts";
+import { enqueue } from "./kernel/task_extras.ts";
+import { type Deadline, startDeadline } from "./kernel/_deadline.ts";
+import type { ScopeExtras } from "./kernel/_owner.ts";
+import * as context from "./kernel/context.ts";
+import * as services from "./kernel/services.ts";
+import type { NoServices, OverrideOptions, ProvideOptions, ServiceMap } from "./kernel/services.ts";
+import { type Factory, parallel, type ParallelOptions, type Values } from "./kernel/parallel.ts";
+import { anyIn, raceIn, type RaceOptions } from "./kernel/race.ts";
+import { type Channel, ownedChannel } from "./channels/channel.ts";
+import type { ChannelOptions } from "./channels/channel_options.ts";
+import { type BroadcastChannel, ownedBroadcast } from "./channels/broadcast.ts";
 import {
-  assertFunction,
-  assertInstance,
-  assertInteger,
-  assertKnownKeys,
-  assertMs,
-  assertObject,
-  assertString,
-  fail,
-  keysOf,
-  toBreaker,
-} from "./_validate.ts";
+  select as selectChannels,
+  type SelectHandler,
+  type SelectOptions,
+} from "./channels/select.ts";
+import {
+  type PriorityChannel,
+  priorityChannel,
+  type PriorityChannelOptions,
+} from "./channels/priority_channel.ts";
+import { every } from "./timing/every.ts";
+import { type PollController, pollIn, type PollOptions } from "./timing/poll.ts";
+import { delay } from "./timing/delay.ts";
+import { debounce, type DebounceOptions } from "./timing/debounce.ts";
+import { throttle, type ThrottleOptions } from "./timing/throttle.ts";
+import { type Batch, batch, type BatchOptions } from "./timing/batch.ts";
+import { type TokenBucket, tokenBucket, type TokenBucketOptions } from "./timing/token_bucket.ts";
+import { debugTree, type DebugTreeOptions } from "./observability/debug_tree.ts";
+import { type EventMap, ScopedEventEmitter } from "./observability/event_emitter.ts";
+import { correlationOf, traceIdOf } from "./observability/log_correlation.ts";
+import {
+  type MemoryUsage,
+  memoryUsageOf,
+  monitorOf,
+  setMemoryLimit,
+} from "./observability/memory_monitor.ts";
+import { isShutdownRequested } from "./lifecycle/graceful_shutdown.ts";
+import {
+  applyPrimitiveOptions,
+  checkScopeOptions,
+  type ChildSettings,
+  type ScopeOptions,
+  wantsPrimitives,
+} from "./scope_options.ts";
 
-/**
- * Options of {@linkcode scope} and `scope.createChild()`.
- *
- * @example
- * ```ts
- * import { scope, type ScopeOptions } from "@go-go-scope/adapter-fastify/core";
- *
- * const options: ScopeOptions = { name: "job", timeout: 5000, concurrency: 2 };
- * await using s = scope(options);
- * console.log(s.name); // job
- * ```
- */
-export interface ScopeOptions {
-  /** For logs and errors. @default `scope-<n>` */
-  name?: string;
-  /** The parent: this scope aborts when it aborts, and it disposes this scope. */
-  parent?: Scope<ServiceMap>;
-  /** An external signal; aborting it aborts the scope. */
-  signal?: AbortSignal;
-  /** Milliseconds until the scope aborts with a `TimeoutError`. No timer without it. */
-  timeout?: number;
-  /**
-   * At most this many of the scope's tasks run at once; the rest wait in
-   * order (higher `priority` first). @default the parent's limit (each scope
-   * counts its own tasks), or none
-   */
-  concurrency?: number;
-  /**
-   * A breaker shared with every task of this scope and of its children (an
-   * instance), options for a new one, or `false` for none (not even the
-   * parent's). @default the parent's breaker
-   */
-  circuitBreaker?: CircuitBreaker | CircuitBreakerOptions | false;
-  /** Values merged over the parent's context and passed to every task. */
-  context?: Record<string, unknown>;
-  /** A pino-compatible logger. @default the parent's, or a console logger for warnings and errors */
-  logger?: Logger;
-
-  // ---- parity 1 options (scope-core) ----
-
-  // ---- parity 2 options (primitives) ----
-  /** Entries below this level are not logged; with no `logger`, console shows this level and up. */
-  logLevel?: LogLevel;
-  /** Adds `traceId`/`spanId` to every log entry of this scope and its children. @default false */
-  logCorrelation?: boolean;
-  /** The trace to continue (32 hex digits, as in W3C `traceparent`); implies `logCorrelation`. */
-  traceId?: string;
-  /** Lifecycle callbacks: `beforeTask`, `afterTask`, `onCancel`, `beforeDispose`, `afterDispose`. */
-  hooks?: ScopeHooks;
-  /** Watch the heap: bytes, `"100mb"`, or `{ limit, onPressure, checkInterval, pressureThreshold }`. */
-  memoryLimit?: number | string | MemoryLimitConfig;
-  /** Called under memory pressure (with a number or string `memoryLimit`). */
-  onMemoryPressure?: (usage: MemoryUsage) => void;
-  /** Cancel and dispose this scope on SIGTERM/SIGINT (see `GracefulShutdownController`). */
-  gracefulShutdown?: GracefulShutdownOptions;
-
-  // ---- persistence options (providers, redis) ----
-  /**
-   * Where keyed locks, breaker state, idempotent results, caches and
-   * checkpoints are kept: an adapter, or `{ lock, circuitBreaker, idempotency,
-   * cache, checkpoint }`. Merged over the parent's. @default in-memory providers
-   */
-  persistence?: PersistenceOption;
-}
-
-const KNOWN = keysOf<ScopeOptions>()([
-  "name",
-  "parent",
-  "signal",
-  "timeout",
-  "concurrency",
-  "circuitBreaker",
-  "context",
-  "logger",
-  "persistence",
-  ...PRIMITIVE_OPTION_KEYS,
-]);
 const WHAT = "Cannot create scope";
 const EMPTY_CONTEXT: Readonly<Record<string, unknown>> = Object.freeze({});
 const DISPOSED: AbortError = new AbortError("Scope disposed");
@@ -191,7 +104,7 @@ function onScopeTimeout(s: Scope, ms: number): void {
  * if (!err) console.log(n); // 42
  * ```
  */
-export class Scope<S extends ServiceMap = ServiceMap> implements AsyncDisposable {
+export class Scope<S extends ServiceMap = ServiceMap> implements ScopeLike, AsyncDisposable {
   readonly #id: number;
   #name: string | undefined;
   #parent: Scope | undefined;
@@ -234,26 +147,11 @@ export class Scope<S extends ServiceMap = ServiceMap> implements AsyncDisposable
       this.#limit = Infinity;
       return;
     }
-    assertObject(WHAT, "options", options);
-    assertKnownKeys(WHAT, options, KNOWN);
-    const { name, parent, signal, timeout, concurrency, circuitBreaker, context, logger } = options;
-    if (name !== undefined) assertString(WHAT, "name", name);
-    if (parent !== undefined) assertInstance(WHAT, "parent", parent, Scope, "a Scope");
-    if (signal !== undefined) {
-      assertInstance<AbortSignal>(WHAT, "signal", signal, AbortSignal, "an AbortSignal");
-    }
-    if (timeout !== undefined) assertMs(WHAT, "timeout", timeout);
-    if (concurrency !== undefined) assertInteger(WHAT, "concurrency", concurrency, 1);
+    const given = checkScopeOptions(options, Scope);
+    const { name, signal, timeout, concurrency, context, logger } = options;
+    const parent = options.parent as Scope | undefined;
     let breaker = parent === undefined ? undefined : parent.#breaker;
-    if (circuitBreaker !== undefined) {
-      const given = toBreaker(WHAT, "circuitBreaker", circuitBreaker, {
-        orOptions: true,
-        orFalse: true,
-      });
-      breaker = given === false ? undefined : given;
-    }
-    if (context !== undefined) assertObject(WHAT, "context", context);
-    if (logger !== undefined) assertLogger(logger);
+    if (given !== undefined) breaker = given === false ? undefined : given;
     if (options.persistence !== undefined) setPersistence(this, options.persistence, parent);
 
     this.#name = name;
@@ -278,7 +176,7 @@ export class Scope<S extends ServiceMap = ServiceMap> implements AsyncDisposable
     if (breaker?.key !== undefined) shareBreakerState(this, breaker);
   }
 
-  /** @internal The plugin's door (see `_child_scope.ts`): a child from validated settings. */
+  /** @internal The adapters' door (see `internal.ts`): a child from validated settings. */
   static [CHILD](parent: Scope<ServiceMap>, settings: ChildSettings): Scope {
     const s = new Scope();
     s.#name = settings.name;
@@ -400,6 +298,11 @@ export class Scope<S extends ServiceMap = ServiceMap> implements AsyncDisposable
     return n;
   }
 
+  /** The concurrency limit of this scope's tasks (the parent's when not set); `undefined` for none. */
+  get concurrency(): number | undefined {
+    return this.#limit === Infinity ? undefined : this.#limit;
+  }
+
   /**
    * Starts a task at once and returns it; await it for `[err, value]`.
    * On an aborted or disposed scope the function is not called and the task
@@ -465,310 +368,11 @@ export class Scope<S extends ServiceMap = ServiceMap> implements AsyncDisposable
     return anyIn(this, factories, options);
   }
 
-  /**
-   * Creates a channel owned by this scope: it closes when the scope aborts.
-   *
-   * @param options `{ buffer, backpressure, onDrop }` or a capacity number.
-   */
-  channel<T>(options?: ChannelOptions<T> | number): Channel<T> {
-    const ch = new Channel<T>(options);
-    if (this.#aborted) ch[ABORT](this.#reason);
-    else ch[SET_OWNER](this);
-    return ch;
-  }
-
   /** Creates a child scope (same as `scope({ ...options, parent: this })`); it sees this scope's services. */
   createChild(options?: Omit<ScopeOptions, "parent">): Scope<S> {
     if (options === undefined) return new Scope<S>({ parent: this });
     assertObject(WHAT, "options", options);
     return new Scope<S>({ ...options, parent: this });
-  }
-
-  // ---- parity 1: context and services (scope-core) ----
-
-  /** The concurrency limit of this scope's tasks (the parent's when not set); `undefined` for none. */
-  get concurrency(): number | undefined {
-    return this.#limit === Infinity ? undefined : this.#limit;
-  }
-
-  /**
-   * Sets a context value for this scope's tasks (`ctx.context`) and its
-   * children, shadowing the parent's.
-   *
-   * @returns This scope, to chain calls.
-   * @throws {Error} On a disposed scope.
-   */
-  setContext(key: string, value: unknown): this {
-    context.setContext(this, key, value);
-    return this;
-  }
-
-  /** The context value under `key` seen here (set here or above), or `undefined`. */
-  getContext<T = unknown>(key: string): T | undefined {
-    return context.getContext(this, key) as T | undefined;
-  }
-
-  /** Whether a context value is seen under `key`. */
-  hasContext(key: string): boolean {
-    return context.hasContext(this, key);
-  }
-
-  /** Removes `key` from this scope's context (the parent keeps its own); true if it was seen. */
-  removeContext(key: string): boolean {
-    return context.removeContext(this, key);
-  }
-
-  /** A frozen copy of every context value seen here, inherited ones included. */
-  getAllContext(): Readonly<Record<string, unknown>> {
-    return context.getAllContext(this);
-  }
-
-  /**
-   * Provides a service under `key` to this scope, its tasks (`ctx.services`)
-   * and its children. A function is called to build the value; `dispose`
-   * runs on disposal (last provided, first disposed).
-   *
-   * @returns This scope, typed with the new service.
-   * @throws {TypeError} On a bad key or option. {Error} On a disposed scope.
-   */
-  provide<K extends string | symbol, T>(
-    key: K,
-    valueOrFactory: T | (() => T),
-    options?: ProvideOptions<T>,
-  ): Scope<S & Record<K, T>> {
-    services.provide(this, key, valueOrFactory, options);
-    return this as unknown as Scope<S & Record<K, T>>;
-  }
-
-  /** The service under `key`, here or in the nearest ancestor; `undefined` when none provides it. */
-  use<K extends keyof S>(key: K): S[K] {
-    return services.use(this, key as string | symbol) as S[K];
-  }
-
-  /** Whether a service is provided under `key` here or above; false once disposed. */
-  has<K extends keyof S>(key: K): boolean {
-    return services.has(this, key as string | symbol);
-  }
-
-  /**
-   * Replaces, for this scope and its children, a service provided here or
-   * above (tests use it for fakes).
-   *
-   * @returns This scope, to chain calls.
-   * @throws {Error} Naming the key, when it was never provided; on a disposed scope.
-   */
-  override<K extends keyof S>(
-    key: K,
-    valueOrFactory: S[K] | (() => S[K]),
-    options?: OverrideOptions<S[K]>,
-  ): this {
-    services.override(this, key as string | symbol, valueOrFactory, options);
-    return this;
-  }
-
-  /** @internal */
-  get [BASE_CONTEXT](): Readonly<Record<string, unknown>> {
-    return this.#context;
-  }
-
-  /** @internal */
-  get [EXTRAS](): ScopeExtras | undefined {
-    return this.#extras;
-  }
-
-  /** @internal */
-  [INIT_EXTRAS](): ScopeExtras {
-    return this.#extras ??= {};
-  }
-
-  // ---- parity 1: cancellation and scheduling (schedule) ----
-
-  /**
-   * Runs `fn` as a task of this scope now, then `intervalMs` after each run
-   * ends, until the returned function is called or the scope aborts. A failed
-   * run is logged through the scope's logger; the next one still runs.
-   *
-   * @returns A function that stops the repetition (idempotent).
-   * @throws {TypeError | RangeError} When `intervalMs` is not a positive number or `fn` not a function.
-   */
-  every(intervalMs: number, fn: TaskFn<unknown>): () => void {
-    return every(this, intervalMs, fn);
-  }
-
-  /**
-   * Polls `fn` (each call a task of this scope) every `interval` ms and passes
-   * each value to `onValue`; stops for good when the scope aborts. See
-   * {@linkcode poll} for the options and the controller.
-   *
-   * @throws {TypeError | RangeError} When an argument or option is invalid.
-   * @throws {unknown} The scope's abort reason when it has already aborted.
-   */
-  poll<T>(
-    fn: TaskFn<T>,
-    onValue: (value: T) => unknown,
-    options?: PollOptions,
-  ): PollController {
-    return pollIn(this, fn, onValue, options);
-  }
-
-  /**
-   * A {@linkcode Semaphore} of `permits` tied to this scope: its waiters are
-   * rejected with the scope's abort reason when the scope aborts or is disposed.
-   *
-   * @throws {TypeError | RangeError} When `permits` is not an integer >= 1.
-   */
-  semaphore(permits: number): Semaphore {
-    return new Semaphore(permits, this.signal);
-  }
-
-  // ---- parity 1: channels, broadcast, select (channels) ----
-
-  /** Creates a {@linkcode BroadcastChannel} owned by this scope: it closes when the scope aborts. */
-  broadcast<T>(): BroadcastChannel<T> {
-    return ownedBroadcast<T>(this);
-  }
-
-  /**
-   * Go-style select: waits for the first channel of `cases` with a value and
-   * runs its handler (the other channels keep their values). Resolves
-   * `[undefined, result]`, or `[err]`: the handler's error, a `TimeoutError`
-   * after `options.timeout` ms, the scope's abort reason, or "All channels are
-   * closed". @throws {TypeError | RangeError} On a non-Map, empty Map or bad option.
-   */
-  select<T, R>(
-    cases: Map<Channel<T>, SelectHandler<T, R>>,
-    options?: SelectOptions,
-  ): Promise<Result<Error, R>> {
-    return selectChannels(this, cases, options);
-  }
-
-  // ---- parity 2: locks, idempotency, cache, checkpoints (providers) ----
-
-  /** The persistence providers of this scope (its own option over its parents'), if any. */
-  get persistence(): PersistenceProviders | undefined {
-    return getPersistence(this);
-  }
-
-  /**
-   * Creates a lock tied to this scope: exclusive (`acquire()`), read-write
-   * (`allowMultipleReaders`: `read()`/`write()`), local or, with a `key`, held
-   * through the scope's `persistence.lock`. Aborting the scope rejects its
-   * waiters and releases what it holds.
-   */
-  acquireLock(options?: LockOptions): Lock {
-    return acquireLock(this, options);
-  }
-
-  /**
-   * Runs `fn` as the task `taskId` (option `id`): `ctx.checkpoint.data` holds
-   * the latest checkpoint a previous unfinished run saved.
-   */
-  resumeTask<T>(
-    taskId: string,
-    fn: TaskFn<T>,
-    options?: Omit<TaskOptions, "id"> & ResumeTaskOptions,
-  ): Promise<Result<Error, T>> {
-    return resumeTask(this, taskId, fn, options as Record<string, unknown>);
-  }
-
-  // ---- parity 2: rate limiting, timing, events, diagnostics (primitives) ----
-
-  /** A token bucket whose waits end when this scope aborts. See {@linkcode TokenBucket}. */
-  tokenBucket(options: TokenBucketOptions): TokenBucket {
-    return tokenBucket(this, options);
-  }
-
-  /** `fn` debounced; the timer and waiting calls end with this scope. See `debounce.ts`. */
-  debounce<T, Args extends unknown[]>(
-    fn: (...args: Args) => T | PromiseLike<T>,
-    options?: DebounceOptions | number,
-  ): (...args: Args) => Promise<Result<Error, Awaited<T>>> {
-    return debounce(this, fn, options);
-  }
-
-  /** `fn` throttled; the timer and waiting calls end with this scope. See `throttle.ts`. */
-  throttle<T, Args extends unknown[]>(
-    fn: (...args: Args) => T | PromiseLike<T>,
-    options?: ThrottleOptions | number,
-  ): (...args: Args) => Promise<Result<Error, Awaited<T>>> {
-    return throttle(this, fn, options);
-  }
-
-  /** Waits `ms`; rejects with the abort reason when this scope aborts. */
-  delay(ms: number): Promise<void> {
-    return delay(this, ms);
-  }
-
-  /** A priority channel that rejects its waiters when this scope aborts. See {@linkcode PriorityChannel}. */
-  priorityChannel<T>(options: PriorityChannelOptions<T>): PriorityChannel<T> {
-    return priorityChannel(this, options);
-  }
-
-  /** The trace id of this scope or its nearest correlated ancestor (`logCorrelation`). */
-  get traceId(): string | undefined {
-    return traceIdOf(this);
-  }
-
-  /** This scope's span id, when it is correlated (`logCorrelation`). */
-  get spanId(): string | undefined {
-    return correlationOf(this)?.spanId;
-  }
-
-  /** A typed event emitter whose listeners are removed when this scope is disposed. */
-  eventEmitter<Events extends EventMap>(): ScopedEventEmitter<Events> {
-    return new ScopedEventEmitter<Events>(this);
-  }
-
-  /** Always `undefined`, as in go-go-scope 2.9.1 (metrics live in its metrics plugin). */
-  metrics(): undefined {
-    return undefined;
-  }
-
-  /** The context record (go-go-scope's name for it). */
-  get requestContext(): Readonly<Record<string, unknown>> {
-    return this.context;
-  }
-
-  /** True once the `gracefulShutdown` option's controller began a shutdown. */
-  get isShutdownRequested(): boolean {
-    return isShutdownRequested(this);
-  }
-
-  /** The heap now (against `memoryLimit` when set); `undefined` where the runtime has no figures. */
-  memoryUsage(): MemoryUsage | undefined {
-    return memoryUsageOf(this);
-  }
-
-  /** True when the `memoryLimit` option started a monitor. */
-  get isMemoryMonitoringEnabled(): boolean {
-    return monitorOf(this) !== undefined;
-  }
-
-  /** The monitor's limit in bytes, 0 without one. */
-  get memoryLimit(): number {
-    return monitorOf(this)?.getLimit() ?? 0;
-  }
-
-  /** Changes the monitor's limit. @throws {Error} Without the `memoryLimit` option. */
-  setMemoryLimit(limit: number | string): void {
-    setMemoryLimit(this, limit);
-  }
-
-  /** The live tree under this scope as ASCII or Mermaid text. See `debug_tree.ts`. */
-  debugTree(options?: DebugTreeOptions): string {
-    return debugTree(this, options);
-  }
-
-  /** @internal The live children, in creation order. */
-  [CHILDREN](): Scope[] {
-    const children: Scope[] = [];
-    for (let c = this.#firstChild; c !== undefined; c = c.#nextSibling) children.push(c);
-    return children;
-  }
-
-  /** A batcher whose flushes run as tasks of this scope. See {@linkcode Batch}. */
-  batch<T, R>(options: BatchOptions<T, R>): Batch<T, R> {
-    return batch(this, options);
   }
 
   /**
@@ -880,6 +484,28 @@ export class Scope<S extends ServiceMap = ServiceMap> implements AsyncDisposable
     }
   }
 
+  /** @internal */
+  get [BASE_CONTEXT](): Readonly<Record<string, unknown>> {
+    return this.#context;
+  }
+
+  /** @internal */
+  get [EXTRAS](): ScopeExtras | undefined {
+    return this.#extras;
+  }
+
+  /** @internal */
+  [INIT_EXTRAS](): ScopeExtras {
+    return this.#extras ??= {};
+  }
+
+  /** @internal The live children, in creation order. */
+  [CHILDREN](): Scope[] {
+    const children: Scope[] = [];
+    for (let c = this.#firstChild; c !== undefined; c = c.#nextSibling) children.push(c);
+    return children;
+  }
+
   #abortWith(reason: unknown): void {
     this.#aborted = true;
     this.#reason = reason;
@@ -952,16 +578,273 @@ export class Scope<S extends ServiceMap = ServiceMap> implements AsyncDisposable
       );
     }
   }
-}
 
-function assertLogger(logger: unknown): asserts logger is Logger {
-  const l = logger as Partial<Logger> | null;
-  if (
-    typeof l !== "object" || l === null || typeof l.debug !== "function" ||
-    typeof l.info !== "function" ||
-    typeof l.warn !== "function" || typeof l.error !== "function"
-  ) {
-    fail(WHAT, "logger", "an object with debug, info, warn and error methods", logger, false);
+  // ---- Features: each method hands this scope to the feature's own file ----
+
+  // ---- kernel/: context and services ----
+  /**
+   * Sets a context value for this scope's tasks (`ctx.context`) and its
+   * children, shadowing the parent's.
+   *
+   * @returns This scope, to chain calls.
+   * @throws {Error} On a disposed scope.
+   */
+  setContext(key: string, value: unknown): this {
+    context.setContext(this, key, value);
+    return this;
+  }
+
+  /** The context value under `key` seen here (set here or above), or `undefined`. */
+  getContext<T = unknown>(key: string): T | undefined {
+    return context.getContext(this, key) as T | undefined;
+  }
+
+  /** Whether a context value is seen under `key`. */
+  hasContext(key: string): boolean {
+    return context.hasContext(this, key);
+  }
+
+  /** Removes `key` from this scope's context (the parent keeps its own); true if it was seen. */
+  removeContext(key: string): boolean {
+    return context.removeContext(this, key);
+  }
+
+  /** A frozen copy of every context value seen here, inherited ones included. */
+  getAllContext(): Readonly<Record<string, unknown>> {
+    return context.getAllContext(this);
+  }
+
+  /** The context record (go-go-scope's name for it). */
+  get requestContext(): Readonly<Record<string, unknown>> {
+    return this.context;
+  }
+
+  /**
+   * Provides a service under `key` to this scope, its tasks (`ctx.services`)
+   * and its children. A function is called to build the value; `dispose`
+   * runs on disposal (last provided, first disposed).
+   *
+   * @returns This scope, typed with the new service.
+   * @throws {TypeError} On a bad key or option. {Error} On a disposed scope.
+   */
+  provide<K extends string | symbol, T>(
+    key: K,
+    valueOrFactory: T | (() => T),
+    options?: ProvideOptions<T>,
+  ): Scope<S & Record<K, T>> {
+    services.provide(this, key, valueOrFactory, options);
+    return this as unknown as Scope<S & Record<K, T>>;
+  }
+
+  /** The service under `key`, here or in the nearest ancestor; `undefined` when none provides it. */
+  use<K extends keyof S>(key: K): S[K] {
+    return services.use(this, key as string | symbol) as S[K];
+  }
+
+  /** Whether a service is provided under `key` here or above; false once disposed. */
+  has<K extends keyof S>(key: K): boolean {
+    return services.has(this, key as string | symbol);
+  }
+
+  /**
+   * Replaces, for this scope and its children, a service provided here or
+   * above (tests use it for fakes).
+   *
+   * @returns This scope, to chain calls.
+   * @throws {Error} Naming the key, when it was never provided; on a disposed scope.
+   */
+  override<K extends keyof S>(
+    key: K,
+    valueOrFactory: S[K] | (() => S[K]),
+    options?: OverrideOptions<S[K]>,
+  ): this {
+    services.override(this, key as string | symbol, valueOrFactory, options);
+    return this;
+  }
+
+  // ---- persistence/: providers, locks, checkpoints ----
+  /** The persistence providers of this scope (its own option over its parents'), if any. */
+  get persistence(): PersistenceProviders | undefined {
+    return getPersistence(this);
+  }
+
+  /**
+   * Creates a lock tied to this scope: exclusive (`acquire()`), read-write
+   * (`allowMultipleReaders`: `read()`/`write()`), local or, with a `key`, held
+   * through the scope's `persistence.lock`. Aborting the scope rejects its
+   * waiters and releases what it holds.
+   */
+  acquireLock(options?: LockOptions): Lock {
+    return acquireLock(this, options);
+  }
+
+  /**
+   * Runs `fn` as the task `taskId` (option `id`): `ctx.checkpoint.data` holds
+   * the latest checkpoint a previous unfinished run saved.
+   */
+  resumeTask<T>(
+    taskId: string,
+    fn: TaskFn<T>,
+    options?: Omit<TaskOptions, "id"> & ResumeTaskOptions,
+  ): Promise<Result<Error, T>> {
+    return resumeTask(this, taskId, fn, options as Record<string, unknown>);
+  }
+
+  // ---- resilience/ ----
+  /**
+   * A {@linkcode Semaphore} of `permits` tied to this scope: its waiters are
+   * rejected with the scope's abort reason when the scope aborts or is disposed.
+   *
+   * @throws {TypeError | RangeError} When `permits` is not an integer >= 1.
+   */
+  semaphore(permits: number): Semaphore {
+    return new Semaphore(permits, this.signal);
+  }
+
+  // ---- channels/ ----
+  /**
+   * Creates a channel owned by this scope: it closes when the scope aborts.
+   *
+   * @param options `{ buffer, backpressure, onDrop }` or a capacity number.
+   */
+  channel<T>(options?: ChannelOptions<T> | number): Channel<T> {
+    return ownedChannel(this, options);
+  }
+
+  /** Creates a {@linkcode BroadcastChannel} owned by this scope: it closes when the scope aborts. */
+  broadcast<T>(): BroadcastChannel<T> {
+    return ownedBroadcast<T>(this);
+  }
+
+  /** A priority channel that rejects its waiters when this scope aborts. See {@linkcode PriorityChannel}. */
+  priorityChannel<T>(options: PriorityChannelOptions<T>): PriorityChannel<T> {
+    return priorityChannel(this, options);
+  }
+
+  /**
+   * Go-style select: waits for the first channel of `cases` with a value and
+   * runs its handler (the other channels keep their values). Resolves
+   * `[undefined, result]`, or `[err]`: the handler's error, a `TimeoutError`
+   * after `options.timeout` ms, the scope's abort reason, or "All channels are
+   * closed". @throws {TypeError | RangeError} On a non-Map, empty Map or bad option.
+   */
+  select<T, R>(
+    cases: Map<Channel<T>, SelectHandler<T, R>>,
+    options?: SelectOptions,
+  ): Promise<Result<Error, R>> {
+    return selectChannels(this, cases, options);
+  }
+
+  // ---- timing/ ----
+  /**
+   * Runs `fn` as a task of this scope now, then `intervalMs` after each run
+   * ends, until the returned function is called or the scope aborts. A failed
+   * run is logged through the scope's logger; the next one still runs.
+   *
+   * @returns A function that stops the repetition (idempotent).
+   * @throws {TypeError | RangeError} When `intervalMs` is not a positive number or `fn` not a function.
+   */
+  every(intervalMs: number, fn: TaskFn<unknown>): () => void {
+    return every(this, intervalMs, fn);
+  }
+
+  /**
+   * Polls `fn` (each call a task of this scope) every `interval` ms and passes
+   * each value to `onValue`; stops for good when the scope aborts. See
+   * {@linkcode poll} for the options and the controller.
+   *
+   * @throws {TypeError | RangeError} When an argument or option is invalid.
+   * @throws {unknown} The scope's abort reason when it has already aborted.
+   */
+  poll<T>(
+    fn: TaskFn<T>,
+    onValue: (value: T) => unknown,
+    options?: PollOptions,
+  ): PollController {
+    return pollIn(this, fn, onValue, options);
+  }
+
+  /** Waits `ms`; rejects with the abort reason when this scope aborts. */
+  delay(ms: number): Promise<void> {
+    return delay(this, ms);
+  }
+
+  /** `fn` debounced; the timer and waiting calls end with this scope. See `debounce.ts`. */
+  debounce<T, Args extends unknown[]>(
+    fn: (...args: Args) => T | PromiseLike<T>,
+    options?: DebounceOptions | number,
+  ): (...args: Args) => Promise<Result<Error, Awaited<T>>> {
+    return debounce(this, fn, options);
+  }
+
+  /** `fn` throttled; the timer and waiting calls end with this scope. See `throttle.ts`. */
+  throttle<T, Args extends unknown[]>(
+    fn: (...args: Args) => T | PromiseLike<T>,
+    options?: ThrottleOptions | number,
+  ): (...args: Args) => Promise<Result<Error, Awaited<T>>> {
+    return throttle(this, fn, options);
+  }
+
+  /** A batcher whose flushes run as tasks of this scope. See {@linkcode Batch}. */
+  batch<T, R>(options: BatchOptions<T, R>): Batch<T, R> {
+    return batch(this, options);
+  }
+
+  /** A token bucket whose waits end when this scope aborts. See {@linkcode TokenBucket}. */
+  tokenBucket(options: TokenBucketOptions): TokenBucket {
+    return tokenBucket(this, options);
+  }
+
+  // ---- observability/ ----
+  /** The trace id of this scope or its nearest correlated ancestor (`logCorrelation`). */
+  get traceId(): string | undefined {
+    return traceIdOf(this);
+  }
+
+  /** This scope's span id, when it is correlated (`logCorrelation`). */
+  get spanId(): string | undefined {
+    return correlationOf(this)?.spanId;
+  }
+
+  /** A typed event emitter whose listeners are removed when this scope is disposed. */
+  eventEmitter<Events extends EventMap>(): ScopedEventEmitter<Events> {
+    return new ScopedEventEmitter<Events>(this);
+  }
+
+  /** The heap now (against `memoryLimit` when set); `undefined` where the runtime has no figures. */
+  memoryUsage(): MemoryUsage | undefined {
+    return memoryUsageOf(this);
+  }
+
+  /** True when the `memoryLimit` option started a monitor. */
+  get isMemoryMonitoringEnabled(): boolean {
+    return monitorOf(this) !== undefined;
+  }
+
+  /** The monitor's limit in bytes, 0 without one. */
+  get memoryLimit(): number {
+    return monitorOf(this)?.getLimit() ?? 0;
+  }
+
+  /** Changes the monitor's limit. @throws {Error} Without the `memoryLimit` option. */
+  setMemoryLimit(limit: number | string): void {
+    setMemoryLimit(this, limit);
+  }
+
+  /** The live tree under this scope as ASCII or Mermaid text. See `debug_tree.ts`. */
+  debugTree(options?: DebugTreeOptions): string {
+    return debugTree(this, options);
+  }
+
+  /** Always `undefined`, as in go-go-scope 2.9.1 (metrics live in its metrics plugin). */
+  metrics(): undefined {
+    return undefined;
+  }
+
+  // ---- lifecycle/ ----
+  /** True once the `gracefulShutdown` option's controller began a shutdown. */
+  get isShutdownRequested(): boolean {
+    return isShutdownRequested(this);
   }
 }
 

@@ -9,10 +9,10 @@ import {
   parallel as parallelIn,
   type ParallelOptions,
   type Values,
-} from "./parallel.ts";
-import { raceIn, type RaceOptions } from "./race.ts";
+} from "./kernel/parallel.ts";
+import { raceIn, type RaceOptions } from "./kernel/race.ts";
 import { Scope } from "./scope.ts";
-import type { Result, TaskFn } from "./types.ts";
+import type { Result, TaskFn } from "./base/types.ts";
 
 /** Runs `run` in a new scope, disposed once it settles; bad input still throws synchronously. */
 function inOwnScope<R>(run: (s: Scope) => Promise<R>): Promise<R> {

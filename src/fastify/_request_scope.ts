@@ -5,8 +5,7 @@
 // Never re-exported by mod.ts.
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { ClientDisconnectedError, ResponseStreamError, Scope, TimeoutError } from "../core/mod.ts";
-import { childScope, disposeScope, watchAbort } from "../core/_child_scope.ts";
-import { describe, optionError } from "../core/_validate.ts";
+import { childScope, describe, disposeScope, optionError, watchAbort } from "../core/internal.ts";
 import { adoptRequestTrace, startTrace } from "./trace.ts";
 import {
   ENDED,

@@ -13,7 +13,7 @@ import {
   fail,
   optionError,
   toBreaker,
-} from "../core/_validate.ts";
+} from "../core/internal.ts";
 import type { FastifyGoGoScopeOptions } from "./options.ts";
 
 export const PLUGIN = "fastifyGoGoScope";

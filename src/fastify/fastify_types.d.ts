@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { Scope } from "../core/scope.ts";
+import type { Scope } from "../core/mod.ts";
 import type { RouteScopeOptions } from "./options.ts";
 
 declare module "fastify" {

@@ -5,7 +5,7 @@
  * @module
  */
 import type { CircuitBreaker, CircuitBreakerOptions } from "../core/mod.ts";
-import type { PersistenceOption } from "../core/scope_persistence.ts";
+import type { PersistenceOption } from "../core/mod.ts";
 
 /**
  * Options of {@linkcode fastifyGoGoScope}. Every field is optional and

@@ -8,8 +8,7 @@
  * @module
  */
 import type { Channel, Scope, TaskContext } from "../core/mod.ts";
-import { watchAbort } from "../core/_child_scope.ts";
-import { assertInteger } from "../core/_validate.ts";
+import { assertInteger, watchAbort } from "../core/internal.ts";
 
 /**
  * One server-sent event: a string (sent as `data:` lines) or a message object

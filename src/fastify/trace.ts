@@ -3,9 +3,8 @@
 // log bindings) and `scopeTreeRoute` (serve the live scope tree as text).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Scope } from "../core/mod.ts";
-import { generateSpanId } from "../core/log_correlation.ts";
-import { adoptTrace } from "../core/log_correlation.ts";
-import { fail } from "../core/_validate.ts";
+import { generateSpanId } from "../core/mod.ts";
+import { adoptTrace, fail } from "../core/internal.ts";
 
 /** A trace continued from a `traceparent` header. */
 export interface IncomingTrace {

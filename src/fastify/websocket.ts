@@ -16,8 +16,13 @@ import {
   ServerClosingError,
   TimeoutError,
 } from "../core/mod.ts";
-import { disposeScope } from "../core/_child_scope.ts";
-import { assertFunction, assertInteger, assertKnownKeys, assertObject } from "../core/_validate.ts";
+import {
+  assertFunction,
+  assertInteger,
+  assertKnownKeys,
+  assertObject,
+  disposeScope,
+} from "../core/internal.ts";
 
 /**
  * The part of a `ws` WebSocket (what `@fastify/websocket` hands a handler)

@@ -2,10 +2,7 @@
 // Lua scripts (so two processes recording at once both count), and every
 // change published on the key's channel so that other processes learn of it at
 // once instead of at their next call.
-import type {
-  CircuitBreakerPersistedState,
-  CircuitBreakerStateProvider,
-} from "../core/persistence.ts";
+import type { CircuitBreakerPersistedState, CircuitBreakerStateProvider } from "../core/mod.ts";
 import type { Connection } from "./_connection.ts";
 
 const NOW = `local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) `;

@@ -2,7 +2,7 @@
 // (SET NX PX) and a sorted set of shared holders scored by their expiry. Each
 // operation is one Lua script, so it is atomic across processes, and it reads
 // the time from Redis (TIME), so every process agrees on expiry.
-import type { LockHandle, LockMode, LockProvider } from "../core/persistence.ts";
+import type { LockHandle, LockMode, LockProvider } from "../core/mod.ts";
 import type { Connection } from "./_connection.ts";
 
 const NOW = `local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) `;

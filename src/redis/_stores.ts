@@ -6,7 +6,7 @@ import type {
   Checkpoint,
   CheckpointProvider,
   IdempotencyProvider,
-} from "../core/persistence.ts";
+} from "../core/mod.ts";
 import type { Connection } from "./_connection.ts";
 
 function ttlArgs(ttl: number | undefined): (string | number)[] {

@@ -36,4 +36,4 @@ export type {
   PersistenceAdapter,
   PersistenceAdapterOptions,
   PersistenceProviders,
-} from "../core/persistence.ts";
+} from "../core/mod.ts";

@@ -14,8 +14,8 @@ import type {
   LockProvider,
   PersistenceAdapter,
   PersistenceAdapterOptions,
-} from "../core/persistence.ts";
-import { assertKnownKeys, assertMs, assertObject, assertString, fail } from "../core/_validate.ts";
+} from "../core/mod.ts";
+import { assertKnownKeys, assertMs, assertObject, assertString, fail } from "../core/internal.ts";
 import type { RedisClient } from "./_client.ts";
 import { Connection } from "./_connection.ts";
 import { RedisLockProvider } from "./_locks.ts";

@@ -1,0 +1,500 @@
+/**
+ * A task: a unit of work owned by a scope, started at once, resolving to a
+ * Result tuple and never rejecting.
+ *
+ * @module
+ */
+import { acquire, type CircuitBreaker, release } from "../resilience/circuit_breaker.ts";
+import { toBreaker } from "../resilience/_breaker_option.ts";
+import { isFinal, type RetryOption, type RetryPolicy, toRetryPolicy } from "../resilience/retry.ts";
+import { withIdempotency } from "../resilience/idempotency.ts";
+import { withCheckpoints } from "../persistence/checkpoint.ts";
+import { AbortError, reasonToError, TimeoutError, toError, toTaskError } from "../base/errors.ts";
+import type { Logger, Result, TaskContext, TaskFn } from "../base/types.ts";
+import {
+  ABORT,
+  type Abortable,
+  ACQUIRE_SLOT,
+  ATTACH,
+  DETACH,
+  PRIORITY,
+  RELEASE_SLOT,
+  START,
+  type Timer,
+} from "../base/_symbols.ts";
+import {
+  assertFunction,
+  assertInstance,
+  assertKnownKeys,
+  assertMs,
+  assertObject,
+  assertString,
+  describe,
+} from "../base/_validate.ts";
+import { type Deadline, limits, startDeadline } from "./_deadline.ts";
+import type { TaskOwner } from "./_owner.ts";
+import { type ServiceMap, servicesOf } from "./services.ts";
+import {
+  abortError,
+  becomeLeader,
+  dedupeLeader,
+  memoStore,
+  parseExtras,
+  resign,
+  type Shared,
+  type TaskExtras,
+  thrownError,
+} from "./task_extras.ts";
+import { KNOWN, type TaskOptions } from "./task_options.ts";
+
+const WHAT = "Cannot create task";
+let nextId = 0;
+let captured: ((value: never) => void) | undefined;
+
+/** The executor of every Task: hands the resolve function to the constructor without a closure. */
+function capture(resolve: (value: never) => void): void {
+  captured = resolve;
+}
+
+class Context implements TaskContext {
+  readonly #task: { readonly signal: AbortSignal };
+  readonly #owner: TaskOwner;
+  constructor(task: { readonly signal: AbortSignal }, owner: TaskOwner) {
+    this.#task = task;
+    this.#owner = owner;
+  }
+  get signal(): AbortSignal {
+    return this.#task.signal;
+  }
+  get context(): Readonly<Record<string, unknown>> {
+    return this.#owner.context;
+  }
+  get logger(): Logger {
+    return this.#owner.logger;
+  }
+  get services(): Readonly<ServiceMap> {
+    return servicesOf(this.#owner);
+  }
+}
+
+function onTimeout(task: Abortable & { readonly name: string }, ms: number): void {
+  task[ABORT](new TimeoutError(`Task "${task.name}" timed out after ${ms} ms`, ms));
+}
+
+function wake(resolve: () => void): void {
+  resolve();
+}
+
+/**
+ * A running unit of work. Await it (as many times as you like) for its
+ * {@linkcode Result}; it never rejects. Created by `scope.task()`.
+ *
+ * @typeParam T The value the task function produces.
+ *
+ * @example
+ * ```ts
+ * import { scope } from "@go-go-scope/adapter-fastify/core";
+ *
+ * await using s = scope();
+ * const t = s.task(async ({ signal }) => {
+ *   await new Promise((r) => setTimeout(r, 1000));
+ *   signal.throwIfAborted();
+ *   return "late";
+ * });
+ * t.cancel("not needed");
+ * const [err] = await t;
+ * console.log(err?.message, t.isSettled); // The operation was aborted: not needed true
+ * ```
+ */
+export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> implements Disposable {
+  /** A process-unique id. */
+  readonly id: number;
+  readonly #owner: TaskOwner;
+  #fn: TaskFn<T>;
+  #name: string | undefined;
+  #result: Result<E, T> | undefined;
+  readonly #resolve: (result: Result<E, T>) => void;
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #abortReason: unknown;
+  #deadline: Deadline<Task<unknown>> | undefined;
+  #sleepTimer: Timer | undefined;
+  #wake: (() => void) | undefined;
+  #signal: AbortSignal | undefined;
+  #policy: RetryPolicy | undefined;
+  #breaker: CircuitBreaker | undefined;
+  #inBreaker: CircuitBreaker | undefined;
+  #trial = false;
+  #holdsSlot = false;
+  #extras: TaskExtras | undefined;
+
+  /** @internal Use `scope.task()`. */
+  constructor(owner: TaskOwner, fn: TaskFn<T>, options?: TaskOptions<E>) {
+    assertFunction(WHAT, "fn", fn);
+    super(capture);
+    this.#resolve = captured as (result: Result<E, T>) => void;
+    captured = undefined;
+    this.id = ++nextId;
+    this.#owner = owner;
+    this.#fn = fn;
+    this.#breaker = owner.circuitBreaker;
+    // Options are parsed out of line: the constructor stays small on the hot path.
+    const timeout = options === undefined ? undefined : this.#parse(options);
+    if (owner.isAborted) {
+      this.#abort(owner.abortReason);
+      return;
+    }
+    // Kept out of line: the constructor stays small (and inlinable) on the hot path.
+    const leader = this.#extras === undefined ? undefined : this.#sharing(owner);
+    if (leader === true) return;
+    const signal = this.#signal;
+    if (signal !== undefined) {
+      if (signal.aborted) {
+        this.#abort(signal.reason);
+        return;
+      }
+      signal.addEventListener("abort", this);
+    }
+    owner[ATTACH](this);
+    if (timeout !== undefined) {
+      this.#deadline = startDeadline(timeout, onTimeout, this as unknown as Task<unknown>);
+    }
+    if (leader !== undefined) {
+      this.#follow(leader);
+      return;
+    }
+    if (owner[ACQUIRE_SLOT](this)) {
+      this.#holdsSlot = true;
+      this.#run();
+    }
+  }
+
+  /**
+   * Memo and dedupe: `true` when settled from the memo store, the task to
+   * follow when another one runs under the dedupe key, else `undefined` (this
+   * task runs, as the key's leader if it has one).
+   */
+  #sharing(owner: TaskOwner): Shared | true | undefined {
+    const extras = this.#extras!;
+    const memo = extras.memo;
+    const cached = memo === undefined ? undefined : memoStore(owner).get(memo.key);
+    if (cached !== undefined) {
+      this.#adopt(cached);
+      return true;
+    }
+    if (extras.dedupe === undefined) return undefined;
+    const leader = dedupeLeader(owner, extras.dedupe);
+    if (leader === undefined) becomeLeader(owner, extras.dedupe, this as Shared);
+    return leader;
+  }
+
+  /** A follower holds no concurrency slot: it only waits for the leader's Result. */
+  #follow(leader: Shared): void {
+    leader.then((result) => this.#adopt(result));
+  }
+
+  /** Validates the options, applies them, and returns the timeout. */
+  #parse(options: TaskOptions): number | undefined {
+    let timeout: number | undefined;
+    assertObject(WHAT, "options", options);
+    assertKnownKeys(WHAT, options, KNOWN);
+    if (options.name !== undefined) {
+      assertString(WHAT, "name", options.name);
+      this.#name = options.name;
+    }
+    if (options.timeout !== undefined) {
+      assertMs(WHAT, "timeout", options.timeout);
+      timeout = options.timeout;
+    }
+    if (options.retry !== undefined) this.#policy = toRetryPolicy(options.retry as RetryOption);
+    const cb = options.circuitBreaker;
+    if (cb !== undefined) {
+      this.#breaker = toBreaker(WHAT, "circuitBreaker", cb, { orOptions: true, orFalse: true }) ||
+        undefined;
+    }
+    if (options.signal !== undefined) {
+      assertInstance<AbortSignal>(WHAT, "signal", options.signal, AbortSignal, "an AbortSignal");
+      this.#signal = options.signal;
+    }
+    if (options.id !== undefined || options.checkpoint !== undefined) {
+      this.#fn = withCheckpoints(this.#fn, options.id, options.checkpoint, this.#owner);
+      this.#name ??= options.id;
+    }
+    if (options.idempotency !== undefined) {
+      this.#fn = withIdempotency(this.#fn, options.idempotency, this.#owner);
+    }
+    this.#extras = parseExtras(WHAT, options);
+    return timeout;
+  }
+
+  /** The task's name, `task-<id>` unless one was given. */
+  get name(): string {
+    return this.#name ??= `task-${this.id}`;
+  }
+
+  /** True once the Result is known. */
+  get isSettled(): boolean {
+    return this.#result !== undefined;
+  }
+
+  /**
+   * The task's own signal. It aborts when the task is cancelled, times out,
+   * or its scope aborts. Created on first read.
+   */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#abortReason);
+    }
+    return this.#controller.signal;
+  }
+
+  /**
+   * Cancels the task: its signal aborts with `reason` and it resolves to
+   * `[error, undefined]` at once. Does nothing once settled.
+   *
+   * @param reason The abort reason. @default an `AbortError` "task cancelled"
+   */
+  cancel(reason?: unknown): void {
+    this[ABORT](
+      reason === undefined ? new AbortError(`Task "${this.name}" was cancelled`) : reason,
+    );
+  }
+
+  /**
+   * For `using t = scope.task(...)`: cancels the task if it has not settled
+   * when the block ends. Idempotent.
+   */
+  [Symbol.dispose](): void {
+    if (this.#result === undefined) {
+      this.cancel(new AbortError(`Task "${this.name}" was disposed before it settled`));
+    }
+  }
+
+  /** @internal The priority it waits with for a concurrency slot. */
+  get [PRIORITY](): number {
+    return this.#extras === undefined ? 0 : this.#extras.priority;
+  }
+
+  /** @internal The scope, a timeout or an extra signal aborted this task. */
+  [ABORT](reason: unknown): void {
+    if (this.#result === undefined) this.#abort(reason);
+  }
+
+  #abort(reason: unknown): void {
+    this.#aborted = true;
+    this.#abortReason = reason;
+    this.#controller?.abort(reason);
+    const extras = this.#extras;
+    this.#finish(extras === undefined ? reasonToError(reason) : abortError(extras, reason), true);
+  }
+
+  /** @internal An extra `signal` aborted. */
+  handleEvent(): void {
+    this[ABORT](this.#signal?.reason);
+  }
+
+  /** @internal A concurrency slot became free. */
+  [START](): void {
+    this.#holdsSlot = true;
+    if (this.#owner.isAborted) this[ABORT](this.#owner.abortReason);
+    else this.#run();
+  }
+
+  #run(): void {
+    if (this.#policy !== undefined || this.#breaker !== undefined) {
+      void this.#attempts();
+      return;
+    }
+    // One attempt, no breaker: no async function, no extra promise.
+    let value: T | PromiseLike<T>;
+    try {
+      value = this.#fn(new Context(this, this.#owner));
+      if (isThenable(value)) {
+        value.then(
+          (v) => this.#finish(v, false),
+          (thrown) => this.#fail(thrown),
+        );
+        return;
+      }
+    } catch (thrown) {
+      this.#fail(thrown);
+      return;
+    }
+    this.#finish(value, false);
+  }
+
+  /** The general path: retries and the circuit breaker. */
+  async #attempts(): Promise<void> {
+    const policy = this.#policy;
+    const breaker = this.#breaker;
+    let attempt = 0;
+    let ctx: Context | undefined;
+    for (;;) {
+      try {
+        if (breaker !== undefined) {
+          this.#trial = acquire(breaker, this.#owner.logger);
+          this.#inBreaker = breaker;
+        }
+        let value = this.#fn(ctx ??= new Context(this, this.#owner));
+        if (isThenable(value)) value = await value;
+        if (this.#inBreaker !== undefined) {
+          this.#inBreaker = undefined;
+          release(breaker!, undefined, true, this.#trial, this.#owner.logger);
+        }
+        this.#finish(value as T, false);
+        return;
+      } catch (thrown) {
+        if (this.#inBreaker !== undefined) {
+          this.#inBreaker = undefined;
+          release(breaker!, thrown, false, this.#trial, this.#owner.logger);
+        }
+        if (this.#result !== undefined) return;
+        const error = toError(thrown);
+        if (
+          policy === undefined || attempt >= policy.max || isFinal(error) ||
+          !this.#shouldRetry(policy, error)
+        ) {
+          this.#fail(thrown);
+          return;
+        }
+        attempt++;
+        const ms = this.#retryDelay(policy, attempt, error);
+        if (ms === undefined) return;
+        if (ms > 0) await new Promise<void>((resolve) => this.#sleep(resolve, ms));
+        if (this.#result !== undefined) return;
+      }
+    }
+  }
+
+  #shouldRetry(policy: RetryPolicy, error: Error): boolean {
+    if (policy.retryIf === undefined) return true;
+    try {
+      return policy.retryIf(error) === true;
+    } catch (thrown) {
+      this.#owner.logger.error(
+        { err: thrown, task: this.name },
+        "retry condition threw; not retrying",
+      );
+      return false;
+    }
+  }
+
+  #retryDelay(policy: RetryPolicy, attempt: number, error: Error): number | undefined {
+    try {
+      policy.onRetry?.(error, attempt);
+    } catch (thrown) {
+      this.#owner.logger.error({ err: thrown, task: this.name }, "onRetry threw; retrying anyway");
+    }
+    let ms: number;
+    try {
+      ms = policy.delay(attempt, error);
+    } catch (thrown) {
+      this.#fail(thrown);
+      return undefined;
+    }
+    if (typeof ms !== "number" || !(ms >= 0) || !Number.isFinite(ms)) {
+      this.#finish(
+        new RangeError(
+          `Cannot retry task: "retry.delay" returned ${
+            describe(ms)
+          }; expected a finite number >= 0`,
+        ),
+        true,
+      );
+      return undefined;
+    }
+    return ms;
+  }
+
+  #sleep(resolve: () => void, ms: number): void {
+    if (this.#result !== undefined) return resolve();
+    this.#wake = resolve;
+    if (ms <= limits.maxDelay) this.#sleepTimer = setTimeout(wake, ms, resolve);
+    else this.#sleepUntil(performance.now() + ms);
+  }
+
+  /** A delay longer than a timer takes: re-armed in chunks until `at`. */
+  #sleepUntil(at: number): void {
+    const left = at - performance.now();
+    this.#sleepTimer = left <= limits.maxDelay
+      ? setTimeout(wake, Math.max(0, left), this.#wake!)
+      : setTimeout(() => this.#sleepUntil(at), limits.maxDelay);
+  }
+
+  /** Fails with what the function threw, wrapped as the options say. */
+  #fail(thrown: unknown): void {
+    const extras = this.#extras;
+    this.#finish(extras === undefined ? toTaskError(thrown) : thrownError(extras, thrown), true);
+  }
+
+  #finish(outcome: unknown, failed: boolean): void {
+    if (this.#result !== undefined) return;
+    if (failed) {
+      this.#result = [outcome as E, undefined];
+    } else {
+      this.#result = [undefined, outcome as T];
+    }
+    this.#cleanup();
+    if (this.#extras !== undefined) this.#share(this.#result);
+    this.#resolve(this.#result);
+  }
+
+  /** Settles with another task's Result (a dedupe leader's or a memoized one). */
+  #adopt(result: Result<Error, unknown>): void {
+    if (this.#result !== undefined) return;
+    this.#result = result as Result<E, T>;
+    this.#cleanup();
+    this.#resolve(this.#result);
+  }
+
+  /** Releases the dedupe key and memoizes a success. */
+  #share(result: Result<E, T>): void {
+    const extras = this.#extras!;
+    if (extras.dedupe !== undefined) resign(this.#owner, extras.dedupe, this as Shared);
+    if (extras.memo !== undefined && result[0] === undefined) {
+      memoStore(this.#owner).set(extras.memo.key, result, extras.memo.ttl);
+    }
+  }
+
+  #cleanup(): void {
+    this.#deadline?.cancel();
+    if (this.#sleepTimer !== undefined) {
+      clearTimeout(this.#sleepTimer);
+      this.#wake?.();
+    }
+    this.#signal?.removeEventListener("abort", this);
+    if (this.#inBreaker !== undefined) {
+      const breaker = this.#inBreaker;
+      this.#inBreaker = undefined;
+      release(
+        breaker,
+        reasonToError(this.#abortReason),
+        false,
+        this.#trial,
+        this.#owner.logger,
+      );
+    }
+    this.#owner[DETACH](this);
+    if (this.#holdsSlot) {
+      this.#holdsSlot = false;
+      this.#owner[RELEASE_SLOT]();
+    }
+  }
+}
+
+// A Task is a native promise (so `await task` takes V8's fast path instead of
+// the slower thenable job) whose `constructor` reads as `Promise`: `await`,
+// `Promise.resolve(task)` and `task.then()` then treat it as a plain promise
+// (per the spec's PromiseResolve and SpeciesConstructor), and `then()` never
+// calls Task's constructor with an executor.
+Object.defineProperty(Task.prototype, "constructor", {
+  value: Promise,
+  writable: true,
+  configurable: true,
+});
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function") &&
+    typeof (value as PromiseLike<unknown>).then === "function";
+}

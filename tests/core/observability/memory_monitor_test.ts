@@ -1,0 +1,62 @@
+// MemoryMonitor and the memoryLimit option: readings, limits parsed, pressure
+// callbacks, setMemoryLimit, the interval cleared on dispose, bad input.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  getMemoryUsage,
+  isMemoryMonitoringAvailable,
+  MemoryMonitor,
+  type MemoryUsage,
+  scope,
+} from "../../../src/core/mod.ts";
+import { dispose } from "../_helpers.ts";
+
+test("memory: this runtime exposes heap figures", () => {
+  assert.equal(isMemoryMonitoringAvailable(), true);
+  const u = getMemoryUsage();
+  assert.ok(u.used > 0 && u.total >= u.used);
+});
+
+test("memory: limits accept bytes and unit strings", () => {
+  using a = new MemoryMonitor({ limit: "100mb", checkInterval: 60_000 });
+  using b = new MemoryMonitor({ limit: 1.5 * 1024, checkInterval: 60_000 });
+  assert.equal(a.getLimit(), 100 * 1024 * 1024);
+  assert.equal(b.getLimit(), 1536);
+});
+
+test("memory: a tiny limit calls onPressure at once with isOverLimit", async () => {
+  const seen: MemoryUsage[] = [];
+  const s = scope({ memoryLimit: 1024, onMemoryPressure: (u) => seen.push(u) });
+  assert.equal(s.isMemoryMonitoringEnabled, true);
+  assert.equal(s.memoryLimit, 1024);
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0]!.isOverLimit, true);
+  assert.equal(seen[0]!.limit, 1024);
+  await dispose(s); // the sanitizer fails the test if the interval survived
+});
+
+test("memory: setMemoryLimit changes the limit; without memoryLimit it throws", async () => {
+  const s = scope({ memoryLimit: { limit: "1gb", checkInterval: 60_000 } });
+  s.setMemoryLimit("2gb");
+  assert.equal(s.memoryLimit, 2 * 1024 ** 3);
+  assert.equal(s.memoryUsage()!.isOverLimit, false);
+  await dispose(s);
+  await using plain = scope();
+  assert.equal(plain.isMemoryMonitoringEnabled, false);
+  assert.ok(plain.memoryUsage()!.used > 0);
+  assert.throws(() => plain.setMemoryLimit(1), { message: /memory monitoring is not enabled/ });
+});
+
+test("memory: bad limits throw naming the option", () => {
+  assert.throws(() => scope({ memoryLimit: "lots" }), {
+    name: "RangeError",
+    message:
+      /Cannot create scope: "memoryLimit" must be a number of bytes > 0 or a string such as "100mb".*received "lots"/,
+  });
+  assert.throws(() => new MemoryMonitor({ limit: 1, pressureThreshold: 120 }), {
+    message: /"pressureThreshold" must be a percentage > 0 and <= 100, received 120/,
+  });
+  assert.throws(() => scope({ onMemoryPressure: () => {} }), {
+    message: /"onMemoryPressure" must be used with memoryLimit/,
+  });
+});
