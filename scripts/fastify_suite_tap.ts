@@ -103,27 +103,33 @@ export function parseTap(tap: string, filePath: string): Map<string, TestResult>
   return tests;
 }
 
-/** The failure type and error message of a failed test's YAML block, on one line. */
+/** The failure type, error message and values of a failed test's YAML block, on one line. */
 function summarize(block: string[]): string {
-  const pick = (field: string) => {
-    const at = block.findIndex((l) => l.startsWith(`${field}:`));
-    if (at < 0) return "";
-    const inline = block[at]!.slice(field.length + 1).trim();
-    if (inline && inline !== "|-" && inline !== "|" && inline !== ">-") return inline;
-    const next: string[] = [];
+  const unquote = (v: string) => v.replace(/^'(.*)'$/, "$1");
+  /** A field's inline value, or the lines of its block scalar. */
+  const field = (name: string): string[] => {
+    const at = block.findIndex((l) => l.startsWith(`${name}:`));
+    if (at < 0) return [];
+    const inline = block[at]!.slice(name.length + 1).trim();
+    if (!/^(\|-?|>-?)?$/.test(inline)) return [unquote(inline)];
+    const lines: string[] = [];
     for (const l of block.slice(at + 1)) {
       if (!l.startsWith("  ")) break;
-      next.push(l.trim());
-      if (next.length === 3) break;
+      if (l.trim()) lines.push(l.trim());
     }
-    return next.join(" ");
+    return lines;
   };
-  const type = pick("failureType").replace(/^'|'$/g, "");
-  const error = pick("error").replace(/^'|'$/g, "");
-  const code = pick("code");
-  return [type, error, code && !error.includes(code) ? `(${code})` : ""].filter(Boolean).join(
-    ": ",
-  ).slice(0, 300);
+  const error = field("error");
+  const message = (error[0] ?? "").replace(/:$/, "");
+  const code = field("code")[0] ?? "";
+  const [actual, expected] = [field("actual"), field("expected")];
+  // assert's diff lines (`+ actual` / `- expected`) say what differed.
+  const diff = error.slice(1).filter((l) => /^[+-] /.test(l) && l !== "+ actual - expected");
+  const values = actual.length === 1 && expected.length === 1
+    ? `actual ${actual[0]}, expected ${expected[0]}`
+    : diff.slice(0, 4).join(" ");
+  return [field("failureType")[0], message, values, code && !message.includes(code) ? code : ""]
+    .filter(Boolean).join(": ").slice(0, 300);
 }
 
 function describeEnd(end: FileEnd): string {
