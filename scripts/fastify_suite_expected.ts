@@ -47,4 +47,25 @@ export const EXPECTED: readonly ExpectedDifference[] = [
     test: "pretty print - includeMeta, includeHooks",
     why: "printRoutes({ includeHooks }) lists the plugin's onRequest, onSend and onError hooks",
   },
+  // The one deliberate behaviour change, option connectionCloseOnShutdown (default true, see
+  // docs/lifecycle.md "What the plugin changes about Fastify"): a response in flight when close()
+  // starts says `Connection: close`, so the client's next request opens a new connection, which
+  // the closed server refuses, instead of reusing the socket and getting Fastify's 503. Without
+  // it, such a socket keeps close() waiting until the client sends again or keepAliveTimeout.
+  {
+    file: "test/close-pipelining.test.js",
+    test: "Should return 503 while closing - pipelining",
+    why:
+      "connectionCloseOnShutdown: the third pipelined request is not read after Connection: close",
+  },
+  {
+    file: "test/close.test.js",
+    test: "Current opened connection should not accept new incoming connections",
+    why: "connectionCloseOnShutdown: the second request needs a new connection, refused",
+  },
+  {
+    file: "test/close.test.js",
+    test: "rejected incoming connections should be logged",
+    why: "connectionCloseOnShutdown: the second request needs a new connection, refused",
+  },
 ];
