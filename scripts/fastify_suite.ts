@@ -48,6 +48,8 @@ const { values: flags } = parseArgs({
     concurrency: { type: "string", default: "2" },
     "file-timeout": { type: "string", default: "60" },
     only: { type: "string", default: "" },
+    // The plugin's options as JSON, e.g. '{"connectionCloseOnShutdown":false}'.
+    "plugin-options": { type: "string", default: "{}" },
     "reuse-build": { type: "boolean", default: false },
     "update-lock": { type: "boolean", default: false },
   },
@@ -106,7 +108,7 @@ if (process.env.${SCOPED_ENV} === '1') {
   const { fastifyGoGoScope } = require('${PLUGIN}')
   const scoped = function fastify (...args) {
     const app = bare(...args)
-    app.register(fastifyGoGoScope)
+    app.register(fastifyGoGoScope, JSON.parse(process.env.${SCOPED_ENV}_OPTIONS || '{}'))
     return app
   }
   Object.assign(scoped, bare, { fastify: scoped, default: scoped })
@@ -287,7 +289,11 @@ async function runFile(file: string, mode: Mode): Promise<FileRun> {
   const child = new Deno.Command("setsid", {
     args: [...args, file],
     cwd: PKG,
-    env: { NO_COLOR: "1", [SCOPED_ENV]: mode === "scoped" ? "1" : "0" },
+    env: {
+      NO_COLOR: "1",
+      [SCOPED_ENV]: mode === "scoped" ? "1" : "0",
+      [`${SCOPED_ENV}_OPTIONS`]: JSON.stringify(JSON.parse(flags["plugin-options"])),
+    },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
