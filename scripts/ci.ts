@@ -52,6 +52,11 @@ const steps: Step[] = [
     args: ["run", "--allow-run=npx", "scripts/check_circles.ts"],
     counts: false,
   },
+  {
+    name: "source layout (file and folder sizes, first comments)",
+    args: ["run", "--allow-read", "scripts/check_layout.ts"],
+    counts: false,
+  },
   { name: "deno task test:doc", args: ["task", "test:doc"], counts: false },
   {
     name: "redis-server for the Redis tests",

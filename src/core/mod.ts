@@ -19,8 +19,10 @@
  * @module
  */
 
-// The scope (scope.ts, scope_options.ts) and scope-less parallel/race (standalone.ts)
+// The scope (scope.ts, its feature methods in scope_features.ts, scope_options.ts) and scope-less
+// parallel/race (standalone.ts)
 export { Scope, scope } from "./scope.ts";
+export type { ScopeFeatures } from "./scope_features.ts";
 export type { ScopeOptions } from "./scope_options.ts";
 export { parallel, race } from "./standalone.ts";
 

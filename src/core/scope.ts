@@ -26,14 +26,9 @@ import {
   START,
   type Startable,
 } from "./base/_symbols.ts";
-import { getPersistence, setPersistence } from "./persistence/scope_persistence.ts";
-import type { PersistenceProviders } from "./persistence/persistence.ts";
-import { acquireLock, type Lock } from "./persistence/lock.ts";
-import type { LockOptions } from "./persistence/lock_options.ts";
-import { resumeTask, type ResumeTaskOptions } from "./persistence/checkpoint.ts";
+import { setPersistence } from "./persistence/scope_persistence.ts";
 import type { CircuitBreaker } from "./resilience/circuit_breaker.ts";
 import { shareBreakerState } from "./resilience/_breaker_option.ts";
-import { Semaphore } from "./resilience/semaphore.ts";
 import { Task } from "./kernel/task.ts";
 import type { TaskOptions } from "./kernel/task_options.ts";
 import { enqueue } from "./kernel/task_extras.ts";
@@ -44,36 +39,7 @@ import * as services from "./kernel/services.ts";
 import type { NoServices, OverrideOptions, ProvideOptions, ServiceMap } from "./kernel/services.ts";
 import { type Factory, parallel, type ParallelOptions, type Values } from "./kernel/parallel.ts";
 import { anyIn, raceIn, type RaceOptions } from "./kernel/race.ts";
-import { type Channel, ownedChannel } from "./channels/channel.ts";
-import type { ChannelOptions } from "./channels/channel_options.ts";
-import { type BroadcastChannel, ownedBroadcast } from "./channels/broadcast.ts";
-import {
-  select as selectChannels,
-  type SelectHandler,
-  type SelectOptions,
-} from "./channels/select.ts";
-import {
-  type PriorityChannel,
-  priorityChannel,
-  type PriorityChannelOptions,
-} from "./channels/priority_channel.ts";
-import { every } from "./timing/every.ts";
-import { type PollController, pollIn, type PollOptions } from "./timing/poll.ts";
-import { delay } from "./timing/delay.ts";
-import { debounce, type DebounceOptions } from "./timing/debounce.ts";
-import { throttle, type ThrottleOptions } from "./timing/throttle.ts";
-import { type Batch, batch, type BatchOptions } from "./timing/batch.ts";
-import { type TokenBucket, tokenBucket, type TokenBucketOptions } from "./timing/token_bucket.ts";
-import { debugTree, type DebugTreeOptions } from "./observability/debug_tree.ts";
-import { type EventMap, ScopedEventEmitter } from "./observability/event_emitter.ts";
-import { correlationOf, traceIdOf } from "./observability/log_correlation.ts";
-import {
-  type MemoryUsage,
-  memoryUsageOf,
-  monitorOf,
-  setMemoryLimit,
-} from "./observability/memory_monitor.ts";
-import { isShutdownRequested } from "./lifecycle/graceful_shutdown.ts";
+import { ScopeFeatures } from "./scope_features.ts";
 import {
   applyPrimitiveOptions,
   checkScopeOptions,
@@ -104,7 +70,8 @@ function onScopeTimeout(s: Scope, ms: number): void {
  * if (!err) console.log(n); // 42
  * ```
  */
-export class Scope<S extends ServiceMap = ServiceMap> implements ScopeLike, AsyncDisposable {
+export class Scope<S extends ServiceMap = ServiceMap> extends ScopeFeatures
+  implements ScopeLike, AsyncDisposable {
   readonly #id: number;
   #name: string | undefined;
   #parent: Scope | undefined;
@@ -140,6 +107,7 @@ export class Scope<S extends ServiceMap = ServiceMap> implements ScopeLike, Asyn
 
   /** @internal Use {@linkcode scope}. */
   constructor(options?: ScopeOptions) {
+    super();
     this.#id = ++nextId;
     if (options === undefined) {
       this.#context = EMPTY_CONTEXT;
@@ -580,45 +548,9 @@ export class Scope<S extends ServiceMap = ServiceMap> implements ScopeLike, Asyn
   }
 
   // ---- Features: each method hands this scope to the feature's own file ----
+  // (services need the service map `S`; the other features are in scope_features.ts)
 
-  // ---- kernel/: context and services ----
-  /**
-   * Sets a context value for this scope's tasks (`ctx.context`) and its
-   * children, shadowing the parent's.
-   *
-   * @returns This scope, to chain calls.
-   * @throws {Error} On a disposed scope.
-   */
-  setContext(key: string, value: unknown): this {
-    context.setContext(this, key, value);
-    return this;
-  }
-
-  /** The context value under `key` seen here (set here or above), or `undefined`. */
-  getContext<T = unknown>(key: string): T | undefined {
-    return context.getContext(this, key) as T | undefined;
-  }
-
-  /** Whether a context value is seen under `key`. */
-  hasContext(key: string): boolean {
-    return context.hasContext(this, key);
-  }
-
-  /** Removes `key` from this scope's context (the parent keeps its own); true if it was seen. */
-  removeContext(key: string): boolean {
-    return context.removeContext(this, key);
-  }
-
-  /** A frozen copy of every context value seen here, inherited ones included. */
-  getAllContext(): Readonly<Record<string, unknown>> {
-    return context.getAllContext(this);
-  }
-
-  /** The context record (go-go-scope's name for it). */
-  get requestContext(): Readonly<Record<string, unknown>> {
-    return this.context;
-  }
-
+  // ---- kernel/: services ----
   /**
    * Provides a service under `key` to this scope, its tasks (`ctx.services`)
    * and its children. A function is called to build the value; `dispose`
@@ -660,191 +592,6 @@ export class Scope<S extends ServiceMap = ServiceMap> implements ScopeLike, Asyn
   ): this {
     services.override(this, key as string | symbol, valueOrFactory, options);
     return this;
-  }
-
-  // ---- persistence/: providers, locks, checkpoints ----
-  /** The persistence providers of this scope (its own option over its parents'), if any. */
-  get persistence(): PersistenceProviders | undefined {
-    return getPersistence(this);
-  }
-
-  /**
-   * Creates a lock tied to this scope: exclusive (`acquire()`), read-write
-   * (`allowMultipleReaders`: `read()`/`write()`), local or, with a `key`, held
-   * through the scope's `persistence.lock`. Aborting the scope rejects its
-   * waiters and releases what it holds.
-   */
-  acquireLock(options?: LockOptions): Lock {
-    return acquireLock(this, options);
-  }
-
-  /**
-   * Runs `fn` as the task `taskId` (option `id`): `ctx.checkpoint.data` holds
-   * the latest checkpoint a previous unfinished run saved.
-   */
-  resumeTask<T>(
-    taskId: string,
-    fn: TaskFn<T>,
-    options?: Omit<TaskOptions, "id"> & ResumeTaskOptions,
-  ): Promise<Result<Error, T>> {
-    return resumeTask(this, taskId, fn, options as Record<string, unknown>);
-  }
-
-  // ---- resilience/ ----
-  /**
-   * A {@linkcode Semaphore} of `permits` tied to this scope: its waiters are
-   * rejected with the scope's abort reason when the scope aborts or is disposed.
-   *
-   * @throws {TypeError | RangeError} When `permits` is not an integer >= 1.
-   */
-  semaphore(permits: number): Semaphore {
-    return new Semaphore(permits, this.signal);
-  }
-
-  // ---- channels/ ----
-  /**
-   * Creates a channel owned by this scope: it closes when the scope aborts.
-   *
-   * @param options `{ buffer, backpressure, onDrop }` or a capacity number.
-   */
-  channel<T>(options?: ChannelOptions<T> | number): Channel<T> {
-    return ownedChannel(this, options);
-  }
-
-  /** Creates a {@linkcode BroadcastChannel} owned by this scope: it closes when the scope aborts. */
-  broadcast<T>(): BroadcastChannel<T> {
-    return ownedBroadcast<T>(this);
-  }
-
-  /** A priority channel that rejects its waiters when this scope aborts. See {@linkcode PriorityChannel}. */
-  priorityChannel<T>(options: PriorityChannelOptions<T>): PriorityChannel<T> {
-    return priorityChannel(this, options);
-  }
-
-  /**
-   * Go-style select: waits for the first channel of `cases` with a value and
-   * runs its handler (the other channels keep their values). Resolves
-   * `[undefined, result]`, or `[err]`: the handler's error, a `TimeoutError`
-   * after `options.timeout` ms, the scope's abort reason, or "All channels are
-   * closed". @throws {TypeError | RangeError} On a non-Map, empty Map or bad option.
-   */
-  select<T, R>(
-    cases: Map<Channel<T>, SelectHandler<T, R>>,
-    options?: SelectOptions,
-  ): Promise<Result<Error, R>> {
-    return selectChannels(this, cases, options);
-  }
-
-  // ---- timing/ ----
-  /**
-   * Runs `fn` as a task of this scope now, then `intervalMs` after each run
-   * ends, until the returned function is called or the scope aborts. A failed
-   * run is logged through the scope's logger; the next one still runs.
-   *
-   * @returns A function that stops the repetition (idempotent).
-   * @throws {TypeError | RangeError} When `intervalMs` is not a positive number or `fn` not a function.
-   */
-  every(intervalMs: number, fn: TaskFn<unknown>): () => void {
-    return every(this, intervalMs, fn);
-  }
-
-  /**
-   * Polls `fn` (each call a task of this scope) every `interval` ms and passes
-   * each value to `onValue`; stops for good when the scope aborts. See
-   * {@linkcode poll} for the options and the controller.
-   *
-   * @throws {TypeError | RangeError} When an argument or option is invalid.
-   * @throws {unknown} The scope's abort reason when it has already aborted.
-   */
-  poll<T>(
-    fn: TaskFn<T>,
-    onValue: (value: T) => unknown,
-    options?: PollOptions,
-  ): PollController {
-    return pollIn(this, fn, onValue, options);
-  }
-
-  /** Waits `ms`; rejects with the abort reason when this scope aborts. */
-  delay(ms: number): Promise<void> {
-    return delay(this, ms);
-  }
-
-  /** `fn` debounced; the timer and waiting calls end with this scope. See `debounce.ts`. */
-  debounce<T, Args extends unknown[]>(
-    fn: (...args: Args) => T | PromiseLike<T>,
-    options?: DebounceOptions | number,
-  ): (...args: Args) => Promise<Result<Error, Awaited<T>>> {
-    return debounce(this, fn, options);
-  }
-
-  /** `fn` throttled; the timer and waiting calls end with this scope. See `throttle.ts`. */
-  throttle<T, Args extends unknown[]>(
-    fn: (...args: Args) => T | PromiseLike<T>,
-    options?: ThrottleOptions | number,
-  ): (...args: Args) => Promise<Result<Error, Awaited<T>>> {
-    return throttle(this, fn, options);
-  }
-
-  /** A batcher whose flushes run as tasks of this scope. See {@linkcode Batch}. */
-  batch<T, R>(options: BatchOptions<T, R>): Batch<T, R> {
-    return batch(this, options);
-  }
-
-  /** A token bucket whose waits end when this scope aborts. See {@linkcode TokenBucket}. */
-  tokenBucket(options: TokenBucketOptions): TokenBucket {
-    return tokenBucket(this, options);
-  }
-
-  // ---- observability/ ----
-  /** The trace id of this scope or its nearest correlated ancestor (`logCorrelation`). */
-  get traceId(): string | undefined {
-    return traceIdOf(this);
-  }
-
-  /** This scope's span id, when it is correlated (`logCorrelation`). */
-  get spanId(): string | undefined {
-    return correlationOf(this)?.spanId;
-  }
-
-  /** A typed event emitter whose listeners are removed when this scope is disposed. */
-  eventEmitter<Events extends EventMap>(): ScopedEventEmitter<Events> {
-    return new ScopedEventEmitter<Events>(this);
-  }
-
-  /** The heap now (against `memoryLimit` when set); `undefined` where the runtime has no figures. */
-  memoryUsage(): MemoryUsage | undefined {
-    return memoryUsageOf(this);
-  }
-
-  /** True when the `memoryLimit` option started a monitor. */
-  get isMemoryMonitoringEnabled(): boolean {
-    return monitorOf(this) !== undefined;
-  }
-
-  /** The monitor's limit in bytes, 0 without one. */
-  get memoryLimit(): number {
-    return monitorOf(this)?.getLimit() ?? 0;
-  }
-
-  /** Changes the monitor's limit. @throws {Error} Without the `memoryLimit` option. */
-  setMemoryLimit(limit: number | string): void {
-    setMemoryLimit(this, limit);
-  }
-
-  /** The live tree under this scope as ASCII or Mermaid text. See `debug_tree.ts`. */
-  debugTree(options?: DebugTreeOptions): string {
-    return debugTree(this, options);
-  }
-
-  /** Always `undefined`, as in go-go-scope 2.9.1 (metrics live in its metrics plugin). */
-  metrics(): undefined {
-    return undefined;
-  }
-
-  // ---- lifecycle/ ----
-  /** True once the `gracefulShutdown` option's controller began a shutdown. */
-  get isShutdownRequested(): boolean {
-    return isShutdownRequested(this);
   }
 }
 

@@ -5,12 +5,9 @@
  * @module
  */
 import { acquire, type CircuitBreaker, release } from "../resilience/circuit_breaker.ts";
-import { toBreaker } from "../resilience/_breaker_option.ts";
-import { isFinal, type RetryOption, type RetryPolicy, toRetryPolicy } from "../resilience/retry.ts";
-import { withIdempotency } from "../resilience/idempotency.ts";
-import { withCheckpoints } from "../persistence/checkpoint.ts";
+import { isFinal, retryDelay, type RetryPolicy, shouldRetry } from "../resilience/retry.ts";
 import { AbortError, reasonToError, TimeoutError, toError, toTaskError } from "../base/errors.ts";
-import type { Logger, Result, TaskContext, TaskFn } from "../base/types.ts";
+import type { Result, TaskFn } from "../base/types.ts";
 import {
   ABORT,
   type Abortable,
@@ -22,30 +19,19 @@ import {
   START,
   type Timer,
 } from "../base/_symbols.ts";
-import {
-  assertFunction,
-  assertInstance,
-  assertKnownKeys,
-  assertMs,
-  assertObject,
-  assertString,
-  describe,
-} from "../base/_validate.ts";
+import { assertFunction } from "../base/_validate.ts";
 import { type Deadline, limits, startDeadline } from "./_deadline.ts";
 import type { TaskOwner } from "./_owner.ts";
-import { type ServiceMap, servicesOf } from "./services.ts";
 import {
   abortError,
-  becomeLeader,
-  dedupeLeader,
-  memoStore,
-  parseExtras,
-  resign,
+  endShared,
   type Shared,
+  startShared,
   type TaskExtras,
   thrownError,
 } from "./task_extras.ts";
-import { KNOWN, type TaskOptions } from "./task_options.ts";
+import { parseTaskOptions, type TaskOptions } from "./task_options.ts";
+import { Context } from "./task_context.ts";
 
 const WHAT = "Cannot create task";
 let nextId = 0;
@@ -54,27 +40,6 @@ let captured: ((value: never) => void) | undefined;
 /** The executor of every Task: hands the resolve function to the constructor without a closure. */
 function capture(resolve: (value: never) => void): void {
   captured = resolve;
-}
-
-class Context implements TaskContext {
-  readonly #task: { readonly signal: AbortSignal };
-  readonly #owner: TaskOwner;
-  constructor(task: { readonly signal: AbortSignal }, owner: TaskOwner) {
-    this.#task = task;
-    this.#owner = owner;
-  }
-  get signal(): AbortSignal {
-    return this.#task.signal;
-  }
-  get context(): Readonly<Record<string, unknown>> {
-    return this.#owner.context;
-  }
-  get logger(): Logger {
-    return this.#owner.logger;
-  }
-  get services(): Readonly<ServiceMap> {
-    return servicesOf(this.#owner);
-  }
 }
 
 function onTimeout(task: Abortable & { readonly name: string }, ms: number): void {
@@ -175,17 +140,10 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
    * task runs, as the key's leader if it has one).
    */
   #sharing(owner: TaskOwner): Shared | true | undefined {
-    const extras = this.#extras!;
-    const memo = extras.memo;
-    const cached = memo === undefined ? undefined : memoStore(owner).get(memo.key);
-    if (cached !== undefined) {
-      this.#adopt(cached);
-      return true;
-    }
-    if (extras.dedupe === undefined) return undefined;
-    const leader = dedupeLeader(owner, extras.dedupe);
-    if (leader === undefined) becomeLeader(owner, extras.dedupe, this as Shared);
-    return leader;
+    const shared = startShared(owner, this.#extras!, this as Shared);
+    if (shared === undefined || "isSettled" in shared) return shared;
+    this.#adopt(shared);
+    return true;
   }
 
   /** A follower holds no concurrency slot: it only waits for the leader's Result. */
@@ -195,36 +153,14 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
 
   /** Validates the options, applies them, and returns the timeout. */
   #parse(options: TaskOptions): number | undefined {
-    let timeout: number | undefined;
-    assertObject(WHAT, "options", options);
-    assertKnownKeys(WHAT, options, KNOWN);
-    if (options.name !== undefined) {
-      assertString(WHAT, "name", options.name);
-      this.#name = options.name;
-    }
-    if (options.timeout !== undefined) {
-      assertMs(WHAT, "timeout", options.timeout);
-      timeout = options.timeout;
-    }
-    if (options.retry !== undefined) this.#policy = toRetryPolicy(options.retry as RetryOption);
-    const cb = options.circuitBreaker;
-    if (cb !== undefined) {
-      this.#breaker = toBreaker(WHAT, "circuitBreaker", cb, { orOptions: true, orFalse: true }) ||
-        undefined;
-    }
-    if (options.signal !== undefined) {
-      assertInstance<AbortSignal>(WHAT, "signal", options.signal, AbortSignal, "an AbortSignal");
-      this.#signal = options.signal;
-    }
-    if (options.id !== undefined || options.checkpoint !== undefined) {
-      this.#fn = withCheckpoints(this.#fn, options.id, options.checkpoint, this.#owner);
-      this.#name ??= options.id;
-    }
-    if (options.idempotency !== undefined) {
-      this.#fn = withIdempotency(this.#fn, options.idempotency, this.#owner);
-    }
-    this.#extras = parseExtras(WHAT, options);
-    return timeout;
+    const settings = parseTaskOptions(options, this.#fn, this.#owner);
+    this.#name = settings.name;
+    this.#policy = settings.policy;
+    this.#breaker = settings.breaker;
+    this.#signal = settings.signal;
+    this.#fn = settings.fn;
+    this.#extras = settings.extras;
+    return settings.timeout;
   }
 
   /** The task's name, `task-<id>` unless one was given. */
@@ -353,58 +289,20 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
         const error = toError(thrown);
         if (
           policy === undefined || attempt >= policy.max || isFinal(error) ||
-          !this.#shouldRetry(policy, error)
+          !shouldRetry(policy, error, this.#owner.logger, this)
         ) {
           this.#fail(thrown);
           return;
         }
         attempt++;
-        const ms = this.#retryDelay(policy, attempt, error);
-        if (ms === undefined) return;
+        const ms = retryDelay(policy, attempt, error, this.#owner.logger, this);
+        if (typeof ms !== "number") {
+          return ms instanceof RangeError ? this.#finish(ms, true) : this.#fail(ms.thrown);
+        }
         if (ms > 0) await new Promise<void>((resolve) => this.#sleep(resolve, ms));
         if (this.#result !== undefined) return;
       }
     }
-  }
-
-  #shouldRetry(policy: RetryPolicy, error: Error): boolean {
-    if (policy.retryIf === undefined) return true;
-    try {
-      return policy.retryIf(error) === true;
-    } catch (thrown) {
-      this.#owner.logger.error(
-        { err: thrown, task: this.name },
-        "retry condition threw; not retrying",
-      );
-      return false;
-    }
-  }
-
-  #retryDelay(policy: RetryPolicy, attempt: number, error: Error): number | undefined {
-    try {
-      policy.onRetry?.(error, attempt);
-    } catch (thrown) {
-      this.#owner.logger.error({ err: thrown, task: this.name }, "onRetry threw; retrying anyway");
-    }
-    let ms: number;
-    try {
-      ms = policy.delay(attempt, error);
-    } catch (thrown) {
-      this.#fail(thrown);
-      return undefined;
-    }
-    if (typeof ms !== "number" || !(ms >= 0) || !Number.isFinite(ms)) {
-      this.#finish(
-        new RangeError(
-          `Cannot retry task: "retry.delay" returned ${
-            describe(ms)
-          }; expected a finite number >= 0`,
-        ),
-        true,
-      );
-      return undefined;
-    }
-    return ms;
   }
 
   #sleep(resolve: () => void, ms: number): void {
@@ -436,7 +334,9 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
       this.#result = [undefined, outcome as T];
     }
     this.#cleanup();
-    if (this.#extras !== undefined) this.#share(this.#result);
+    if (this.#extras !== undefined) {
+      endShared(this.#owner, this.#extras, this as Shared, this.#result);
+    }
     this.#resolve(this.#result);
   }
 
@@ -446,15 +346,6 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
     this.#result = result as Result<E, T>;
     this.#cleanup();
     this.#resolve(this.#result);
-  }
-
-  /** Releases the dedupe key and memoizes a success. */
-  #share(result: Result<E, T>): void {
-    const extras = this.#extras!;
-    if (extras.dedupe !== undefined) resign(this.#owner, extras.dedupe, this as Shared);
-    if (extras.memo !== undefined && result[0] === undefined) {
-      memoStore(this.#owner).set(extras.memo.key, result, extras.memo.ttl);
-    }
   }
 
   #cleanup(): void {

@@ -176,6 +176,39 @@ export function memoStore(owner: ExtrasNode): MemoStore {
 }
 
 /**
+ * Memo and dedupe as `task` starts: the memoized Result to settle with, the
+ * task to follow (it has `isSettled`, a Result has not) when another one runs
+ * under the dedupe key, else `undefined` (`task` runs, as the key's leader if
+ * it has one).
+ */
+export function startShared(
+  owner: ExtrasNode,
+  extras: TaskExtras,
+  task: Shared,
+): Result<Error, unknown> | Shared | undefined {
+  const memo = extras.memo;
+  const cached = memo === undefined ? undefined : memoStore(owner).get(memo.key);
+  if (cached !== undefined) return cached;
+  if (extras.dedupe === undefined) return undefined;
+  const leader = dedupeLeader(owner, extras.dedupe);
+  if (leader === undefined) becomeLeader(owner, extras.dedupe, task);
+  return leader;
+}
+
+/** Memo and dedupe as `task` settles with `result`: releases the dedupe key and memoizes a success. */
+export function endShared(
+  owner: ExtrasNode,
+  extras: TaskExtras,
+  task: Shared,
+  result: Result<Error, unknown>,
+): void {
+  if (extras.dedupe !== undefined) resign(owner, extras.dedupe, task);
+  if (extras.memo !== undefined && result[0] === undefined) {
+    memoStore(owner).set(extras.memo.key, result, extras.memo.ttl);
+  }
+}
+
+/**
  * Queues `task` for a concurrency slot: after every waiting task of equal or
  * higher priority, so equal priorities keep their arrival order.
  */

@@ -1,15 +1,28 @@
 /**
- * The options of `scope.task()`: their type and the list of their names.
+ * The options of `scope.task()`: their type, the list of their names, and
+ * their parsing into a task's settings.
  *
  * @module
  */
 import type { CircuitBreaker } from "../resilience/circuit_breaker.ts";
 import type { CircuitBreakerOptions } from "../resilience/circuit_breaker_options.ts";
-import type { CheckpointOptions } from "../persistence/checkpoint.ts";
-import type { IdempotencyOptions } from "../resilience/idempotency.ts";
-import type { RetryOption } from "../resilience/retry.ts";
-import type { ErrorClass, MemoOptions } from "./task_extras.ts";
-import { keysOf } from "../base/_validate.ts";
+import { toBreaker } from "../resilience/_breaker_option.ts";
+import { type CheckpointOptions, withCheckpoints } from "../persistence/checkpoint.ts";
+import { type IdempotencyOptions, withIdempotency } from "../resilience/idempotency.ts";
+import { type RetryOption, type RetryPolicy, toRetryPolicy } from "../resilience/retry.ts";
+import type { TaskFn } from "../base/types.ts";
+import { type ErrorClass, type MemoOptions, parseExtras, type TaskExtras } from "./task_extras.ts";
+import type { TaskOwner } from "./_owner.ts";
+import {
+  assertInstance,
+  assertKnownKeys,
+  assertMs,
+  assertObject,
+  assertString,
+  keysOf,
+} from "../base/_validate.ts";
+
+const WHAT = "Cannot create task";
 
 /**
  * Options of `scope.task()`.
@@ -91,3 +104,59 @@ export const KNOWN = keysOf<TaskOptions>()([
   "memo",
   "priority",
 ]);
+
+/** What a task's options set, as `parseTaskOptions()` returns it. */
+export interface TaskSettings<T> {
+  /** The `name` option, or the checkpoint `id`. */
+  name: string | undefined;
+  timeout: number | undefined;
+  policy: RetryPolicy | undefined;
+  /** The `circuitBreaker` option's breaker, else the owner's. */
+  breaker: CircuitBreaker | undefined;
+  signal: AbortSignal | undefined;
+  /** The task function, wrapped for checkpoints and idempotency when asked. */
+  fn: TaskFn<T>;
+  extras: TaskExtras | undefined;
+}
+
+/** Validates a task's options, in order, and returns what they set for `fn` run by `owner`. */
+export function parseTaskOptions<T>(
+  options: TaskOptions,
+  fn: TaskFn<T>,
+  owner: TaskOwner,
+): TaskSettings<T> {
+  let name: string | undefined;
+  let timeout: number | undefined;
+  let policy: RetryPolicy | undefined;
+  let breaker = owner.circuitBreaker;
+  let signal: AbortSignal | undefined;
+  assertObject(WHAT, "options", options);
+  assertKnownKeys(WHAT, options, KNOWN);
+  if (options.name !== undefined) {
+    assertString(WHAT, "name", options.name);
+    name = options.name;
+  }
+  if (options.timeout !== undefined) {
+    assertMs(WHAT, "timeout", options.timeout);
+    timeout = options.timeout;
+  }
+  if (options.retry !== undefined) policy = toRetryPolicy(options.retry as RetryOption);
+  const cb = options.circuitBreaker;
+  if (cb !== undefined) {
+    breaker = toBreaker(WHAT, "circuitBreaker", cb, { orOptions: true, orFalse: true }) ||
+      undefined;
+  }
+  if (options.signal !== undefined) {
+    assertInstance<AbortSignal>(WHAT, "signal", options.signal, AbortSignal, "an AbortSignal");
+    signal = options.signal;
+  }
+  if (options.id !== undefined || options.checkpoint !== undefined) {
+    fn = withCheckpoints(fn, options.id, options.checkpoint, owner);
+    name ??= options.id;
+  }
+  if (options.idempotency !== undefined) {
+    fn = withIdempotency(fn, options.idempotency, owner);
+  }
+  const extras = parseExtras(WHAT, options);
+  return { name, timeout, policy, breaker, signal, fn, extras };
+}

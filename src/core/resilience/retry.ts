@@ -1,14 +1,17 @@
 /**
- * Retry presets and the object form of the `retry` task option.
+ * Retry presets, the object form of the `retry` task option, and the retry
+ * decision after a failed attempt (whether to retry, and after how long).
  *
  * @module
  */
 import { CircuitOpenError, isAbortError, TimeoutError } from "../base/errors.ts";
+import type { Logger } from "../base/types.ts";
 import {
   assertFunction,
   assertInteger,
   assertKnownKeys,
   assertMs,
+  describe,
   fail,
 } from "../base/_validate.ts";
 
@@ -116,4 +119,58 @@ export function toRetryPolicy(retry: RetryOption): RetryPolicy {
 /** Errors that are never retried: cancellations, deadlines and open circuits. */
 export function isFinal(error: Error): boolean {
   return error instanceof TimeoutError || error instanceof CircuitOpenError || isAbortError(error);
+}
+
+/**
+ * Whether `policy` retries `error`: its `retryIf` says so; one that throws is
+ * logged (naming `task`) and means no retry.
+ */
+export function shouldRetry(
+  policy: RetryPolicy,
+  error: Error,
+  logger: Logger,
+  task: { readonly name: string },
+): boolean {
+  if (policy.retryIf === undefined) return true;
+  try {
+    return policy.retryIf(error) === true;
+  } catch (thrown) {
+    logger.error(
+      { err: thrown, task: task.name },
+      "retry condition threw; not retrying",
+    );
+    return false;
+  }
+}
+
+/**
+ * The delay before retry `attempt`: runs `onRetry` (one that throws is logged,
+ * naming `task`, and the retry goes on), then `policy.delay`. Instead of a
+ * delay: `{ thrown }` when `policy.delay` threw, or the `RangeError` the task
+ * settles with when it returned no finite number >= 0.
+ */
+export function retryDelay(
+  policy: RetryPolicy,
+  attempt: number,
+  error: Error,
+  logger: Logger,
+  task: { readonly name: string },
+): number | RangeError | { readonly thrown: unknown } {
+  try {
+    policy.onRetry?.(error, attempt);
+  } catch (thrown) {
+    logger.error({ err: thrown, task: task.name }, "onRetry threw; retrying anyway");
+  }
+  let ms: number;
+  try {
+    ms = policy.delay(attempt, error);
+  } catch (thrown) {
+    return { thrown };
+  }
+  if (typeof ms !== "number" || !(ms >= 0) || !Number.isFinite(ms)) {
+    return new RangeError(
+      `Cannot retry task: "retry.delay" returned ${describe(ms)}; expected a finite number >= 0`,
+    );
+  }
+  return ms;
 }

@@ -220,6 +220,39 @@ test("retry: a delay function returning a bad value fails the task with a RangeE
   await dispose(s);
 });
 
+test("retry: a delay function that throws fails the task with what it threw, wrapped like its failures", async () => {
+  class JobError extends Error {}
+  const s = scope();
+  let attempts = 0;
+  const [err] = await alive(s.task(() => {
+    attempts++;
+    throw new Error("x");
+  }, {
+    errorClass: JobError,
+    retry: {
+      max: 3,
+      delay: () => {
+        throw new Error("no delay");
+      },
+    },
+  }));
+  assert.equal(attempts, 1);
+  assert.ok(err instanceof JobError);
+  assert.equal((err.cause as Error).message, "no delay");
+  await dispose(s);
+});
+
+test("retry: a bad delay's RangeError is not wrapped by errorClass", async () => {
+  class JobError extends Error {}
+  const s = scope();
+  const [err] = await alive(s.task(() => {
+    throw new Error("x");
+  }, { errorClass: JobError, retry: { max: 3, delay: () => Number.NaN } }));
+  assert.ok(err instanceof RangeError);
+  assert.match(err.message, /"retry\.delay" returned NaN/);
+  await dispose(s);
+});
+
 test("retry: an AbortError thrown by the function is never retried", async () => {
   const s = scope();
   let attempts = 0;
