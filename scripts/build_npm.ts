@@ -306,13 +306,25 @@ async function linkLibrary(testRoot: string, esmDir: string): Promise<void> {
 
 const results: { name: string; ok: boolean }[] = [];
 
-async function check(name: string, cmd: string, args: string[], cwd: string): Promise<void> {
+/**
+ * Runs one check and prints `[check] pass|fail <name>`, which scripts/ci.ts counts as one test.
+ * A test suite (`suite: true`) prints `[suite] pass|fail` instead: its tests are counted from the
+ * test runner's own summary, so the suite itself is not counted again.
+ */
+async function check(
+  name: string,
+  cmd: string,
+  args: string[],
+  cwd: string,
+  { suite = false }: { suite?: boolean } = {},
+): Promise<void> {
   step(name);
   const started = performance.now();
-  const code = await run(cmd, args, { cwd, timeoutMs: 5 * 60_000 });
+  const code = await run(cmd, args, { cwd, timeoutMs: (suite ? 15 : 5) * 60_000 });
   const took = `(${((performance.now() - started) / 1000).toFixed(1)} s)`;
+  const tag = suite ? "[suite]" : "[check]";
   console.log(
-    code === 0 ? `[check] pass ${name} ${took}` : `[check] fail ${name} (exit ${code}) ${took}`,
+    code === 0 ? `${tag} pass ${name} ${took}` : `${tag} fail ${name} (exit ${code}) ${took}`,
   );
   results.push({ name, ok: code === 0 });
 }
@@ -577,13 +589,19 @@ async function packAndCheck(testFiles: string[] | null): Promise<void> {
       const tests = testFiles.filter(isTestFile).map((f) => relative(TEST_ESM, f));
       for (const major of NODE_VERSIONS) {
         const [cmd, prefix] = await nodeCommand(major);
-        await check(`node ${major}: the test suite against the installed package`, cmd, [
-          ...prefix,
-          "--test",
-          "--test-reporter=spec",
-          "--test-timeout=60000",
-          ...tests,
-        ], suite);
+        await check(
+          `node ${major}: the test suite against the installed package`,
+          cmd,
+          [
+            ...prefix,
+            "--test",
+            "--test-reporter=spec",
+            "--test-timeout=60000",
+            ...tests,
+          ],
+          suite,
+          { suite: true },
+        );
       }
     }
   } finally {
@@ -648,12 +666,19 @@ async function main(): Promise<void> {
     testFiles = await listFiles(TEST_ESM, (p) => p.endsWith(".js") && !p.includes("/src/"));
     testFiles = testFiles.filter((f) => !relative(TEST_ESM, f).startsWith("mod."));
     if (!flags.pack) {
-      await check(`node: the test suite against npm/`, "node", [
-        "--test",
-        "--test-reporter=spec",
-        "--test-timeout=60000",
-        ...testFiles.filter(isTestFile).map((f) => relative(TEST_ESM, f)),
-      ], TEST_ESM);
+      const version = (await capture("node", ["--version"], ROOT)).trim();
+      await check(
+        `node ${version}: the test suite against npm/`,
+        "node",
+        [
+          "--test",
+          "--test-reporter=spec",
+          "--test-timeout=60000",
+          ...testFiles.filter(isTestFile).map((f) => relative(TEST_ESM, f)),
+        ],
+        TEST_ESM,
+        { suite: true },
+      );
     }
   }
   if (flags.pack) await packAndCheck(testFiles);
