@@ -36,14 +36,15 @@ export class Timeline {
       throw new TypeError(`${what}: "callback" must be a function, received ${typeof callback}`);
     }
     assertMs(what, "delay", delay);
+    // A zero period would fire forever at one instant: at least 1 ms, as in Node.
+    const interval = options.interval ? Math.max(1, delay) : undefined;
     const entry: TimelineEntry = {
       id: this.#nextId++,
-      time: this.now + delay,
+      time: this.now + (interval ?? delay),
       seq: this.#seq++,
       callback,
       description: options.description,
-      // A zero period would fire forever at one instant: at least 1 ms, as in Node.
-      interval: options.interval ? Math.max(1, delay) : undefined,
+      interval,
     };
     this.#entries.push(entry);
     return entry.id;
