@@ -263,7 +263,11 @@ async function writePackageJson(): Promise<void> {
     files: ["esm/", "cjs/", "README.md", "LICENSE", "CHANGELOG.md"],
     sideEffects: false,
     engines: { node: ">=20.4" },
-    dependencies: { "fastify-plugin": npmRange("fastify-plugin") },
+    dependencies: {
+      "fastify-plugin": npmRange("fastify-plugin"),
+      // The virtual clock of the "./testing" export (only that entry point loads it).
+      "@sinonjs/fake-timers": npmRange("@sinonjs/fake-timers"),
+    },
     peerDependencies: {
       fastify: "^5.0.0",
       "@fastify/sse": npmRange("@fastify/sse"),

@@ -8,7 +8,7 @@ export type KitHook = (request: FastifyRequest, reply: FastifyReply, payload?: u
 
 /** A Fastify instance, seen through what the kit calls. */
 export interface AppLike {
-  addHook(name: string, hook: KitHook): unknown;
+  addHook(name: string, hook: KitHook | ((route: never) => void)): unknown;
   listen(options: { host: string; port: number }): Promise<string>;
   readonly server: {
     readonly listening: boolean;

@@ -54,7 +54,7 @@ function sendHttp1(spec: ClientRequest): LeavingClient {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on("end", () => left || resolve({ status: res.statusCode ?? 0, body }));
       res.on("error", failed);
     });
   });
@@ -89,7 +89,8 @@ function sendHttp2(spec: ClientRequest): LeavingClient {
     stream.on("response", (headers) => (status = Number(headers[":status"] ?? 0)));
     stream.setEncoding("utf8");
     stream.on("data", (chunk: string) => (body += chunk));
-    stream.on("end", () => resolve({ status, body }));
+    // A reset stream may still end: that is the client leaving, not a response.
+    stream.on("end", () => left || resolve({ status, body }));
   });
   if (spec.body !== undefined) stream.end(spec.body);
   let closed = false;

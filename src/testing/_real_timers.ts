@@ -10,11 +10,13 @@ const g = globalThis as typeof globalThis & { setImmediate?: Immediate };
 const setTimeoutReal: typeof setTimeout = globalThis.setTimeout;
 const clearTimeoutReal: typeof clearTimeout = globalThis.clearTimeout;
 const setImmediateReal: Immediate | undefined = g.setImmediate;
-const performanceReal: Performance = globalThis.performance;
+// The function itself: the clock also replaces `now` on the original performance
+// object where the runtime shares it with `perf_hooks`.
+const performanceNowReal: () => number = globalThis.performance.now.bind(globalThis.performance);
 
 /** Real milliseconds from a fixed origin (`performance.now()` of the runtime). */
 export function realNow(): number {
-  return performanceReal.now();
+  return performanceNowReal();
 }
 
 /** Resolves after one real macrotask: every pending promise callback has run by then. */

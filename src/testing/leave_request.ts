@@ -44,7 +44,9 @@ import { installedController } from "./time_controller.ts";
  * - `{ task }`: right after a task of that name was started on
  *   `request.scope` (in a hook or the handler);
  * - `{ afterMs }`: that many milliseconds after the request reached
- *   `onRequest`, on the global clock (virtual when installed: advance it).
+ *   `onRequest`, on the global clock; with a virtual clock installed,
+ *   `leaveRequest` advances it by that much itself (other timers fire on the
+ *   way, as with `advance()`).
  *
  * @example
  * ```ts
@@ -182,7 +184,11 @@ class Departure implements Expectation {
       "close",
       () => (this.#closed = true),
     );
-    if ("afterMs" in this.at) this.#timer = setTimeout(() => void this.go(), this.at.afterMs);
+    if (!("afterMs" in this.at)) return;
+    // On the global clock: the virtual one when installed, which is then moved on
+    // by afterMs here (the test need not know when the request arrived).
+    this.#timer = setTimeout(() => void this.go().catch(() => {}), this.at.afterMs);
+    installedController()?.advance(this.at.afterMs).catch((error) => this.#reject(error));
   }
 
   entered(_record: ProbedRequest, phase: LifecyclePhase): Promise<void> | undefined {
@@ -302,7 +308,8 @@ async function disposed(scope: Scope, timeout: number): Promise<boolean> {
  * It fails with an `AssertionError` when the response completes before the
  * moment comes, or a step takes longer than `timeout` real milliseconds.
  * With a virtual clock installed it works the same; a moment given in
- * `afterMs` is on that clock, so advance it while the request is pending.
+ * `afterMs` is virtual time, and the clock is advanced by it once the request
+ * arrived.
  *
  * @param app The app under test (with `fastifyGoGoScope` registered, for a scope).
  * @param options The request and the moment to leave.

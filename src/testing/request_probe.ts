@@ -20,8 +20,11 @@ import type { AppLike, RequestLike } from "./_app.ts";
 
 /**
  * The phases of a request's lifecycle the probe records, in order. `handler`
- * starts when the probe's `preHandler` hook has run; `onResponse` does not
- * run for a client that left (Fastify's behaviour).
+ * starts right before the handler runs (after every `preHandler` hook) on
+ * routes registered after the probe was added; on routes registered before,
+ * when the probe's own `preHandler` hook has run. Fastify runs no
+ * `onResponse` for an HTTP/1.1 client that left (it does for a reset HTTP/2
+ * stream).
  */
 export type LifecyclePhase =
   | "onRequest"
@@ -148,6 +151,15 @@ export interface Expectation {
   started(record: ProbedRequest, task: TaskRecord): void;
 }
 
+/** The part of Fastify's route options the probe's `onRoute` hook touches. */
+interface RouteLike {
+  config?: object;
+  preHandler?: unknown;
+}
+
+/** Marks the config of a route that has the probe's route-level `preHandler` hook. */
+const HANDLER_HOOK: unique symbol = Symbol("go-go-scope.testing.handlerHook");
+
 /** The header that tells the probe which expectation a request belongs to. */
 export const PROBE_HEADER = "x-go-go-scope-testing";
 
@@ -233,11 +245,25 @@ class Probe implements RequestProbe {
       };
     app.addHook("preParsing", passing("preParsing"));
     app.addHook("preValidation", phase("preValidation"));
-    app.addHook("preHandler", async (request) => {
-      const record = this.#find(request as RequestLike);
+    // `handler` is entered by a route-level preHandler hook appended to every route
+    // registered from now on: route hooks run last, right before the handler.
+    const handlerStarts = async (request: RequestLike) =>
+      this.#enter(this.#find(request), "handler");
+    app.addHook("onRoute", (route: RouteLike) => {
+      // Fastify copies the route's config into request.routeOptions.config.
+      route.config = { ...route.config, [HANDLER_HOOK]: true };
+      const hooks = route.preHandler;
+      route.preHandler = hooks === undefined
+        ? [handlerStarts]
+        : [...(Array.isArray(hooks) ? hooks : [hooks]), handlerStarts];
+    });
+    app.addHook("preHandler", async (request: RequestLike) => {
+      const record = this.#find(request);
       await this.#enter(record, "preHandler");
-      // What follows this hook is the handler (after any preHandler hook added later).
-      await this.#enter(record, "handler");
+      // A route registered before the probe has no such hook: its handler follows
+      // this hook (and any preHandler hook added after the probe).
+      const config = request.routeOptions.config as { [HANDLER_HOOK]?: true };
+      if (config[HANDLER_HOOK] !== true) await this.#enter(record, "handler");
     });
     app.addHook("preSerialization", passing("preSerialization"));
     app.addHook("onSend", passing("onSend"));
