@@ -80,7 +80,7 @@ export type LeaveAt =
 export interface LeaveRequestOptions {
   /** The path and query, e.g. `/users/1?full=true`. */
   url: string;
-  /** @default `"GET"`, or `"POST"` with a body */
+  /** The method. @default `"GET"`, or `"POST"` with a body */
   method?: string;
   /** Request headers. */
   headers?: Record<string, string>;
