@@ -187,7 +187,7 @@ class Departure implements Expectation {
     if (!("afterMs" in this.at)) return;
     // On the global clock: the virtual one when installed, which is then moved on
     // by afterMs here (the test need not know when the request arrived).
-    this.#timer = setTimeout(() => void this.go().catch(() => {}), this.at.afterMs);
+    this.#timer = setTimeout(() => void this.go(), this.at.afterMs);
     installedController()?.advance(this.at.afterMs).catch((error) => this.#reject(error));
   }
 
@@ -196,11 +196,11 @@ class Departure implements Expectation {
       return undefined;
     }
     if (phase === "handler") {
-      nextMacrotask().then(() => this.go());
+      void nextMacrotask().then(() => this.go());
       return undefined;
     }
-    // Hold the phase until the server saw the client go; failures surface in leaveRequest.
-    return this.go().catch(() => {});
+    // Hold the phase until the server saw the client go.
+    return this.go();
   }
 
   started(_record: ProbedRequest, task: TaskRecord): void {
@@ -209,12 +209,12 @@ class Departure implements Expectation {
     }
   }
 
-  /** Leaves (once) and resolves when the server has seen it. */
+  /**
+   * Leaves (once); resolves when the server has seen it, or gave up waiting.
+   * Never rejects: a failure reaches leaveRequest through `gone`.
+   */
   go(): Promise<void> {
-    return this.#going ??= this.#leave().then(this.#resolve, (error) => {
-      this.#reject(error);
-      throw error;
-    });
+    return this.#going ??= this.#leave().then(this.#resolve, this.#reject);
   }
 
   cancel(): void {
