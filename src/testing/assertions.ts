@@ -8,7 +8,7 @@
 import { AssertionError } from "node:assert";
 import { inspect, isDeepStrictEqual } from "node:util";
 import type { Result, Scope, ServiceMap } from "../core/mod.ts";
-import { installedController } from "./time_controller.ts";
+import { installedController } from "./clock/time_controller.ts";
 import { assertMs } from "./_validate.ts";
 
 /**

@@ -43,18 +43,18 @@ export {
   createTimeController,
   type TimeController,
   type TimeControllerOptions,
-} from "./time_controller.ts";
+} from "./clock/time_controller.ts";
 export { VirtualClockError, type VirtualClockErrorCode } from "./errors.ts";
 export { flushPromises } from "./flush_promises.ts";
 export { createTestScope, type TestScope } from "./test_scope.ts";
 
 // Standalone timers (nothing global replaced)
-export { type ControlledTimer, createControlledTimer } from "./controlled_timer.ts";
+export { type ControlledTimer, createControlledTimer } from "./clock/controlled_timer.ts";
 export {
   createTimeTravelController,
   type HistoryEntry,
   type TimeTravelController,
-} from "./time_travel_controller.ts";
+} from "./clock/time_travel_controller.ts";
 
 // Mocks and spies
 export {
@@ -84,14 +84,14 @@ export {
   type RequestRecord,
   type TaskOutcome,
   type TaskRecord,
-} from "./request_probe.ts";
+} from "./fastify/request_probe.ts";
 export {
-  type LeaveAt,
   leaveRequest,
   type LeaveRequestOptions,
   type LeftRequest,
-} from "./leave_request.ts";
+} from "./fastify/leave_request.ts";
+export type { LeaveAt } from "./fastify/departure.ts";
 export {
   assertNoRequestScopes,
   type AssertNoRequestScopesOptions,
-} from "./assert_no_request_scopes.ts";
+} from "./fastify/assert_no_request_scopes.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { type Scope, scope, type ScopeOptions } from "../core/mod.ts";
-import { createTimeController, type TimeController } from "./time_controller.ts";
+import { createTimeController, type TimeController } from "./clock/time_controller.ts";
 
 /**
  * What {@linkcode createTestScope} returns: the scope and the installed clock.

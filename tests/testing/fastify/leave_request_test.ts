@@ -5,15 +5,15 @@
 import { describe, it } from "node:test";
 import assert, { AssertionError } from "node:assert/strict";
 import Fastify, { type FastifyInstance } from "fastify";
-import { fastifyGoGoScope } from "../../src/fastify/mod.ts";
-import { ClientDisconnectedError, type TaskFn } from "../../src/core/mod.ts";
+import { fastifyGoGoScope } from "../../../src/fastify/mod.ts";
+import { ClientDisconnectedError, type TaskFn } from "../../../src/core/mod.ts";
 import {
   assertNoRequestScopes,
   createTimeController,
   type LeaveAt,
   leaveRequest,
   probeRequests,
-} from "../../src/testing/mod.ts";
+} from "../../../src/testing/mod.ts";
 
 /** A task function that only ends when its signal aborts. */
 const untilAborted: TaskFn<never> = ({ signal }) =>

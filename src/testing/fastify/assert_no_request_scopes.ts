@@ -14,12 +14,12 @@ import type {
   RawRequestDefaultExpression,
   RawServerBase,
 } from "fastify";
-import type { Scope } from "../core/mod.ts";
+import type { Scope } from "../../core/mod.ts";
 import type { AppLike } from "./_app.ts";
-import { pollReal } from "./_real_timers.ts";
-import { fail } from "./_validate.ts";
+import { pollReal } from "../_real_timers.ts";
+import { fail } from "../_validate.ts";
 import { type ProbedRequest, probeOf } from "./request_probe.ts";
-import { installedController } from "./time_controller.ts";
+import { installedController } from "../clock/time_controller.ts";
 
 /**
  * Options of {@linkcode assertNoRequestScopes}.

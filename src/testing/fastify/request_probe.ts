@@ -15,7 +15,7 @@ import type {
   RawRequestDefaultExpression,
   RawServerBase,
 } from "fastify";
-import type { Scope, Task, TaskFn, TaskOptions } from "../core/mod.ts";
+import type { Scope, Task, TaskFn, TaskOptions } from "../../core/mod.ts";
 import type { AppLike, RequestLike } from "./_app.ts";
 
 /**

@@ -1,8 +1,8 @@
 // A manual timeline for the standalone timers (createControlledTimer,
 // createTimeTravelController): callbacks ordered by time, then by scheduling
 // order; nothing global is replaced.
-import { assertMs } from "./_validate.ts";
-import { VirtualClockError } from "./errors.ts";
+import { assertMs } from "../_validate.ts";
+import { VirtualClockError } from "../errors.ts";
 
 /** A scheduled callback. */
 export interface TimelineEntry {

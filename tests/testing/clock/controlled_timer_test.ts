@@ -3,7 +3,7 @@
 // that keeps re-scheduling itself.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createControlledTimer, VirtualClockError } from "../../src/testing/mod.ts";
+import { createControlledTimer, VirtualClockError } from "../../../src/testing/mod.ts";
 
 describe("createControlledTimer", () => {
   it("advance() fires what falls due, in time order, synchronously", () => {

@@ -4,8 +4,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import Fastify from "fastify";
-import { fastifyGoGoScope } from "../../src/fastify/mod.ts";
-import { probeRequests } from "../../src/testing/mod.ts";
+import { fastifyGoGoScope } from "../../../src/fastify/mod.ts";
+import { probeRequests } from "../../../src/testing/mod.ts";
 
 describe("probeRequests", () => {
   it("records each request's scope, phases and tasks with how they ended", async () => {

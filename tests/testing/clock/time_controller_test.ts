@@ -8,12 +8,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import timers from "node:timers";
-import { CircuitBreaker, CircuitOpenError, scope, TimeoutError } from "../../src/core/mod.ts";
+import { CircuitBreaker, CircuitOpenError, scope, TimeoutError } from "../../../src/core/mod.ts";
 import {
   createTimeController,
   type TimeController,
   VirtualClockError,
-} from "../../src/testing/mod.ts";
+} from "../../../src/testing/mod.ts";
 
 /** A new controller, installed: declare it with `using` so that it is uninstalled at the block's end. */
 function installed(options?: { now?: number | Date; loopLimit?: number }): TimeController {
@@ -509,7 +509,7 @@ describe("createTimeController: the core's timed features, without real waiting"
 
 describe("createTimeController: known limits", () => {
   // The core keeps one timer per deadline length armed (unref'd) between
-  // deadlines (src/core/_deadline.ts, DeadlineList.add/remove) and re-refs it
+  // deadlines (src/core/kernel/_deadline.ts, DeadlineList.add and remove) and re-refs it
   // for the next deadline of that length, even when that timer belongs to
   // another clock: a real timer armed before install() (the deadline then
   // fires in real time, not on advance()), or a virtual one from a clock
@@ -517,7 +517,8 @@ describe("createTimeController: known limits", () => {
   // then, keep deadline lengths apart between tests with and without the
   // clock (these tests do).
   it("a deadline length used before install() still fires on advance()", {
-    todo: "the core re-refs the idle real timer of a deadline length (src/core/_deadline.ts)",
+    todo:
+      "the core re-refs the idle real timer of a deadline length (src/core/kernel/_deadline.ts)",
   }, async () => {
     const before = scope({ timeout: 7_777 });
     await before[Symbol.asyncDispose]();

@@ -1,7 +1,7 @@
 // The part of a Fastify instance the testing kit's HTTP helpers use, whatever
 // its server kind (HTTP/1, HTTP/2), logger or type provider.
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Scope } from "../core/mod.ts";
+import type { Scope } from "../../core/mod.ts";
 
 /** A hook of the kit's own (async; payload hooks resolve to the payload). */
 export type KitHook = (request: FastifyRequest, reply: FastifyReply, payload?: unknown) => unknown;

@@ -12,8 +12,8 @@
  */
 import { type Clock, createClock, type FakeMethod, install } from "@sinonjs/fake-timers";
 import { patchAbortSignalTimeout } from "./_abort_signal_timeout.ts";
-import { assertMs, fail } from "./_validate.ts";
-import { VirtualClockError } from "./errors.ts";
+import { assertMs, fail } from "../_validate.ts";
+import { VirtualClockError } from "../errors.ts";
 
 /** What `install()` replaces (besides `AbortSignal.timeout`, patched here). */
 const FAKED: FakeMethod[] = [

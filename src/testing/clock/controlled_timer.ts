@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { nextMacrotask } from "./_real_timers.ts";
+import { nextMacrotask } from "../_real_timers.ts";
 import { LOOP_LIMIT, Timeline } from "./_timeline.ts";
-import { assertMs } from "./_validate.ts";
+import { assertMs } from "../_validate.ts";
 
 /**
  * A standalone timer (go-go-scope's interface): `setTimeout` schedules on it,

@@ -3,7 +3,7 @@
 // runAll() returns when only intervals are left.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createTimeTravelController, VirtualClockError } from "../../src/testing/mod.ts";
+import { createTimeTravelController, VirtualClockError } from "../../../src/testing/mod.ts";
 
 describe("createTimeTravelController", () => {
   it("jumpTo() and advance() run events in order and record the history", () => {

@@ -3,13 +3,13 @@
 import { describe, it } from "node:test";
 import assert, { AssertionError } from "node:assert/strict";
 import Fastify from "fastify";
-import { fastifyGoGoScope } from "../../src/fastify/mod.ts";
+import { fastifyGoGoScope } from "../../../src/fastify/mod.ts";
 import {
   assertNoRequestScopes,
   createTimeController,
   flushPromises,
   probeRequests,
-} from "../../src/testing/mod.ts";
+} from "../../../src/testing/mod.ts";
 
 function gate(): { promise: Promise<void>; open(): void } {
   let open!: () => void;

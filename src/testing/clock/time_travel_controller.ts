@@ -6,7 +6,7 @@
  * @module
  */
 import { LOOP_LIMIT, Timeline, type TimelineEntry } from "./_timeline.ts";
-import { assertMs, fail } from "./_validate.ts";
+import { assertMs, fail } from "../_validate.ts";
 
 /**
  * One executed event of a {@linkcode TimeTravelController}'s history.
