@@ -270,7 +270,11 @@ async function writePackageJson(): Promise<void> {
     files: ["esm/", "cjs/", "README.md", "LICENSE", "CHANGELOG.md"],
     sideEffects: false,
     engines: { node: ">=20.4" },
-    dependencies: { "fastify-plugin": npmRange("fastify-plugin") },
+    dependencies: {
+      "fastify-plugin": npmRange("fastify-plugin"),
+      // The virtual clock of the "./testing" export (only that entry point loads it).
+      "@sinonjs/fake-timers": npmRange("@sinonjs/fake-timers"),
+    },
     peerDependencies: {
       // The README's compatibility table names the same range.
       fastify: npmRange("fastify"),

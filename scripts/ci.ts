@@ -102,7 +102,7 @@ const steps: Step[] = [
     : [],
   {
     name: "deno doc --lint (every export)",
-    args: ["doc", "--lint", "mod.ts", "src/core/mod.ts", "src/redis/mod.ts"],
+    args: ["doc", "--lint", "mod.ts", "src/core/mod.ts", "src/redis/mod.ts", "src/testing/mod.ts"],
     counts: false,
   },
   {
