@@ -4,7 +4,7 @@
 // (retry backoff, task and scope deadlines, race and select timeouts, the
 // circuit breaker's reset, every()) driven without real waiting.
 //
-// Each test uses its own deadline lengths: see the todo test at the end.
+// Each test uses its own deadline lengths (see the tests of deadlines across clocks at the end).
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import timers from "node:timers";
@@ -507,24 +507,31 @@ describe("createTimeController: the core's timed features, without real waiting"
   });
 });
 
-describe("createTimeController: known limits", () => {
+describe("createTimeController: deadlines across clocks", () => {
   // The core keeps one timer per deadline length armed (unref'd) between
-  // deadlines (src/core/kernel/_deadline.ts, DeadlineList.add and remove) and re-refs it
-  // for the next deadline of that length, even when that timer belongs to
-  // another clock: a real timer armed before install() (the deadline then
-  // fires in real time, not on advance()), or a virtual one from a clock
-  // since uninstalled (the deadline never fires). Reported to the core; until
-  // then, keep deadline lengths apart between tests with and without the
-  // clock (these tests do).
-  it("a deadline length used before install() still fires on advance()", {
-    todo:
-      "the core re-refs the idle real timer of a deadline length (src/core/kernel/_deadline.ts)",
-  }, async () => {
+  // deadlines (src/core/kernel/_deadline.ts) and re-refs it for the next
+  // deadline of that length, unless the timer functions changed since it was
+  // armed: then it arms anew under the current clock.
+  it("a deadline length used before install() still fires on advance()", async () => {
     const before = scope({ timeout: 7_777 });
     await before[Symbol.asyncDispose]();
     using time = installed();
     await using s = scope({ timeout: 7_777 });
     await time.advance(7_777);
+    assert.equal(s.isAborted, true);
+  });
+
+  it("a deadline length used under a clock since uninstalled fires in real time", async () => {
+    {
+      using _time = installed();
+      const under = scope({ timeout: 31 });
+      await under[Symbol.asyncDispose]();
+    }
+    await using s = scope({ timeout: 31 });
+    const start = performance.now();
+    while (!s.isAborted && performance.now() - start < 1000) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     assert.equal(s.isAborted, true);
   });
 });
