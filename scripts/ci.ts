@@ -59,6 +59,11 @@ const steps: Step[] = [
     counts: false,
   },
   {
+    name: "mariadb-server for the MySQL adapter test",
+    args: ["run", "-A", "scripts/ensure_mariadb.ts"],
+    counts: false,
+  },
+  {
     name: "deno doc --lint (every export)",
     args: ["doc", "--lint", "mod.ts", "src/core/mod.ts", "src/redis/mod.ts"],
     counts: false,
