@@ -98,6 +98,10 @@ const steps: Step[] = [
       name: "redis-server for the Redis tests",
       args: ["run", "-A", "scripts/ensure_redis.ts"],
       counts: false,
+    }, {
+      name: "mariadb-server for the MySQL adapter test",
+      args: ["run", "-A", "scripts/ensure_mariadb.ts"],
+      counts: false,
     }]
     : [],
   {

@@ -26,6 +26,7 @@ export {
   optionError,
 } from "./base/_validate.ts";
 export { toBreaker } from "./resilience/_breaker_option.ts";
+export { connectPersistence } from "./persistence/scope_persistence.ts";
 export { adoptTrace } from "./observability/log_correlation.ts";
 
 /** A child of `parent` built from already-validated `settings`. */

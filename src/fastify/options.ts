@@ -40,7 +40,11 @@ export interface FastifyGoGoScopeOptions {
    * registration). Every `task()` goes through it, so after
    * `failureThreshold` failing calls, later requests fail fast with
    * `CircuitOpenError` (503) without calling the dependency. A route can
-   * override it with `config.scope.circuitBreaker`.
+   * override it with `config.scope.circuitBreaker`. With a `persistence` that
+   * can hold breaker state, the breaker is shared by every process using it:
+   * given as options without a `key`, it gets the plugin's `name` as its key;
+   * a `CircuitBreaker` instance must have a `key` (registration fails
+   * otherwise).
    * @default undefined (no breaker)
    */
   circuitBreaker?: CircuitBreaker | CircuitBreakerOptions;
@@ -69,10 +73,13 @@ export interface FastifyGoGoScopeOptions {
    * Where locks, keyed circuit breakers, idempotency results, caches and
    * checkpoints keep their state: a `RedisAdapter` (from
    * `@go-go-scope/adapter-fastify/redis`) to share it between processes, or
-   * `{ lock, circuitBreaker, idempotency, cache, checkpoint }`. Set on the root
-   * scope, so every request scope uses it. A `circuitBreaker` with a `key`
-   * shares its state through it. `app.close()` closes only what the adapter
-   * opened itself (its subscriber connection), never your Redis client.
+   * `{ lock, circuitBreaker, idempotency, cache, checkpoint }`. go-go-scope's
+   * own persistence adapters work as they are (docs/persistence_adapters.md).
+   * Set on the root scope, so every request scope uses it. The plugin's
+   * `circuitBreaker` shares its state through it. An adapter with
+   * `connect()` is connected at registration, which fails if it cannot
+   * connect. `app.close()` closes only what the adapter opened itself (a
+   * RedisAdapter's subscriber connection), never your client or pool.
    * @default undefined (in-memory, per process)
    */
   persistence?: PersistenceOption;

@@ -17,6 +17,7 @@ import type {
 } from "fastify";
 import fp from "fastify-plugin";
 import { type Scope, scope } from "../core/mod.ts";
+import { connectPersistence } from "../core/internal.ts";
 import { longLivedKind, LongLivedRoutes } from "./_long_lived.ts";
 import { checkTraceOptions, serveScopeTree } from "./trace.ts";
 import { Shutdown } from "./_shutdown.ts";
@@ -92,6 +93,9 @@ const plugin = async (
   const persistence = options.persistence;
   if (persistence !== undefined) rootOptions.persistence = persistence;
   const root = scope(rootOptions);
+  // Adapters with connect() (go-go-scope's create their tables there) are
+  // connected before the first request; one that cannot connect fails registration.
+  if (persistence !== undefined) await connectOrFail(root);
   const settings: RequestScopeSettings = { root, timeout, concurrency, traceparent };
 
   fastify.decorate("scope", root);
@@ -275,6 +279,23 @@ const plugin = async (
     }
   });
 };
+
+async function connectOrFail(root: Scope): Promise<void> {
+  try {
+    await connectPersistence(root);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const failure = new Error(
+      `${PLUGIN}: "persistence" could not connect (its connect() failed): ${reason}`,
+      { cause: error },
+    );
+    Object.defineProperties(failure, {
+      code: { value: "GGS_ERR_PERSISTENCE_CONNECT", enumerable: true },
+      statusCode: { value: 503, enumerable: true },
+    });
+    throw failure;
+  }
+}
 
 /**
  * The Fastify plugin. Registers a root scope on the instance
