@@ -157,6 +157,13 @@ const exportMap: Record<string, string> = typeof denoJson.exports === "string"
   : denoJson.exports;
 
 /** The semver range of an `npm:` import (`npm:fastify@^5.6.0` gives `^5.6.0`). */
+/**
+ * Test dependencies installed at another version than deno.json's range: the OpenTelemetry SDK
+ * 2.x packages the tests use take `@opentelemetry/api` below 1.10, and one copy of the API must
+ * serve the SDK and the plugin (its globals are shared by version).
+ */
+const TEST_PINS: Readonly<Record<string, string>> = { "@opentelemetry/api": "1.9.1" };
+
 function npmRange(name: string): string {
   const target = denoJson.imports?.[name] ?? devJson.imports?.[name];
   const match = target?.match(/^npm:(@?[^@]+)@(.+)$/);
@@ -270,8 +277,11 @@ async function writePackageJson(): Promise<void> {
       "@fastify/websocket": npmRange("@fastify/websocket"),
       // RedisAdapter (the "./redis" export) takes an ioredis 5 or 6 client.
       ioredis: "^5.0.0 || ^6.0.0",
+      // The `tracing` and `metrics` options (loaded only when one of them is on).
+      "@opentelemetry/api": npmRange("@opentelemetry/api"),
     },
     peerDependenciesMeta: {
+      "@opentelemetry/api": { optional: true },
       "@fastify/sse": { optional: true },
       "@fastify/websocket": { optional: true },
       ioredis: { optional: true },
@@ -358,7 +368,7 @@ async function packAndCheck(testFiles: string[] | null): Promise<void> {
         const name = spec.startsWith("@")
           ? spec.split("/").slice(0, 2).join("/")
           : spec.split("/")[0]!;
-        deps.add(`${name}@${npmRange(name)}`);
+        deps.add(`${name}@${TEST_PINS[name] ?? npmRange(name)}`);
       }
     }
     step(`npm install the tarball + ${[...deps].slice(1).join(" ")}`);

@@ -19,6 +19,7 @@ import fp from "fastify-plugin";
 import { type Scope, scope } from "../core/mod.ts";
 import { longLivedKind, LongLivedRoutes } from "./_long_lived.ts";
 import { checkTraceOptions, serveScopeTree } from "./trace.ts";
+import { checkObservabilityOptions, startObservation } from "./_observability.ts";
 import { Shutdown } from "./_shutdown.ts";
 import {
   closeAfterResponse,
@@ -53,7 +54,15 @@ import {
   validSettings,
 } from "./_settings.ts";
 
-export type { FastifyGoGoScopeOptions, RouteScopeOptions } from "./options.ts";
+export type {
+  FastifyGoGoScopeOptions,
+  InspectorOptions,
+  MeterLike,
+  MetricsOptions,
+  RouteScopeOptions,
+  TracerLike,
+  TracingOptions,
+} from "./options.ts";
 
 type ScopeOptions = NonNullable<Parameters<typeof scope>[0]>;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -83,6 +92,8 @@ const plugin = async (
     options.scopeTreeRoute,
   );
 
+  const observability = checkObservabilityOptions(PLUGIN, options);
+
   if (fastify.hasDecorator("scope") || fastify.hasRequestDecorator("scope")) {
     throw alreadyRegistered();
   }
@@ -92,7 +103,18 @@ const plugin = async (
   const persistence = options.persistence;
   if (persistence !== undefined) rootOptions.persistence = persistence;
   const root = scope(rootOptions);
-  const settings: RequestScopeSettings = { root, timeout, concurrency, traceparent };
+  // Tracing, metrics, the inspector: undefined (and nothing loaded) when all are off.
+  const observation = await startObservation(PLUGIN, fastify, root, observability);
+  if (breaker !== undefined) observation?.breaker(breaker);
+  const settings: RequestScopeSettings = {
+    root,
+    timeout,
+    concurrency,
+    traceparent,
+    // A request's SERVER span starts with the request.
+    early: traceparent || observability.tracing !== undefined,
+    observation,
+  };
 
   fastify.decorate("scope", root);
   // The request scope, its reply, its route's settings and how it is watched
@@ -166,6 +188,7 @@ const plugin = async (
     routesMayHaveSettings = true;
     const method = Array.isArray(route.method) ? route.method.join(",") : route.method;
     let found = routeSettings(config?.scope, `${method} ${route.url}`, handlerTimeout);
+    if (found.circuitBreaker) observation?.breaker(found.circuitBreaker);
     if (kind !== undefined) {
       found = { ...found, timeout: longLived.route(route, kind, found.timeout) };
     }
@@ -259,6 +282,7 @@ const plugin = async (
 
   fastify.addHook("onClose", async (instance: FastifyInstance) => {
     shutdown.closed();
+    observation?.closed();
     try {
       await root[Symbol.asyncDispose]();
     } catch (error) {

@@ -46,6 +46,7 @@ import {
   thrownError,
 } from "./task_extras.ts";
 import { KNOWN, type TaskOptions } from "./task_options.ts";
+import { endProbe, INSTRUMENT, probed, type TaskProbe } from "./_instrument.ts"; // [instrument]
 
 const WHAT = "Cannot create task";
 let nextId = 0;
@@ -127,6 +128,7 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
   #trial = false;
   #holdsSlot = false;
   #extras: TaskExtras | undefined;
+  #probe: TaskProbe | undefined; // [instrument]
 
   /** @internal Use `scope.task()`. */
   constructor(owner: TaskOwner, fn: TaskFn<T>, options?: TaskOptions<E>) {
@@ -163,6 +165,9 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
       this.#follow(leader);
       return;
     }
+    // [instrument] The scope's instrumentation hook: one field read when absent.
+    const instrument = owner[INSTRUMENT];
+    if (instrument !== undefined) this.#instrument(instrument.start(this, owner, fn, options));
     if (owner[ACQUIRE_SLOT](this)) {
       this.#holdsSlot = true;
       this.#run();
@@ -186,6 +191,13 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
     const leader = dedupeLeader(owner, extras.dedupe);
     if (leader === undefined) becomeLeader(owner, extras.dedupe, this as Shared);
     return leader;
+  }
+
+  /** [instrument] Runs the function through the scope's instrument's probe, if it returned one. */
+  #instrument(probe: TaskProbe | undefined): void {
+    if (probe === undefined) return;
+    this.#probe = probe;
+    this.#fn = probed(this.#fn, probe);
   }
 
   /** A follower holds no concurrency slot: it only waits for the leader's Result. */
@@ -361,6 +373,7 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
         attempt++;
         const ms = this.#retryDelay(policy, attempt, error);
         if (ms === undefined) return;
+        this.#probe?.retry(attempt, error, ms); // [instrument]
         if (ms > 0) await new Promise<void>((resolve) => this.#sleep(resolve, ms));
         if (this.#result !== undefined) return;
       }
@@ -436,6 +449,9 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
       this.#result = [undefined, outcome as T];
     }
     this.#cleanup();
+    if (this.#probe !== undefined) {
+      endProbe(this.#probe, failed, outcome, this.#aborted, this.#abortReason); // [instrument]
+    }
     if (this.#extras !== undefined) this.#share(this.#result);
     this.#resolve(this.#result);
   }
