@@ -3,7 +3,7 @@
 // OpenTelemetry features are imported dynamically, only when they are on, so
 // that `@opentelemetry/api` (an optional peer dependency) is never loaded
 // otherwise. Never re-exported by mod.ts.
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { Scope } from "../core/mod.ts";
 import { assertKnownKeys, describe, fail, optionError } from "../core/internal.ts";
 import { type Feature, Observation } from "./_observe.ts";
@@ -134,14 +134,11 @@ export async function startObservation(
       features.push(new otel.Metrics(settings.metrics.meter as never));
     }
   }
-  let skip = (_request: FastifyRequest): boolean => false;
+  let skip = (_route: string | undefined): boolean => false;
   if (settings.inspector !== undefined && inspector !== undefined) {
     const own = settings.inspector.path;
     const events = own + "/events";
-    skip = (request) => {
-      const url = request.routeOptions.url;
-      return url === own || url === events;
-    };
+    skip = (route) => route === own || route === events;
     features.push(inspector(settings.inspector, fastify, root));
   }
   const observation = new Observation(features, skip, (error) => {

@@ -75,6 +75,8 @@ export interface Feature {
   readonly root: TaskInstrument | undefined;
   /** A request scope started: what watches it, if anything. */
   watch(view: ObservedView): RequestWatcher | undefined;
+  /** A request scope that is not observed (the inspector's own requests): not to be shown. */
+  hide?(scope: Scope): void;
   /** Watches a circuit breaker the plugin uses (the plugin's, a route's). */
   breaker?(breaker: CircuitBreaker): void;
   /** The app is closing (preClose): stop streams, unsubscribe. */
@@ -155,19 +157,19 @@ export class ObservedRequest implements TaskInstrument {
 /** The plugin's observability: its features, the root's instrument, the live requests. */
 export class Observation {
   readonly #features: readonly Feature[];
-  readonly #skip: (request: FastifyRequest) => boolean;
+  readonly #skip: (route: string | undefined) => boolean;
   readonly #log: (error: unknown) => void;
   /** The request scopes observed and not ended yet. */
   readonly live: Set<ObservedRequest> = new Set();
 
   /**
    * @param features The features that are on (at least one).
-   * @param skip Requests not to observe (the inspector's own).
+   * @param skip Routes whose requests are not observed (the inspector's own).
    * @param log Where a feature's failure is reported (never thrown into a request).
    */
   constructor(
     features: readonly Feature[],
-    skip: (request: FastifyRequest) => boolean,
+    skip: (route: string | undefined) => boolean,
     log: (error: unknown) => void,
   ) {
     this.#features = features;
@@ -193,8 +195,10 @@ export class Observation {
 
   /** A request scope was created: observed from now on (unless skipped). */
   started(request: FastifyRequest, scope: Scope, deadline: number | undefined): void {
-    if (this.#skip(request)) {
+    const route = request.routeOptions.url;
+    if (this.#skip(route)) {
       instrumentScope(scope, undefined);
+      for (const feature of this.#features) feature.hide?.(scope);
       return;
     }
     const url = request.url;
@@ -203,7 +207,7 @@ export class Observation {
       request,
       scope,
       method: request.method,
-      route: request.routeOptions.url,
+      route,
       path: query === -1 ? url : url.slice(0, query),
       startedAt: Date.now(),
       deadline,

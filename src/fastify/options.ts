@@ -64,6 +64,9 @@ export interface FastifyGoGoScopeOptions {
    * it shows request ids and what each request is running; expose it only
    * to operators (bind it to an internal port or guard it with an auth hook).
    * @default undefined (no route)
+   * @deprecated Use `inspector: { path }`: a live page of the same tree with
+   * each request's method, route, deadline and tasks, loopback-only by
+   * default. `scopeTreeRoute` keeps working (and is unguarded, as before).
    */
   scopeTreeRoute?: string;
   /**

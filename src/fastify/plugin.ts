@@ -20,6 +20,7 @@ import { type Scope, scope } from "../core/mod.ts";
 import { longLivedKind, LongLivedRoutes } from "./_long_lived.ts";
 import { checkTraceOptions, serveScopeTree } from "./trace.ts";
 import { checkObservabilityOptions, startObservation } from "./_observability.ts";
+import { createInspector } from "./inspector/inspector.ts";
 import { Shutdown } from "./_shutdown.ts";
 import {
   closeAfterResponse,
@@ -104,7 +105,13 @@ const plugin = async (
   if (persistence !== undefined) rootOptions.persistence = persistence;
   const root = scope(rootOptions);
   // Tracing, metrics, the inspector: undefined (and nothing loaded) when all are off.
-  const observation = await startObservation(PLUGIN, fastify, root, observability);
+  const observation = await startObservation(
+    PLUGIN,
+    fastify,
+    root,
+    observability,
+    createInspector,
+  );
   if (breaker !== undefined) observation?.breaker(breaker);
   const settings: RequestScopeSettings = {
     root,
