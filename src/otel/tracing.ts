@@ -11,6 +11,7 @@ import {
   type Context,
   context,
   createContextKey,
+  propagation,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -174,11 +175,13 @@ class RequestTracing implements RequestWatcher {
     // With @fastify/otel, its request span is the parent (found lazily: its
     // onRequest hook may run after ours).
     if (typeof this.#request.opentelemetry === "function") return;
-    const active = context.active();
+    let active = context.active();
     if (trace.getSpan(active) !== undefined) {
       this.#parent = active; // an HTTP server span made by other instrumentation
       return;
     }
+    // A trace the client continues (`traceparent`, with the propagator the SDK registered).
+    active = propagation.extract(active, view.request.headers);
     const method = METHODS.has(view.method) ? view.method : "_OTHER";
     const attributes: Attributes = {
       "http.request.method": method,

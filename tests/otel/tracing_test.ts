@@ -6,7 +6,15 @@
 import { after, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import Fastify, { type FastifyInstance } from "fastify";
-import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  context,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapGetter,
+  trace,
+  TraceFlags,
+} from "@opentelemetry/api";
 import { FastifyOtelInstrumentation } from "@fastify/otel";
 import { fastifyGoGoScope } from "../../src/fastify/mod.ts";
 import { CircuitBreaker } from "../../src/core/mod.ts";
@@ -279,6 +287,44 @@ describe("tracing: the rest of the request's story", () => {
     await pending;
     await waitFor(() => openSpans.open.size === 0, "every span ended");
     assert.equal(only("hang").attributes["error.type"], "shutdown");
+  });
+});
+
+describe("tracing: an incoming trace", () => {
+  it("the plugin's SERVER span continues the client's traceparent (through the SDK's propagator)", async () => {
+    resetSpans();
+    // A W3C traceparent propagator, as the SDK registers one.
+    propagation.setGlobalPropagator({
+      inject() {},
+      extract(ctx, carrier, getter: TextMapGetter) {
+        const header = getter.get(carrier, "traceparent");
+        const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(String(header ?? ""));
+        if (m === null) return ctx;
+        return trace.setSpanContext(ctx, {
+          traceId: m[1]!,
+          spanId: m[2]!,
+          traceFlags: TraceFlags.SAMPLED,
+          isRemote: true,
+        });
+      },
+      fields: () => ["traceparent"],
+    });
+    try {
+      const app = Fastify();
+      await app.register(fastifyGoGoScope, { tracing: true });
+      app.get("/", async (request) => (await request.scope.task(() => "x", { name: "t" }))[1]);
+      await app.inject({
+        url: "/",
+        headers: { traceparent: `00-${"ab".repeat(16)}-${"cd".repeat(8)}-01` },
+      });
+      await app.close();
+      const server = only("GET /");
+      assert.equal(server.spanContext().traceId, "ab".repeat(16));
+      assert.equal(parentOf(server), "cd".repeat(8));
+      assert.equal(only("t").spanContext().traceId, "ab".repeat(16));
+    } finally {
+      propagation.disable();
+    }
   });
 });
 
