@@ -2,7 +2,8 @@
 // /usr/bin/chromium, or $CHROMIUM) driven by playwright-core opens the page;
 // a running request must appear with its tasks and disappear when it ends,
 // and a task named like an HTML tag must be shown as text (no element made
-// from it). Saves a screenshot to .tmp/inspector.png (docs use it).
+// from it). Saves screenshots to .tmp/inspector.png and .tmp/inspector-dark.png
+// (docs/images/ has copies).
 //
 // Not named *_test.ts on purpose: it needs a browser, so `deno task test`
 // skips it; `deno task test:browser` (scripts/browser_test.ts) runs it.
@@ -102,7 +103,11 @@ describe("browser: the live inspector page in headless Chromium", () => {
       await mkdir(SCREENSHOTS, { recursive: true });
       const file = new URL("inspector.png", SCREENSHOTS);
       await page.screenshot({ path: file.pathname, fullPage: true });
-      console.log(`screenshot: ${file.pathname}`);
+      await page.emulateMedia({ colorScheme: "dark" });
+      const dark = new URL("inspector-dark.png", SCREENSHOTS);
+      await page.screenshot({ path: dark.pathname, fullPage: true });
+      await page.emulateMedia({ colorScheme: "light" });
+      console.log(`screenshots: ${file.pathname}, ${dark.pathname}`);
 
       release.resolve();
       assert.equal((await pending).status, 200);
