@@ -37,6 +37,7 @@ describe("tracing: without @fastify/otel (the plugin makes the SERVER span)", ()
   let app: FastifyInstance;
   let port: number;
   const entered = deferred();
+  let held = 0;
 
   before(async () => {
     app = Fastify();
@@ -62,6 +63,13 @@ describe("tracing: without @fastify/otel (the plugin makes the SERVER span)", ()
       }, { name: "slow-query" });
       if (err) throw err;
       return "never";
+    });
+    app.get("/hold", async (request) => {
+      const [err] = await request.scope.task(({ signal }) => {
+        held++;
+        return db.query("SELECT held", 60_000, signal);
+      }, { name: "hold" });
+      if (err) throw err;
     });
     app.get("/retries", async (request) => {
       let n = 0;
@@ -160,6 +168,23 @@ describe("tracing: without @fastify/otel (the plugin makes the SERVER span)", ()
     assert.equal(parentOf(only("SELECT users")), task.spanContext().spanId);
     assert.equal(openSpans.open.size, 0);
     assert.equal(openSpans.started, openSpans.ended);
+  });
+
+  it("50 requests, every other one left mid-task: no span stays open", async () => {
+    const leaves: Promise<void>[] = [];
+    const completes: Promise<unknown>[] = [];
+    const allHeld = waitFor(() => held === 25, "25 requests held", 5000);
+    for (let i = 0; i < 25; i++) {
+      completes.push(request(port, `/users/${i}`));
+      leaves.push(requestAndLeave(port, "/hold", allHeld));
+    }
+    await Promise.all([...leaves, ...completes]);
+    await waitFor(() => openSpans.open.size === 0, "every span ended", 5000);
+    assert.equal(openSpans.started, openSpans.ended);
+    const left = finished().filter((s) => s.name === "GET /hold");
+    assert.equal(left.length, 25);
+    assert.ok(left.every((s) => s.attributes["error.type"] === "client_disconnected"));
+    assert.equal(finished().filter((s) => s.name === "hold").length, 25);
   });
 
   it("retries: an event per retry and their count", async () => {
