@@ -34,6 +34,7 @@ const child = new Deno.Command(Deno.execPath(), {
     "--allow-all",
     "tests/browser/sse_browser.ts",
     "tests/browser/chat_browser.ts",
+    "tests/browser/inspector_browser.ts",
   ],
   env: { CHROMIUM: chromium.path },
   stdout: "piped",

@@ -164,6 +164,7 @@ const exportMap: Record<string, string> = typeof denoJson.exports === "string"
   : denoJson.exports;
 
 /** The semver range of an `npm:` import (`npm:fastify@^5.6.0` gives `^5.6.0`). */
+
 function npmRange(name: string): string {
   const target = denoJson.imports?.[name] ?? devJson.imports?.[name];
   const match = target?.match(/^npm:(@?[^@]+)@(.+)$/);
@@ -282,8 +283,11 @@ async function writePackageJson(): Promise<void> {
       "@fastify/websocket": npmRange("@fastify/websocket"),
       // RedisAdapter (the "./redis" export) takes an ioredis 5 or 6 client.
       ioredis: "^5.0.0 || ^6.0.0",
+      // The `tracing` and `metrics` options (loaded only when one of them is on).
+      "@opentelemetry/api": npmRange("@opentelemetry/api"),
     },
     peerDependenciesMeta: {
+      "@opentelemetry/api": { optional: true },
       "@fastify/sse": { optional: true },
       "@fastify/websocket": { optional: true },
       ioredis: { optional: true },

@@ -47,6 +47,9 @@ const OPTION_KEYS = [
   "connectionTimeout",
   "shutdownTimeout",
   "connectionCloseOnShutdown",
+  "tracing",
+  "metrics",
+  "inspector",
 ] as const satisfies readonly (keyof FastifyGoGoScopeOptions)[];
 // Fastify's own register() options, which it leaves in the plugin's options.
 const FASTIFY_KEYS = ["prefix", "logLevel", "logSerializers"] as const;

@@ -20,6 +20,8 @@ import { type Scope, scope } from "../core/mod.ts";
 import { connectPersistence } from "../core/internal.ts";
 import { longLivedKind, LongLivedRoutes } from "./_long_lived.ts";
 import { checkTraceOptions, serveScopeTree } from "./trace.ts";
+import { checkObservabilityOptions, startObservation } from "./_observability.ts";
+import { createInspector } from "./inspector/inspector.ts";
 import { Shutdown } from "./_shutdown.ts";
 import {
   closeAfterResponse,
@@ -54,7 +56,15 @@ import {
   validSettings,
 } from "./_settings.ts";
 
-export type { FastifyGoGoScopeOptions, RouteScopeOptions } from "./options.ts";
+export type {
+  FastifyGoGoScopeOptions,
+  InspectorOptions,
+  MeterLike,
+  MetricsOptions,
+  RouteScopeOptions,
+  TracerLike,
+  TracingOptions,
+} from "./options.ts";
 
 type ScopeOptions = NonNullable<Parameters<typeof scope>[0]>;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -84,6 +94,8 @@ const plugin = async (
     options.scopeTreeRoute,
   );
 
+  const observability = checkObservabilityOptions(PLUGIN, options);
+
   if (fastify.hasDecorator("scope") || fastify.hasRequestDecorator("scope")) {
     throw alreadyRegistered();
   }
@@ -96,7 +108,24 @@ const plugin = async (
   // Adapters with connect() (go-go-scope's create their tables there) are
   // connected before the first request; one that cannot connect fails registration.
   if (persistence !== undefined) await connectOrFail(root);
-  const settings: RequestScopeSettings = { root, timeout, concurrency, traceparent };
+  // Tracing, metrics, the inspector: undefined (and nothing loaded) when all are off.
+  const observation = await startObservation(
+    PLUGIN,
+    fastify,
+    root,
+    observability,
+    createInspector,
+  );
+  if (breaker !== undefined) observation?.breaker(breaker);
+  const settings: RequestScopeSettings = {
+    root,
+    timeout,
+    concurrency,
+    traceparent,
+    // A request's SERVER span starts with the request.
+    early: traceparent || observability.tracing !== undefined,
+    observation,
+  };
 
   fastify.decorate("scope", root);
   // The request scope, its reply, its route's settings and how it is watched
@@ -170,6 +199,7 @@ const plugin = async (
     routesMayHaveSettings = true;
     const method = Array.isArray(route.method) ? route.method.join(",") : route.method;
     let found = routeSettings(config?.scope, `${method} ${route.url}`, handlerTimeout);
+    if (found.circuitBreaker) observation?.breaker(found.circuitBreaker);
     if (kind !== undefined) {
       found = { ...found, timeout: longLived.route(route, kind, found.timeout) };
     }
@@ -263,6 +293,7 @@ const plugin = async (
 
   fastify.addHook("onClose", async (instance: FastifyInstance) => {
     shutdown.closed();
+    observation?.closed();
     try {
       await root[Symbol.asyncDispose]();
     } catch (error) {
