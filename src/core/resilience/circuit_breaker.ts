@@ -9,22 +9,15 @@ import { defaultLogger, type Logger } from "../base/types.ts";
 import type { CircuitBreakerStateProvider } from "../persistence/persistence.ts";
 import { type BreakerEvents, EVENTS, eventsFromOptions, subscribe } from "./_breaker_events.ts";
 import { adaptiveFrom, type AdaptiveThreshold } from "./_adaptive_threshold.ts";
+import { assertFunction, assertOneOf, assertString } from "../base/_validate.ts";
 import {
-  assertFunction,
-  assertInteger,
-  assertMs,
-  assertOneOf,
-  assertString,
-} from "../base/_validate.ts";
-import {
-  assertBreakerOptions,
   assertStateProvider,
+  checkBreakerSettings,
   type CircuitBreakerEvent,
   type CircuitBreakerEventHandler,
   type CircuitBreakerEvents,
   type CircuitBreakerOptions,
   type CircuitState,
-  defaultIsFailure,
   WHAT,
 } from "./circuit_breaker_options.ts";
 import { SharedBreakerState } from "./_shared_breaker.ts";
@@ -136,17 +129,9 @@ export class CircuitBreaker implements AsyncDisposable {
    * @throws {TypeError | RangeError} When an option is invalid.
    */
   constructor(options: CircuitBreakerOptions = {}) {
-    assertBreakerOptions(options);
-    const {
-      failureThreshold = 5,
-      resetTimeout = 30000,
-      successThreshold = 1,
-      isFailure = defaultIsFailure,
-    } = options;
-    assertInteger(WHAT, "failureThreshold", failureThreshold, 1);
-    assertMs(WHAT, "resetTimeout", resetTimeout);
-    assertInteger(WHAT, "successThreshold", successThreshold, 1);
-    assertFunction(WHAT, "isFailure", isFailure);
+    const { failureThreshold, resetTimeout, successThreshold, isFailure } = checkBreakerSettings(
+      options,
+    );
     this.#failureThreshold = failureThreshold;
     this.#resetTimeout = resetTimeout;
     this.#successThreshold = successThreshold;

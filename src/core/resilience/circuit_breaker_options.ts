@@ -7,7 +7,14 @@
 import { type CircuitOpenError, isAbortError } from "../base/errors.ts";
 import type { CircuitBreakerStateProvider } from "../persistence/persistence.ts";
 import type { CircuitBreakerAdvancedOptions } from "./_adaptive_threshold.ts";
-import { assertKnownKeys, assertObject, fail } from "../base/_validate.ts";
+import {
+  assertFunction,
+  assertInteger,
+  assertKnownKeys,
+  assertMs,
+  assertObject,
+  fail,
+} from "../base/_validate.ts";
 
 export type { CircuitBreakerAdvancedOptions };
 
@@ -128,6 +135,30 @@ export function assertBreakerOptions(options: unknown): asserts options is Circu
 /** The default `isFailure`: every error counts except a cancellation. */
 export function defaultIsFailure(error: unknown): boolean {
   return !isAbortError(error);
+}
+
+/** A breaker's thresholds, timeout and `isFailure`, defaults filled in. */
+export interface BreakerSettings {
+  failureThreshold: number;
+  resetTimeout: number;
+  successThreshold: number;
+  isFailure: (error: unknown) => boolean;
+}
+
+/** Checks `options` (no unknown key) and its thresholds, timeout and `isFailure`; fills in the defaults. */
+export function checkBreakerSettings(options: CircuitBreakerOptions): BreakerSettings {
+  assertBreakerOptions(options);
+  const {
+    failureThreshold = 5,
+    resetTimeout = 30000,
+    successThreshold = 1,
+    isFailure = defaultIsFailure,
+  } = options;
+  assertInteger(WHAT, "failureThreshold", failureThreshold, 1);
+  assertMs(WHAT, "resetTimeout", resetTimeout);
+  assertInteger(WHAT, "successThreshold", successThreshold, 1);
+  assertFunction(WHAT, "isFailure", isFailure);
+  return { failureThreshold, resetTimeout, successThreshold, isFailure };
 }
 
 /** Checks the `stateProvider` option (and that a `key` comes with it). */
