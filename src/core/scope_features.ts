@@ -107,8 +107,8 @@ export abstract class ScopeFeatures {
     return context.removeContext(this as unknown as Host, key);
   }
 
-  /** A frozen copy of every context value seen here, inherited ones included. */
-  getAllContext(): Readonly<Record<string, unknown>> {
+  /** A copy of every context value seen here, inherited ones included (changing it changes nothing). */
+  getAllContext(): Record<string, unknown> {
     return context.getAllContext(this as unknown as Host);
   }
 

@@ -136,7 +136,10 @@ function wait<T, R>(
   owner[ATTACH](abortable);
   if (timeout !== undefined) {
     timer = setTimeout(() => {
-      finish([new TimeoutError(`select timed out after ${timeout} ms`, timeout), undefined]);
+      finish([
+        new TimeoutError(`select exceeded its timeout of ${timeout} ms`, timeout),
+        undefined,
+      ]);
     }, timeout);
   }
 }

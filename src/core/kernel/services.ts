@@ -105,7 +105,14 @@ function assertKey(what: string, key: unknown): asserts key is string | symbol {
 }
 
 function label(key: unknown): string {
-  return typeof key === "string" ? JSON.stringify(key) : String(key);
+  return typeof key === "string" ? `'${key}'` : String(key);
+}
+
+/** go-go-scope's wording ("Cannot override service on disposed scope"), naming both. */
+function disposedError(verb: string, key: string | symbol, node: ExtrasNode): Error {
+  return new Error(
+    `Cannot ${verb} service on disposed scope "${node.name}" (service ${label(key)})`,
+  );
 }
 
 function find(node: ExtrasNode, key: string | symbol): { value: unknown } | undefined {
@@ -168,7 +175,7 @@ export function provide<T>(
   const what = `Cannot provide service ${label(key)}`;
   assertKey("Cannot provide service", key);
   const dispose = checkOptions(what, options, PROVIDE_KNOWN);
-  if (node.isDisposed) throw new Error(`${what}: scope "${node.name}" is disposed`);
+  if (node.isDisposed) throw disposedError("provide", key, node);
   if (options?.singleton === true && find(node, key) !== undefined) return;
   store(node, key, resolve(valueOrFactory), dispose);
 }
@@ -183,10 +190,10 @@ export function override<T>(
   const what = `Cannot override service ${label(key)}`;
   assertKey("Cannot override service", key);
   const dispose = checkOptions(what, options, OVERRIDE_KNOWN);
-  if (node.isDisposed) throw new Error(`${what}: scope "${node.name}" is disposed`);
+  if (node.isDisposed) throw disposedError("override", key, node);
   if (find(node, key) === undefined) {
     throw new Error(
-      `${what}: it was never provided to scope "${node.name}" or its ancestors; call provide() first`,
+      `${what}: it was not provided to scope "${node.name}" or its ancestors; call provide() first`,
     );
   }
   store(node, key, resolve(valueOrFactory), dispose);

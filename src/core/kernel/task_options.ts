@@ -65,7 +65,7 @@ export interface TaskOptions<E extends Error = Error> {
   /**
    * Wrap every failure (cancellations and timeouts included) in this class:
    * `new errorClass(message, { cause: original })`, unless it already is one.
-   * Types the Result's error as `E`. Not together with `systemErrorClass`.
+   * Types the Result's error as `E`. Given with `systemErrorClass`, it wins.
    */
   errorClass?: ErrorClass<E>;
   /**

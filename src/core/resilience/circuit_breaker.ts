@@ -28,6 +28,7 @@ import {
   WHAT,
 } from "./circuit_breaker_options.ts";
 import { SharedBreakerState } from "./_shared_breaker.ts";
+import { copySafeGetters } from "./_copy_safe.ts";
 
 /**
  * Internal: lets the task pipeline drive a breaker without a closure per call.
@@ -43,9 +44,6 @@ export let release: (
   logger?: Logger,
 ) => void;
 
-// Where the breaker's own errors (a throwing handler or isFailure) go: the
-// logger of the call in progress (a task passes its scope's, so the line
-// carries the request id), else the default logger.
 /**
  * Internal: shares a keyed breaker's state through `provider` (the scope's or
  * the plugin's `persistence`), unless it shares already. `logger` reports
@@ -57,6 +55,7 @@ export let shareState: (
   logger: Logger,
 ) => void;
 
+// Where its own errors go: the logger of the call in progress (a task's scope's), else the default.
 let callLogger: Logger = defaultLogger;
 
 /**
@@ -103,6 +102,7 @@ export class CircuitBreaker implements AsyncDisposable {
   #shared: SharedBreakerState | undefined;
 
   static {
+    copySafeGetters(this.prototype, (b) => #state in b); // test frameworks read copies
     acquire = (b, logger = defaultLogger) => {
       callLogger = logger;
       try {

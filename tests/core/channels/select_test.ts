@@ -86,7 +86,7 @@ test("select: timeout resolves [TimeoutError] and withdraws every waiter", async
   const [err, value] = await s.select(new Map([[a, (v: number) => v]]), { timeout: 20 });
   assert.ok(err instanceof TimeoutError);
   assert.equal(err.timeout, 20);
-  assert.match(err.message, /select timed out after 20 ms/);
+  assert.match(err.message, /select exceeded its timeout of 20 ms/);
   assert.equal(value, undefined);
   const sent = a.send(1);
   await tick();
