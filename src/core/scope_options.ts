@@ -10,6 +10,10 @@ import type { CircuitBreaker } from "./resilience/circuit_breaker.ts";
 import type { CircuitBreakerOptions } from "./resilience/circuit_breaker_options.ts";
 import { toBreaker } from "./resilience/_breaker_option.ts";
 import type { PersistenceOption } from "./persistence/scope_persistence.ts";
+import {
+  type ScopeIdempotencyOptions,
+  setScopeIdempotency,
+} from "./resilience/scope_idempotency.ts";
 import { correlate, isCorrelatedLogger } from "./observability/log_correlation.ts";
 import { LOG_LEVELS, type LogLevel, withLogLevel } from "./base/log_level.ts";
 import { type GracefulShutdownOptions, shutdownScope } from "./lifecycle/graceful_shutdown.ts";
@@ -78,6 +82,8 @@ export interface ScopeOptions {
   // ---- parity 1 options (scope-core) ----
 
   // ---- parity 2 options (primitives) ----
+  /** Defaults for the scope's idempotent tasks: `{ defaultTTL }` (ms). @default the parent's */
+  idempotency?: ScopeIdempotencyOptions;
   /** Entries below this level are not logged; with no `logger`, console shows this level and up. */
   logLevel?: LogLevel;
   /** Adds `traceId`/`spanId` to every log entry of this scope and its children. @default false */
@@ -120,6 +126,7 @@ export interface ChildSettings {
 }
 
 const PRIMITIVE_OPTION_KEYS = [
+  "idempotency",
   "logLevel",
   "logCorrelation",
   "traceId",
@@ -192,7 +199,8 @@ export function checkLogger(logger: unknown, what: string = WHAT): Logger {
 
 /** True when `options` uses a parity 2 option or `logger` is correlated (children get a span). */
 export function wantsPrimitives(options: ScopeOptions, logger: Logger): boolean {
-  return options.logLevel !== undefined || options.logCorrelation !== undefined ||
+  return options.idempotency !== undefined || options.logLevel !== undefined ||
+    options.logCorrelation !== undefined ||
     options.traceId !== undefined || options.hooks !== undefined ||
     options.memoryLimit !== undefined || options.onMemoryPressure !== undefined ||
     options.gracefulShutdown !== undefined || isCorrelatedLogger(logger);
@@ -205,6 +213,7 @@ export function applyPrimitiveOptions(
   logger: Logger,
 ): Logger {
   const {
+    idempotency,
     logLevel,
     logCorrelation,
     traceId,
@@ -213,6 +222,7 @@ export function applyPrimitiveOptions(
     onMemoryPressure,
     gracefulShutdown,
   } = options;
+  if (idempotency !== undefined) setScopeIdempotency(s, idempotency);
   if (hooks !== undefined) installHooks(s, hooks);
   if (memoryLimit !== undefined) monitorScope(s, memoryLimit, onMemoryPressure);
   else if (onMemoryPressure !== undefined) {
