@@ -25,7 +25,16 @@
 
 // The Fastify plugin
 export { default, fastifyGoGoScope } from "./src/fastify/mod.ts";
-export type { FastifyGoGoScopeOptions, RouteScopeOptions } from "./src/fastify/mod.ts";
+// Its options, the observability ones included (docs/observability.md)
+export type {
+  FastifyGoGoScopeOptions,
+  InspectorOptions,
+  MeterLike,
+  MetricsOptions,
+  RouteScopeOptions,
+  TracerLike,
+  TracingOptions,
+} from "./src/fastify/mod.ts";
 
 // Streaming through @fastify/sse
 export {

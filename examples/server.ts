@@ -14,9 +14,29 @@
  *   such requests open the breaker; every answer carries the breaker's state
  *   in `x-circuit-state`, and `GET /external-api/breaker` shows it);
  * - root scope (`name: 'my-api'`): a metrics collector started in
- *   `app.ready()` as a background task, read at `GET /metrics`.
+ *   `app.ready()` as a background task, read at `GET /metrics`;
+ * - server-sent events (`examples/sse.ts`): the page at `GET /` and its
+ *   stream at `GET /events?count=N&interval=MS`.
  *
- * Run it with `deno task start` (listens on 127.0.0.1, port `PORT` or 3000).
+ * Run it with `deno task start` (listens on 127.0.0.1, port `PORT` or 3000;
+ * logs JSON lines), then:
+ *
+ * ```sh
+ * curl http://127.0.0.1:3000/users/1                 # {"id":"1","name":"Ada Lovelace"}
+ * curl http://127.0.0.1:3000/users/42                # 404 {"error":"User 42 not found"}, not retried
+ * curl http://127.0.0.1:3000/dashboard               # profile, orders, recommendations in parallel
+ * curl --max-time 1 http://127.0.0.1:3000/stream-events     # data: {"event":"update","data":0} ...
+ * curl -i http://127.0.0.1:3000/external-api         # x-circuit-state: closed
+ * curl 'http://127.0.0.1:3000/external-api?fail=1'   # 503; the fifth opens the breaker
+ * curl http://127.0.0.1:3000/external-api/breaker    # {"state":"open"}
+ * curl http://127.0.0.1:3000/metrics                 # {"scope":"my-api","samples":6}
+ * curl http://127.0.0.1:3000/health                  # {"scope":"my-api","inFlight":0}
+ * curl -N --max-time 1 'http://127.0.0.1:3000/events?interval=200'
+ * ```
+ *
+ * Leaving `/events` early (curl's `--max-time 1`) stops its producer at once;
+ * the log says `"reason":"aborted","msg":"event stream producer stopped"`.
+ * Open http://127.0.0.1:3000/ in a browser for the page.
  *
  * @module
  */

@@ -1,7 +1,8 @@
 /**
- * System tools that some checks need (Chromium for the browser test; Redis later): found on the
- * machine, installed from Debian's packages where that is possible (running as root with
- * `apt-get`), or reported as missing with the reason, so that the check is SKIPPED, never failed.
+ * System tools that some checks need (Chromium for the browser test, redis-server and mariadbd
+ * for the Redis and MariaDB tests): found on the machine, installed from Debian's packages where
+ * that is possible (running as root with `apt-get`), or reported as missing with the reason, so
+ * that the check is SKIPPED, never failed.
  *
  * Set `GGS_NO_INSTALL=1` to never install anything.
  *

@@ -34,11 +34,20 @@ const child = new Deno.Command(Deno.execPath(), {
     "--allow-all",
     "tests/browser/sse_browser.ts",
     "tests/browser/chat_browser.ts",
+    "tests/browser/inspector_browser.ts",
   ],
   env: { CHROMIUM: chromium.path },
   stdout: "piped",
   stderr: "inherit",
 }).spawn();
+// The browser tests take seconds; a run that hangs is killed, and counts as failed.
+const TIMEOUT_MS = 5 * 60_000;
+const timer = setTimeout(() => {
+  console.error(`✖ the browser tests ran for over ${TIMEOUT_MS / 60_000} minutes: killed`);
+  try {
+    child.kill("SIGKILL");
+  } catch { /* already gone */ }
+}, TIMEOUT_MS);
 let output = "";
 const decoder = new TextDecoder();
 for await (const chunk of child.stdout) {
@@ -46,6 +55,7 @@ for await (const chunk of child.stdout) {
   await Deno.stdout.write(chunk);
 }
 const { code } = await child.status;
+clearTimeout(timer);
 
 // Deno's summary reads `ok | 1 passed (2 steps) | 0 failed (1s)`: node:test's describe() is a
 // test and its it()s are steps. Print the plain form, counting the steps when there are some.

@@ -14,9 +14,18 @@
  * - copies the hand-written `.d.ts` files (the Fastify augmentation) and turns the `.ts`
  *   specifiers of every declaration file into `.js` (TypeScript keeps them as written);
  * - with `--pack`: packs the tarball, runs `publint` and `@arethetypeswrong/cli` on it, installs it
- *   into a fresh project, and runs there the smoke tests, the README's CommonJS example, the
- *   consumer type checks on each TypeScript of `CONSUMER_TYPESCRIPTS`, the `tstyche` type tests
- *   (`tests/types/`), and, with `--test`, the Node suite on each Node of `NODE_VERSIONS`.
+ *   into a fresh project, and runs there the smoke tests, the README's CommonJS example and Node
+ *   quick start (a server it sends requests to), the consumer type checks on each TypeScript the
+ *   project has, the `tstyche` type tests (`tests/types/`), and, with `--test`, the Node suite on
+ *   each Node of `--node` (exact releases: `NODE_RELEASES`);
+ * - without `--pack`, `--test` runs the Node suite once, on the machine's `node`, against `npm/`,
+ *   with the packages of `node_modules/` (Deno's, installed from deno.dev.lock).
+ *
+ * Everything it installs is pinned: `node_modules/` by deno.dev.lock (`deno install
+ * --frozen-lockfile`), Node's types by `scripts/npm/node_types/package-lock.json`, the consumer
+ * project by `scripts/consumer/package-lock.json` (`npm ci`; the tarball is then added with
+ * `--no-save`), whose runtime packages must be deno.dev.lock's versions (checked here). To change a
+ * version: edit `scripts/consumer/package.json`, then run `npm install --package-lock-only` there.
  *
  * Flags: `--test`, `--pack`, `--keep` (keep the consumer project), `--node=20,22,24`.
  *
@@ -47,18 +56,22 @@ const TYPE_TESTS = join(ROOT, "tests", "types");
 const TSC = join(ROOT, "node_modules", "typescript", "bin", "tsc");
 /**
  * Node's types for the compiler (Fastify's declarations import `node:http`), matching the oldest
- * Node we support. Installed with npm into `.tmp/node-types/` rather than declared in
- * deno.dev.json: a `node_modules/@types/node` makes Deno's own tools read it and warn about it.
+ * Node we support: `npm ci` of `scripts/npm/node_types/` into `.tmp/node-types/`, rather than
+ * declared in deno.dev.json (a `node_modules/@types/node` makes Deno's own tools read it and warn
+ * about it).
  */
-const NODE_TYPES = "@types/node@^20.19.0";
+const NODE_TYPES_LOCK = join(ROOT, "scripts", "npm", "node_types");
 const NODE_TYPES_DIR = join(ROOT, ".tmp", "node-types");
-/** Node majors the packed package is tested on (20 is the machine's; the others come from npm). */
+/** Node majors the packed package is tested on (the machine's own `node` for its major). */
 const NODE_VERSIONS = flags.node.split(",").map((v) => v.trim()).filter(Boolean);
-/** TypeScript versions the consumer checks run on: the oldest supported and the current ones. */
-const CONSUMER_TYPESCRIPTS = ["~5.9.3", "~6.0.3", "^7.0.2"];
+/** The exact release of each Node major that `npx -y node@<release>` runs. */
+const NODE_RELEASES: Record<string, string> = { "20": "20.20.2", "22": "22.23.3", "24": "24.21.0" };
+/**
+ * The consumer project's TypeScripts (`scripts/consumer/package.json`): the oldest supported and
+ * the current ones, installed as `typescript`, `typescript-1` and `typescript-2`.
+ */
+const CONSUMER_TYPESCRIPTS = ["typescript", "typescript-1", "typescript-2"];
 const REPOSITORY = "https://github.com/thelinuxlich/go-go-scope";
-/** The npm package's standard checks, run on the packed tarball (never imported by Deno). */
-const TARBALL_LINTERS = ["publint@^0.3.25", "@arethetypeswrong/cli@^0.18.5"];
 
 interface DenoJson {
   name: string;
@@ -134,15 +147,9 @@ async function capture(cmd: string, args: string[], cwd: string): Promise<string
   return stdout;
 }
 
-const npmInstall = (cwd: string, specs: string[]) =>
-  mustRun("npm", [
-    "install",
-    "--no-audit",
-    "--no-fund",
-    "--no-package-lock",
-    "--loglevel=error",
-    ...specs,
-  ], cwd);
+/** `npm ci` in `cwd` (its package.json and package-lock.json): exactly the locked versions. */
+const npmCi = (cwd: string) =>
+  mustRun("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd);
 
 // ---------------------------------------------------------------------------------------------
 // deno.json
@@ -157,6 +164,7 @@ const exportMap: Record<string, string> = typeof denoJson.exports === "string"
   : denoJson.exports;
 
 /** The semver range of an `npm:` import (`npm:fastify@^5.6.0` gives `^5.6.0`). */
+
 function npmRange(name: string): string {
   const target = denoJson.imports?.[name] ?? devJson.imports?.[name];
   const match = target?.match(/^npm:(@?[^@]+)@(.+)$/);
@@ -263,15 +271,23 @@ async function writePackageJson(): Promise<void> {
     files: ["esm/", "cjs/", "README.md", "LICENSE", "CHANGELOG.md"],
     sideEffects: false,
     engines: { node: ">=20.4" },
-    dependencies: { "fastify-plugin": npmRange("fastify-plugin") },
+    dependencies: {
+      "fastify-plugin": npmRange("fastify-plugin"),
+      // The virtual clock of the "./testing" export (only that entry point loads it).
+      "@sinonjs/fake-timers": npmRange("@sinonjs/fake-timers"),
+    },
     peerDependencies: {
-      fastify: "^5.0.0",
+      // The README's compatibility table names the same range.
+      fastify: npmRange("fastify"),
       "@fastify/sse": npmRange("@fastify/sse"),
       "@fastify/websocket": npmRange("@fastify/websocket"),
       // RedisAdapter (the "./redis" export) takes an ioredis 5 or 6 client.
       ioredis: "^5.0.0 || ^6.0.0",
+      // The `tracing` and `metrics` options (loaded only when one of them is on).
+      "@opentelemetry/api": npmRange("@opentelemetry/api"),
     },
     peerDependenciesMeta: {
+      "@opentelemetry/api": { optional: true },
       "@fastify/sse": { optional: true },
       "@fastify/websocket": { optional: true },
       ioredis: { optional: true },
@@ -298,13 +314,25 @@ async function linkLibrary(testRoot: string, esmDir: string): Promise<void> {
 
 const results: { name: string; ok: boolean }[] = [];
 
-async function check(name: string, cmd: string, args: string[], cwd: string): Promise<void> {
+/**
+ * Runs one check and prints `[check] pass|fail <name>`, which scripts/ci.ts counts as one test.
+ * A test suite (`suite: true`) prints `[suite] pass|fail` instead: its tests are counted from the
+ * test runner's own summary, so the suite itself is not counted again.
+ */
+async function check(
+  name: string,
+  cmd: string,
+  args: string[],
+  cwd: string,
+  { suite = false }: { suite?: boolean } = {},
+): Promise<void> {
   step(name);
   const started = performance.now();
-  const code = await run(cmd, args, { cwd, timeoutMs: 5 * 60_000 });
+  const code = await run(cmd, args, { cwd, timeoutMs: (suite ? 15 : 5) * 60_000 });
   const took = `(${((performance.now() - started) / 1000).toFixed(1)} s)`;
+  const tag = suite ? "[suite]" : "[check]";
   console.log(
-    code === 0 ? `[check] pass ${name} ${took}` : `[check] fail ${name} (exit ${code}) ${took}`,
+    code === 0 ? `${tag} pass ${name} ${took}` : `${tag} fail ${name} (exit ${code}) ${took}`,
   );
   results.push({ name, ok: code === 0 });
 }
@@ -315,10 +343,148 @@ async function readmeCommonJs(): Promise<string> {
   return readme.match(/```cjs[^\n]*\n([\s\S]*?)```/)?.[1] ?? fail("README.md has no ```cjs block");
 }
 
-/** Node `major` as a command: the machine's node for its own major, else `npx -y node@major`. */
+/** The README's Node quick start: the ```js ignore block that listens (run here as server.mjs). */
+async function readmeNodeServer(): Promise<string> {
+  const readme = await Deno.readTextFile(join(ROOT, "README.md"));
+  return [...readme.matchAll(/```js ignore\n([\s\S]*?)```/g)].map((m) => m[1]!)
+    .find((block) => block.includes("app.listen(")) ??
+    fail("README.md has no ```js ignore block that calls app.listen()");
+}
+
+/**
+ * Node `major` as a command: the machine's node for its own major, else
+ * `npx -y node@<NODE_RELEASES[major]>`.
+ */
 async function nodeCommand(major: string): Promise<[string, string[]]> {
   const own = (await capture("node", ["--version"], ROOT)).trim().replace(/^v/, "").split(".")[0];
-  return own === major ? ["node", []] : ["npx", ["-y", `node@${major}`]];
+  if (own === major) return ["node", []];
+  const release = NODE_RELEASES[major] ??
+    fail(`No exact release of Node ${major} in NODE_RELEASES (scripts/build_npm.ts)`);
+  return ["npx", ["-y", `node@${release}`]];
+}
+
+/** Stops a child process: SIGTERM, SIGKILL after `graceMs`, then at most 5 s more of waiting. */
+async function stopProcess(child: Deno.ChildProcess, graceMs = 2_000): Promise<void> {
+  const exited = child.status.then(() => true, () => true);
+  const within = (ms: number) =>
+    new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      exited.then(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  for (const [signal, wait] of [["SIGTERM", graceMs], ["SIGKILL", 5_000]] as const) {
+    if (await within(0)) return;
+    try {
+      child.kill(signal);
+    } catch { /* already gone */ }
+    if (await within(wait)) return;
+  }
+  console.error(`process ${child.pid} did not exit after SIGKILL; not waiting for it`);
+}
+
+/**
+ * Runs the README's Node quick start as `server.mjs` in the consumer project and does what the
+ * README does with curl: `GET /hello`, then `GET /slow` from a client that leaves after one second,
+ * whose work must stop at once (the server logs it).
+ */
+async function checkNodeQuickStart(project: string): Promise<void> {
+  const name = "README's Node quick start (server.mjs: /hello, and /slow stops when curl leaves)";
+  step(name);
+  const started = performance.now();
+  await Deno.writeTextFile(join(project, "server.mjs"), await readmeNodeServer());
+  const child = new Deno.Command("node", {
+    args: ["server.mjs"],
+    cwd: project,
+    env: { PORT: "0" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  let log = "";
+  const reading = child.stdout.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({
+      write(text) {
+        log += text;
+        Deno.stdout.writeSync(new TextEncoder().encode(text));
+      },
+    }),
+  ).catch(() => {});
+  const waitForLog = async (pattern: RegExp, ms: number): Promise<RegExpMatchArray> => {
+    const deadline = performance.now() + ms;
+    for (;;) {
+      const match = log.match(pattern);
+      if (match) return match;
+      if (performance.now() > deadline) {
+        throw new Error(`no log line matching ${pattern} in ${ms} ms`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+  let problem = "";
+  try {
+    const listening = await waitForLog(/Server listening at (http:\/\/127\.0\.0\.1:\d+)/, 30_000);
+    const origin = listening[1]!;
+    const hello = await (await fetch(`${origin}/hello`)).json();
+    if (hello?.greeting !== "hello") {
+      throw new Error(`GET /hello answered ${JSON.stringify(hello)}`);
+    }
+    // curl --max-time 1: ask for /slow, and leave after one second.
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(origin).port) });
+    await conn.write(new TextEncoder().encode("GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    conn.close();
+    await waitForLog(/slow work stopped: ClientDisconnectedError/, 3_000);
+  } catch (e) {
+    problem = (e as Error).message;
+  } finally {
+    await stopProcess(child);
+    await Promise.race([reading, new Promise((resolve) => setTimeout(resolve, 1_000))]);
+  }
+  const took = `(${((performance.now() - started) / 1000).toFixed(1)} s)`;
+  if (problem) console.error(problem);
+  console.log(problem ? `[check] fail ${name} ${took}` : `[check] pass ${name} ${took}`);
+  results.push({ name, ok: !problem });
+}
+
+/**
+ * The consumer project's runtime packages (those its tests load) must be the versions Deno tests
+ * with: every package of `scripts/consumer/package-lock.json` not marked `dev` must be in
+ * deno.dev.lock at that version.
+ */
+async function checkConsumerLock(): Promise<void> {
+  const denoLock: { npm?: Record<string, unknown> } = JSON.parse(
+    await Deno.readTextFile(join(ROOT, "deno.dev.lock")),
+  );
+  const denoVersions = new Map<string, Set<string>>();
+  for (const key of Object.keys(denoLock.npm ?? {})) {
+    const m = key.match(/^(@?[^@]+)@([^_]+)/);
+    if (!m) continue;
+    if (!denoVersions.has(m[1]!)) denoVersions.set(m[1]!, new Set());
+    denoVersions.get(m[1]!)!.add(m[2]!);
+  }
+  const npmLock: { packages: Record<string, { version?: string; dev?: boolean }> } = JSON.parse(
+    await Deno.readTextFile(join(CONSUMER_FIXTURES, "package-lock.json")),
+  );
+  const problems: string[] = [];
+  for (const [path, entry] of Object.entries(npmLock.packages)) {
+    if (path === "" || entry.dev) continue;
+    const name = path.replace(/^.*node_modules\//, "");
+    const versions = denoVersions.get(name);
+    if (!versions?.has(entry.version ?? "")) {
+      problems.push(`${name}@${entry.version} (deno.dev.lock: ${[...versions ?? ["none"]]})`);
+    }
+  }
+  if (problems.length) {
+    fail(
+      `scripts/consumer/package-lock.json and deno.dev.lock disagree:\n  ${
+        problems.join("\n  ")
+      }\n` +
+        `Pin these in scripts/consumer/package.json (dependencies or overrides), then run ` +
+        `\`npm install --package-lock-only\` in scripts/consumer/.`,
+    );
+  }
 }
 
 async function packAndCheck(testFiles: string[] | null): Promise<void> {
@@ -334,23 +500,18 @@ async function packAndCheck(testFiles: string[] | null): Promise<void> {
         `${packed.files.length} files`,
     );
 
+    // The consumer project: its fixtures, exactly the locked packages, then the tarball.
     const project = join(tmp, "project");
     await Deno.mkdir(project);
-    await Deno.writeTextFile(
-      join(project, "package.json"),
-      JSON.stringify({ name: "ggs-consumer", private: true, type: "module" }, null, 2),
-    );
-    const deps = new Set([
-      tarball,
-      `fastify@${npmRange("fastify")}`,
-      `@fastify/sse@${npmRange("@fastify/sse")}`,
-      NODE_TYPES,
-      ...TARBALL_LINTERS,
-      `tstyche@${npmRange("tstyche")}`,
-      ...CONSUMER_TYPESCRIPTS.map((range, i) =>
-        i === 0 ? `typescript@${range}` : `typescript-${i}@npm:typescript@${range}`
-      ),
-    ]);
+    for (const dir of [CONSUMER_FIXTURES, TYPE_TESTS]) {
+      for (const file of await listFiles(dir, () => true)) {
+        await Deno.copyFile(file, join(project, relative(dir, file)));
+      }
+    }
+    const consumer: {
+      dependencies?: Record<string, string>;
+      devDependencies?: Record<string, string>;
+    } = JSON.parse(await Deno.readTextFile(join(project, "package.json")));
     for (const file of testFiles ?? []) {
       for (const m of (await Deno.readTextFile(file)).matchAll(/from\s*["']([^."'][^"']*)["']/g)) {
         const spec = m[1]!;
@@ -358,16 +519,25 @@ async function packAndCheck(testFiles: string[] | null): Promise<void> {
         const name = spec.startsWith("@")
           ? spec.split("/").slice(0, 2).join("/")
           : spec.split("/")[0]!;
-        deps.add(`${name}@${npmRange(name)}`);
+        if (!consumer.dependencies?.[name]) {
+          fail(
+            `${relative(TEST_ESM, file)} imports "${name}", which scripts/consumer/package.json ` +
+              `does not list: add it at deno.dev.lock's version, then run ` +
+              `\`npm install --package-lock-only\` in scripts/consumer/`,
+          );
+        }
       }
     }
-    step(`npm install the tarball + ${[...deps].slice(1).join(" ")}`);
-    await npmInstall(project, [...deps]);
-    for (const dir of [CONSUMER_FIXTURES, TYPE_TESTS]) {
-      for (const file of await listFiles(dir, () => true)) {
-        await Deno.copyFile(file, join(project, relative(dir, file)));
-      }
-    }
+    step("npm ci (scripts/consumer/package-lock.json), then the tarball with --no-save");
+    await npmCi(project);
+    await mustRun("npm", [
+      "install",
+      "--no-save",
+      "--no-audit",
+      "--no-fund",
+      "--loglevel=error",
+      tarball,
+    ], project);
     await Deno.writeTextFile(join(project, "readme_example.cjs"), await readmeCommonJs());
     const bin = (name: string) => join("node_modules", ".bin", name);
 
@@ -386,11 +556,13 @@ async function packAndCheck(testFiles: string[] | null): Promise<void> {
     await check("ESM smoke test", "node", ["smoke.mjs"], project);
     await check("CommonJS smoke test", "node", ["smoke.cjs"], project);
     await check("README's CommonJS example", "node", ["readme_example.cjs"], project);
+    await checkNodeQuickStart(project);
     // One program per tsconfig.<variant>.json: the ESM and CommonJS faces of the package each
     // augment Fastify's types, so a single program must not see both.
     const tsconfigs = await listFiles(CONSUMER_FIXTURES, (p) => /tsconfig\..+\.json$/.test(p));
-    for (const [i, range] of CONSUMER_TYPESCRIPTS.entries()) {
-      const pkg = i === 0 ? "typescript" : `typescript-${i}`;
+    for (const [i, pkg] of CONSUMER_TYPESCRIPTS.entries()) {
+      const range = consumer.devDependencies?.[pkg] ??
+        fail(`scripts/consumer/package.json has no devDependency "${pkg}"`);
       const version = JSON.parse(
         await Deno.readTextFile(join(project, "node_modules", pkg, "package.json")),
       ).version;
@@ -425,18 +597,31 @@ async function packAndCheck(testFiles: string[] | null): Promise<void> {
       const tests = testFiles.filter(isTestFile).map((f) => relative(TEST_ESM, f));
       for (const major of NODE_VERSIONS) {
         const [cmd, prefix] = await nodeCommand(major);
-        await check(`node ${major}: the test suite against the installed package`, cmd, [
-          ...prefix,
-          "--test",
-          "--test-reporter=spec",
-          "--test-timeout=60000",
-          ...tests,
-        ], suite);
+        await check(
+          `node ${major}: the test suite against the installed package`,
+          cmd,
+          [
+            ...prefix,
+            "--test",
+            "--test-reporter=spec",
+            "--test-timeout=60000",
+            ...tests,
+          ],
+          suite,
+          { suite: true },
+        );
       }
     }
   } finally {
     if (flags.keep) console.log(`(kept ${tmp})`);
     else await Deno.remove(tmp, { recursive: true });
+  }
+}
+
+async function copyLocked(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for (const file of ["package.json", "package-lock.json"]) {
+    await Deno.copyFile(join(from, file), join(to, file));
   }
 }
 
@@ -449,15 +634,20 @@ function isTestFile(path: string): boolean {
 async function main(): Promise<void> {
   const started = performance.now();
   if (!(await exists(TSC))) {
-    step("deno install --config deno.dev.json (node_modules/ for tsc)");
-    await mustRun(Deno.execPath(), ["install", "--config", "deno.dev.json"]);
+    step(
+      "deno install --frozen-lockfile --config deno.dev.json (node_modules/, from deno.dev.lock)",
+    );
+    await mustRun(Deno.execPath(), ["install", "--frozen-lockfile", "--config", "deno.dev.json"]);
   }
-  if (!(await exists(join(NODE_TYPES_DIR, "node_modules", "@types", "node", "package.json")))) {
-    step(`npm install ${NODE_TYPES} into .tmp/node-types/ (Node's types for tsc)`);
-    await Deno.mkdir(NODE_TYPES_DIR, { recursive: true });
-    await Deno.writeTextFile(join(NODE_TYPES_DIR, "package.json"), '{ "private": true }\n');
-    await npmInstall(NODE_TYPES_DIR, [NODE_TYPES]);
+  const typesLock = await Deno.readTextFile(join(NODE_TYPES_LOCK, "package-lock.json"));
+  const installedLock = await Deno.readTextFile(join(NODE_TYPES_DIR, "package-lock.json"))
+    .catch(() => "");
+  if (installedLock !== typesLock) {
+    step("npm ci of scripts/npm/node_types/ into .tmp/node-types/ (Node's types for tsc)");
+    await copyLocked(NODE_TYPES_LOCK, NODE_TYPES_DIR);
+    await npmCi(NODE_TYPES_DIR);
   }
+  if (flags.pack) await checkConsumerLock();
 
   const libraryFiles = [
     join(ROOT, "mod.ts"),
@@ -484,12 +674,19 @@ async function main(): Promise<void> {
     testFiles = await listFiles(TEST_ESM, (p) => p.endsWith(".js") && !p.includes("/src/"));
     testFiles = testFiles.filter((f) => !relative(TEST_ESM, f).startsWith("mod."));
     if (!flags.pack) {
-      await check(`node: the test suite against npm/`, "node", [
-        "--test",
-        "--test-reporter=spec",
-        "--test-timeout=60000",
-        ...testFiles.filter(isTestFile).map((f) => relative(TEST_ESM, f)),
-      ], TEST_ESM);
+      const version = (await capture("node", ["--version"], ROOT)).trim();
+      await check(
+        `node ${version}: the test suite against npm/`,
+        "node",
+        [
+          "--test",
+          "--test-reporter=spec",
+          "--test-timeout=60000",
+          ...testFiles.filter(isTestFile).map((f) => relative(TEST_ESM, f)),
+        ],
+        TEST_ESM,
+        { suite: true },
+      );
     }
   }
   if (flags.pack) await packAndCheck(testFiles);

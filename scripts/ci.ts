@@ -1,5 +1,15 @@
 /**
- * The whole check, as CI runs it: `deno task ci` (`.ci/run` calls `npx -y deno@2 task ci`).
+ * The checks, in two sizes:
+ *
+ * - `deno task ci` (this script): the fast check, a few minutes on 2 cores: formatting, lint, type
+ *   checks (code blocks of README.md and docs/ included), the code blocks themselves, the Deno
+ *   suite, the Node suite on the machine's Node against the built `npm/`, `deno doc --lint` and the
+ *   JSR dry run. It installs nothing but the npm packages deno.dev.lock pins.
+ * - `deno task ci:full` (`--full`, what `.ci/run` calls): the same, plus what needs installing or
+ *   takes long: `redis-server` and Chromium from Debian (as root), the packed tarball in a project
+ *   pinned by `scripts/consumer/package-lock.json` with its consumer checks, the Node suite on Node
+ *   20, 22 and 24 against it (instead of the fast check's Node run, so that each runtime's suite
+ *   runs, and counts, once), the hot-path instruction counts and the browser tests.
  *
  * Runs every step in order and keeps going after a failure, streaming each step's output. Test
  * steps count their tests (Deno's `ok | N passed | M failed` summary, Node's `pass N` / `fail N`
@@ -10,7 +20,13 @@
  */
 
 const DENO = Deno.execPath();
+const FULL = Deno.args.includes("--full");
 const STEP_TIMEOUT_MS = 20 * 60_000;
+/**
+ * After a step's process ends (or is killed), how long its output may stay open: a grandchild that
+ * outlives it holds the pipes, and the run must not wait for it.
+ */
+const DRAIN_MS = 5_000;
 const JUNIT = ".tmp/ci/deno-test-junit.xml";
 
 interface Step {
@@ -22,6 +38,20 @@ interface Step {
   counts: boolean;
   /** A JUnit report the step writes (`deno test --junit-path`), read for exact counts. */
   junit?: string;
+}
+
+/** README.md and every page of docs/ (their code blocks are type-checked and run). */
+async function docFiles(): Promise<string[]> {
+  const files = ["README.md"];
+  const walk = async (dir: string) => {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory) await walk(path);
+      else if (entry.name.endsWith(".md")) files.push(path);
+    }
+  };
+  if (await exists("docs")) await walk("docs");
+  return files.sort();
 }
 
 interface Counts {
@@ -57,15 +87,26 @@ const steps: Step[] = [
     args: ["run", "--allow-read", "scripts/check_layout.ts"],
     counts: false,
   },
-  { name: "deno task test:doc", args: ["task", "test:doc"], counts: false },
   {
-    name: "redis-server for the Redis tests",
-    args: ["run", "-A", "scripts/ensure_redis.ts"],
+    name: "deno check --doc-only (README.md, docs/)",
+    args: ["check", "--config", "deno.dev.json", "--doc-only", ...await docFiles()],
     counts: false,
   },
+  { name: "deno task test:doc", args: ["task", "test:doc"], counts: false },
+  ...FULL
+    ? [{
+      name: "redis-server for the Redis tests",
+      args: ["run", "-A", "scripts/ensure_redis.ts"],
+      counts: false,
+    }, {
+      name: "mariadb-server for the MySQL adapter test",
+      args: ["run", "-A", "scripts/ensure_mariadb.ts"],
+      counts: false,
+    }]
+    : [],
   {
     name: "deno doc --lint (every export)",
-    args: ["doc", "--lint", "mod.ts", "src/core/mod.ts", "src/redis/mod.ts"],
+    args: ["doc", "--lint", "mod.ts", "src/core/mod.ts", "src/redis/mod.ts", "src/testing/mod.ts"],
     counts: false,
   },
   {
@@ -74,32 +115,39 @@ const steps: Step[] = [
     counts: true,
     junit: JUNIT,
   },
-  {
-    name: "npm build, Node tests, packed-tarball checks",
-    args: ["run", "--config", "deno.dev.json", "-A", "scripts/build_npm.ts", "--test", "--pack"],
-    counts: true,
-  },
-  {
-    // Fastify's own test suite, bare and with the plugin on every instance: fails on a test whose
-    // outcome changes (scripts/fastify_suite_expected.ts lists the allowed ones). Right after the
-    // npm build, whose npm/ it reuses.
-    name: "Fastify's own test suite with the plugin",
-    args: ["run", "-A", "scripts/fastify_suite.ts", "--reuse-build"],
-    counts: false,
-  },
-  {
-    // Instructions per request of the hot path, printed in CI's log (no timed assertion).
-    name: "bench:instr:ci (hot-path instruction counts)",
-    args: ["task", "bench:instr:ci"],
-    counts: false,
-  },
+  FULL
+    ? {
+      name: "npm build, packed-tarball checks, Node 20/22/24 tests",
+      args: ["run", "--config", "deno.dev.json", "-A", "scripts/build_npm.ts", "--test", "--pack"],
+      counts: true,
+    }
+    : {
+      name: "npm build, Node tests (this machine's node)",
+      args: ["run", "--config", "deno.dev.json", "-A", "scripts/build_npm.ts", "--test"],
+      counts: true,
+    },
+  ...FULL
+    ? [{
+      // Fastify's own test suite, bare and with the plugin on every instance: fails on a test
+      // whose outcome changes (scripts/fastify_suite_expected.ts lists the allowed ones). Right
+      // after the npm build, whose npm/ it reuses.
+      name: "Fastify's own test suite with the plugin",
+      args: ["run", "-A", "scripts/fastify_suite.ts", "--reuse-build"],
+      counts: false,
+    }, {
+      // Instructions per request of the hot path, printed in CI's log (no timed assertion).
+      name: "bench:instr:ci (hot-path instruction counts)",
+      args: ["task", "bench:instr:ci"],
+      counts: false,
+    }]
+    : [],
   {
     name: "deno publish --dry-run",
     args: ["publish", "--dry-run", "--allow-dirty"],
     counts: false,
   },
 ];
-if (await exists("scripts/browser_test.ts")) {
+if (FULL && await exists("scripts/browser_test.ts")) {
   steps.push({ name: "deno task test:browser", args: ["task", "test:browser"], counts: true });
 }
 
@@ -219,20 +267,39 @@ async function runStep(step: Step): Promise<Outcome> {
     } catch { /* already gone */ }
   }, STEP_TIMEOUT_MS);
   let output = "";
+  const readers: ReadableStreamDefaultReader<Uint8Array>[] = [];
   const pump = async (stream: ReadableStream<Uint8Array>, sink: typeof Deno.stdout) => {
+    const reader = stream.getReader();
+    readers.push(reader);
     const decoder = new TextDecoder();
-    for await (const chunk of stream) {
-      await writeAll(sink, chunk);
-      output += decoder.decode(chunk, { stream: true });
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        await writeAll(sink, value);
+        output += decoder.decode(value, { stream: true });
+      }
+    } catch {
+      // Cancelled: a process the step left behind still held the pipe.
     }
     output += decoder.decode();
   };
-  const [status] = await Promise.all([
-    child.status,
-    pump(child.stdout, Deno.stdout),
-    pump(child.stderr, Deno.stderr),
-  ]);
+  const pumps = Promise.all([pump(child.stdout, Deno.stdout), pump(child.stderr, Deno.stderr)]);
+  const status = await child.status;
   clearTimeout(timer);
+  let drainTimer: ReturnType<typeof setTimeout> | undefined;
+  const drained = await Promise.race([
+    pumps.then(() => true),
+    new Promise<boolean>((resolve) => {
+      drainTimer = setTimeout(() => resolve(false), DRAIN_MS);
+    }),
+  ]);
+  clearTimeout(drainTimer);
+  if (!drained) {
+    console.error(`✖ ${step.name}: its output stayed open after it ended (a process left behind?)`);
+    await Promise.all(readers.map((r) => r.cancel().catch(() => {})));
+    await pumps;
+  }
   const ms = performance.now() - started;
 
   let counts: Counts = { passed: 0, failed: 0, skipped: 0 };
@@ -272,7 +339,9 @@ if (import.meta.main) {
   for (const o of outcomes) for (const reason of o.skips) console.log(`SKIPPED: ${reason}`);
   const passed = outcomes.reduce((n, o) => n + o.passed, 0);
   const failed = outcomes.reduce((n, o) => n + o.failed, 0);
-  console.log(`ci finished in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `ci${FULL ? ":full" : ""} finished in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   console.log(`${passed} passed, ${failed} failed`);
   Deno.exit(failed > 0 ? 1 : 0);
 }

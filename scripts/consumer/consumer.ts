@@ -3,6 +3,7 @@
 import Fastify from "fastify";
 import { fastifyGoGoScope, type Scope } from "@go-go-scope/adapter-fastify";
 import { scope } from "@go-go-scope/adapter-fastify/core";
+import { createTimeController, leaveRequest } from "@go-go-scope/adapter-fastify/testing";
 
 export async function main(): Promise<void> {
   const app = Fastify();
@@ -31,5 +32,13 @@ export async function main(): Promise<void> {
   const alsoWrong: number | undefined = text;
   await s[Symbol.asyncDispose]();
 
-  console.log(root.name, notANumber, alsoWrong);
+  const time = createTimeController();
+  // @ts-expect-error advance() takes milliseconds
+  await time.advance("1s");
+  const left = await leaveRequest(app, { url: "/", leave: { phase: "preHandler" } });
+  const reason: unknown = left.reason;
+  // @ts-expect-error a lifecycle phase name, not any string
+  await leaveRequest(app, { url: "/", leave: { phase: "whenever" } });
+
+  console.log(root.name, notANumber, alsoWrong, reason);
 }

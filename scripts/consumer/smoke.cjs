@@ -4,6 +4,7 @@ const assert = require("node:assert/strict");
 const Fastify = require("fastify");
 const pkg = require("@go-go-scope/adapter-fastify");
 const core = require("@go-go-scope/adapter-fastify/core");
+const testing = require("@go-go-scope/adapter-fastify/testing");
 
 async function main() {
   const { fastifyGoGoScope } = pkg;
@@ -29,6 +30,14 @@ async function main() {
   assert.equal(response.status, 200);
   assert.deepEqual(await response.json(), { v: 42 });
   await app.close();
+
+  const time = testing.createTimeController();
+  time.install();
+  const timed = core.scope({ timeout: 60_000 });
+  await time.advance(60_000);
+  assert.equal(timed.isAborted, true, "the ./testing subpath's virtual clock drives the core");
+  await timed[Symbol.asyncDispose]();
+  time.uninstall();
   console.log("CommonJS smoke test passed");
 }
 

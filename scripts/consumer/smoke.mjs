@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import Fastify from "fastify";
 import plugin, { fastifyGoGoScope } from "@go-go-scope/adapter-fastify";
 import * as core from "@go-go-scope/adapter-fastify/core";
+import { createTimeController } from "@go-go-scope/adapter-fastify/testing";
 
 assert.equal(plugin, fastifyGoGoScope, "the default export is fastifyGoGoScope");
 assert.equal(typeof core.scope, "function", "the ./core subpath exports scope()");
@@ -31,4 +32,12 @@ const [err, v] = await s.task(() => "core");
 assert.equal(err, undefined);
 assert.equal(v, "core");
 await s[Symbol.asyncDispose]();
+
+const time = createTimeController();
+time.install();
+const timed = core.scope({ timeout: 60_000 });
+await time.advance(60_000);
+assert.equal(timed.isAborted, true, "the ./testing subpath's virtual clock drives the core");
+await timed[Symbol.asyncDispose]();
+time.uninstall();
 console.log("ESM smoke test passed");

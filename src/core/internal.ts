@@ -7,11 +7,28 @@
  *
  * @module
  */
-import { ABORT, type Abortable, ATTACH, CHILD, DETACH, DISPOSE } from "./base/_symbols.ts";
+import {
+  ABORT,
+  type Abortable,
+  ATTACH,
+  CHILD,
+  CHILDREN,
+  DETACH,
+  DISPOSE,
+} from "./base/_symbols.ts";
 import { Scope } from "./scope.ts";
 import type { ChildSettings } from "./scope_options.ts";
+import { INSTRUMENT, type TaskInstrument } from "./kernel/_instrument.ts";
 
 export type { ChildSettings };
+export type {
+  InstrumentedOptions,
+  InstrumentedScope,
+  InstrumentedTask,
+  TaskInstrument,
+  TaskOutcome,
+  TaskProbe,
+} from "./kernel/_instrument.ts";
 export {
   assertFunction,
   assertInteger,
@@ -26,6 +43,7 @@ export {
   optionError,
 } from "./base/_validate.ts";
 export { toBreaker } from "./resilience/_breaker_option.ts";
+export { connectPersistence } from "./persistence/scope_persistence.ts";
 export { adoptTrace } from "./observability/log_correlation.ts";
 
 /** A child of `parent` built from already-validated `settings`. */
@@ -55,4 +73,22 @@ export function watchAbort(s: Scope, onAbort: (reason: unknown) => void): () => 
   const watch = new AbortWatch(onAbort);
   s[ATTACH](watch);
   return () => s[DETACH](watch);
+}
+
+/**
+ * Sets the instrumentation hook of `s`: every task started on `s` from now on, and on the child
+ * scopes created from now on, calls it (`kernel/_instrument.ts`). `undefined` removes it.
+ */
+export function instrumentScope(s: Scope, instrument: TaskInstrument | undefined): void {
+  s[INSTRUMENT] = instrument;
+}
+
+/** The instrumentation hook of `s`, if any. */
+export function instrumentOf(s: Scope): TaskInstrument | undefined {
+  return s[INSTRUMENT];
+}
+
+/** The live child scopes of `s`, in creation order. */
+export function childrenOf(s: Scope): Scope[] {
+  return s[CHILDREN]();
 }

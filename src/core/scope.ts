@@ -35,6 +35,7 @@ import type { TaskOptions } from "./kernel/task_options.ts";
 import { enqueue } from "./kernel/task_extras.ts";
 import { type Deadline, startDeadline } from "./kernel/_deadline.ts";
 import type { ScopeExtras } from "./kernel/_owner.ts";
+import { INSTRUMENT, type TaskInstrument } from "./kernel/_instrument.ts"; // [instrument]
 import * as context from "./kernel/context.ts";
 import * as services from "./kernel/services.ts";
 import type { NoServices, OverrideOptions, ProvideOptions, ServiceMap } from "./kernel/services.ts";
@@ -106,6 +107,8 @@ export class Scope<S extends ServiceMap = ServiceMap> extends ScopeFeatures
   #external: AbortSignal | undefined;
   // Context changes, services, dedupe and memo: created on first use.
   #extras: ScopeExtras | undefined;
+  /** @internal [instrument] The instrumentation hook, inherited by children (internal.ts). */
+  [INSTRUMENT]: TaskInstrument | undefined = undefined;
 
   /** @internal Use {@linkcode scope}. */
   constructor(options?: ScopeOptions) {
@@ -132,6 +135,7 @@ export class Scope<S extends ServiceMap = ServiceMap> extends ScopeFeatures
     const inheritedLogger = parent === undefined ? defaultLogger : parent.#logger;
     this.#logger = logger === undefined ? inheritedLogger : scopeLogger(logger);
     if (parent !== undefined) this.#link(parent);
+    if (parent !== undefined) this[INSTRUMENT] = parent[INSTRUMENT]; // [instrument]
     if (signal !== undefined && !this.#aborted) {
       if (signal.aborted) this.#abortWith(signal.reason);
       else {
@@ -158,6 +162,7 @@ export class Scope<S extends ServiceMap = ServiceMap> extends ScopeFeatures
     s.#breaker = breaker === undefined ? parent.#breaker : breaker || undefined;
     s.#limit = settings.concurrency === undefined ? parent.#limit : settings.concurrency;
     s.#link(parent);
+    s[INSTRUMENT] = parent[INSTRUMENT]; // [instrument]
     if (settings.timeout !== undefined) s.#startTimer(settings.timeout);
     return s;
   }

@@ -18,6 +18,7 @@ import {
   type ScopedRequest,
 } from "./_response.ts";
 import type { RouteSettings } from "./_settings.ts";
+import { type Observation, observedOf } from "./_observe.ts";
 
 /** The plugin-wide settings every request scope is built from (validated at registration). */
 export interface RequestScopeSettings {
@@ -25,6 +26,10 @@ export interface RequestScopeSettings {
   readonly timeout: number | undefined;
   readonly concurrency: number | undefined;
   readonly traceparent: boolean;
+  /** Whether every request scope starts in onRequest (`traceparent`, `tracing`). */
+  readonly early: boolean;
+  /** Tracing, metrics, the inspector: `undefined` when all are off. */
+  readonly observation: Observation | undefined;
 }
 
 /** The HTTP/1 socket as the plugin sees it before the request's reply is known. */
@@ -68,8 +73,22 @@ function endRequest(request: ScopedRequest, own: Scope, reason: Error | undefine
   if (typeof watch === "function") watch(); // a socket listener of the early watch
   request[kWatch] = ENDED;
   const current = request[kScope];
+  // Observed (tracing, metrics, inspector): told how the request ended.
+  const observed = observedOf(own);
+  const cancelled = observed === undefined
+    ? undefined
+    : reason ?? (own.isAborted ? own.abortReason : undefined);
   endScope(own, request, reason);
   if (current !== own && current !== null) endScope(current, request, reason);
+  observed?.end({ cancelled, statusCode: statusOf(request) });
+}
+
+/** The response's status code, once its headers were sent. */
+function statusOf(request: ScopedRequest): number | undefined {
+  const raw = request[kReply]?.raw as unknown as
+    | { readonly headersSent: boolean; readonly statusCode: number }
+    | undefined;
+  return raw !== undefined && raw.headersSent ? raw.statusCode : undefined;
 }
 
 /** Why a response that did not end closed: its stream failed, or the client left. */
@@ -167,7 +186,7 @@ export function adoptReply(request: ScopedRequest, reply: FastifyReply): void {
  * the request's logger for every hook.
  */
 export function startsNow(plugin: RequestScopeSettings, route: RouteSettings): boolean {
-  return plugin.traceparent || deadlineOf(plugin, route) !== undefined;
+  return plugin.early || deadlineOf(plugin, route) !== undefined;
 }
 
 /** The request scope's deadline: the route's own (`false`: none), else the plugin's. */
@@ -189,17 +208,19 @@ export function startScope(
   route: RouteSettings,
 ): Scope {
   const id = request.id;
+  const deadline = deadlineOf(plugin, route);
   const trace = plugin.traceparent && reply !== undefined ? startTrace(request, reply) : undefined;
   // A route's circuitBreaker false means no breaker, not even the root's.
   const requestScope = childScope(plugin.root, {
     name: "request-" + id,
     logger: request.log,
     context: { requestId: id },
-    timeout: deadlineOf(plugin, route),
+    timeout: deadline,
     concurrency: plugin.concurrency,
     circuitBreaker: route.circuitBreaker,
   });
   if (trace !== undefined) adoptRequestTrace(requestScope, trace);
+  if (plugin.observation !== undefined) plugin.observation.started(request, requestScope, deadline);
   request[kScope] = requestScope;
   if (route.handlerTimeout) watchHandlerTimeout(request, requestScope);
   if (reply !== undefined) {
@@ -208,6 +229,7 @@ export function startScope(
   } else if (request[kWatch] === ENDED) {
     // Read after the response ended (an onResponse hook): ended at once.
     endScope(requestScope, request, undefined);
+    observedOf(requestScope)?.end({ cancelled: undefined, statusCode: statusOf(request) });
   } else {
     const known = request[kReply];
     if (known !== null) watchResponse(request, known.raw as unknown as RawReply, requestScope);

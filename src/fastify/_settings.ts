@@ -2,7 +2,7 @@
 // registration, and per route in onRoute (or on a route's first request when
 // the route was declared before the plugin).
 import type { FastifyRequest } from "fastify";
-import type { CircuitBreaker } from "../core/mod.ts";
+import { type CircuitBreaker, type PersistenceOption, resolvePersistence } from "../core/mod.ts";
 import {
   assertInteger,
   assertKnownKeys,
@@ -47,6 +47,9 @@ const OPTION_KEYS = [
   "connectionTimeout",
   "shutdownTimeout",
   "connectionCloseOnShutdown",
+  "tracing",
+  "metrics",
+  "inspector",
 ] as const satisfies readonly (keyof FastifyGoGoScopeOptions)[];
 // Fastify's own register() options, which it leaves in the plugin's options.
 const FASTIFY_KEYS = ["prefix", "logLevel", "logSerializers"] as const;
@@ -147,17 +150,44 @@ export function validateOptions(options: FastifyGoGoScopeOptions): {
       false,
     );
   }
+  const persistence = (options as { persistence?: PersistenceOption }).persistence;
   return {
     name,
     timeout,
-    breaker: circuitBreaker === undefined
-      ? undefined
-      : toBreaker(PLUGIN, "circuitBreaker", circuitBreaker, { orOptions: true }) || undefined,
+    breaker: circuitBreaker === undefined ? undefined : pluginBreaker(
+      circuitBreaker,
+      name,
+      persistence !== undefined && resolvePersistence(persistence).circuitBreaker !== undefined,
+    ),
     concurrency,
     connectionTimeout,
     shutdownTimeout,
     connectionCloseOnShutdown,
   };
+}
+
+/**
+ * The plugin's breaker. Where `persistence` can hold breaker state, the
+ * breaker is shared through it: one given as options without a `key` gets the
+ * plugin's `name`; an instance without a key (it cannot get one) is refused
+ * rather than left in this process without a word.
+ */
+function pluginBreaker(value: unknown, name: string, shares: boolean): CircuitBreaker | undefined {
+  if (
+    shares && typeof value === "object" && value !== null && !Array.isArray(value) &&
+    Object.getPrototypeOf(value) === Object.prototype &&
+    (value as { key?: unknown }).key === undefined
+  ) value = { ...value, key: name };
+  const breaker = toBreaker(PLUGIN, "circuitBreaker", value, { orOptions: true }) || undefined;
+  if (shares && breaker !== undefined && breaker.key === undefined) {
+    throw optionError(
+      `${PLUGIN}: "circuitBreaker" must have a key when "persistence" shares circuit-breaker state, ` +
+        `received a CircuitBreaker without one (give it one, new CircuitBreaker({ key: "payments" }), ` +
+        `or pass its options and the plugin's name becomes its key)`,
+      false,
+    );
+  }
+  return breaker;
 }
 
 /** The error of a second registration on the same instance (or below one that has it). */

@@ -15,7 +15,15 @@
  * @module
  */
 export { default, fastifyGoGoScope } from "./plugin.ts";
-export type { FastifyGoGoScopeOptions, RouteScopeOptions } from "./plugin.ts";
+export type {
+  FastifyGoGoScopeOptions,
+  InspectorOptions,
+  MeterLike,
+  MetricsOptions,
+  RouteScopeOptions,
+  TracerLike,
+  TracingOptions,
+} from "./plugin.ts";
 export {
   type EventProducer,
   sendEvents,

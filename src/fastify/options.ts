@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { FastifyRequest } from "fastify";
 import type { CircuitBreaker, CircuitBreakerOptions } from "../core/mod.ts";
 import type { PersistenceOption } from "../core/mod.ts";
 
@@ -40,7 +41,11 @@ export interface FastifyGoGoScopeOptions {
    * registration). Every `task()` goes through it, so after
    * `failureThreshold` failing calls, later requests fail fast with
    * `CircuitOpenError` (503) without calling the dependency. A route can
-   * override it with `config.scope.circuitBreaker`.
+   * override it with `config.scope.circuitBreaker`. With a `persistence` that
+   * can hold breaker state, the breaker is shared by every process using it:
+   * given as options without a `key`, it gets the plugin's `name` as its key;
+   * a `CircuitBreaker` instance must have a `key` (registration fails
+   * otherwise).
    * @default undefined (no breaker)
    */
   circuitBreaker?: CircuitBreaker | CircuitBreakerOptions;
@@ -63,16 +68,22 @@ export interface FastifyGoGoScopeOptions {
    * it shows request ids and what each request is running; expose it only
    * to operators (bind it to an internal port or guard it with an auth hook).
    * @default undefined (no route)
+   * @deprecated Use `inspector: { path }`: a live page of the same tree with
+   * each request's method, route, deadline and tasks, loopback-only by
+   * default. `scopeTreeRoute` keeps working (and is unguarded, as before).
    */
   scopeTreeRoute?: string;
   /**
    * Where locks, keyed circuit breakers, idempotency results, caches and
    * checkpoints keep their state: a `RedisAdapter` (from
    * `@go-go-scope/adapter-fastify/redis`) to share it between processes, or
-   * `{ lock, circuitBreaker, idempotency, cache, checkpoint }`. Set on the root
-   * scope, so every request scope uses it. A `circuitBreaker` with a `key`
-   * shares its state through it. `app.close()` closes only what the adapter
-   * opened itself (its subscriber connection), never your Redis client.
+   * `{ lock, circuitBreaker, idempotency, cache, checkpoint }`. go-go-scope's
+   * own persistence adapters work as they are (docs/persistence_adapters.md).
+   * Set on the root scope, so every request scope uses it. The plugin's
+   * `circuitBreaker` shares its state through it. An adapter with
+   * `connect()` is connected at registration, which fails if it cannot
+   * connect. `app.close()` closes only what the adapter opened itself (a
+   * RedisAdapter's subscriber connection), never your client or pool.
    * @default undefined (in-memory, per process)
    */
   persistence?: PersistenceOption;
@@ -108,6 +119,131 @@ export interface FastifyGoGoScopeOptions {
    * @default true
    */
   connectionCloseOnShutdown?: boolean;
+  /**
+   * OpenTelemetry traces (`docs/observability.md`): every task of a request
+   * scope or of the root gets a span, named after the task's `name` option,
+   * child of the request's span, with its function run while that span is
+   * active (spans of instrumented calls inside it nest under it); a request
+   * the client leaves ends every span it has. `true` uses the global tracer
+   * provider; `{ tracer }` a tracer of yours. Needs `@opentelemetry/api`
+   * (an optional peer dependency), loaded only when this is on.
+   * @default false
+   */
+  tracing?: boolean | TracingOptions;
+  /**
+   * OpenTelemetry metrics (`docs/observability.md`): task durations by
+   * outcome and route, request cancellations by reason, live request scopes,
+   * circuit breaker state changes. `true` uses the global meter provider (set
+   * it before registering the plugin); `{ meter }` a meter of yours.
+   * @default false
+   */
+  metrics?: boolean | MetricsOptions;
+  /**
+   * The live inspector: an HTML page at `path` showing every running request,
+   * its tasks and child scopes, updated through server-sent events. It shows
+   * what every request is doing: by default only loopback clients may open
+   * it; `authorize` decides otherwise. Supersedes `scopeTreeRoute`.
+   * @default undefined (no page)
+   */
+  inspector?: InspectorOptions;
+}
+
+/**
+ * An OpenTelemetry `Tracer` (from `@opentelemetry/api`), typed by the one
+ * method the plugin needs so that the package's types never require
+ * `@opentelemetry/api`.
+ *
+ * @example
+ * ```ts
+ * import type { TracerLike } from "@go-go-scope/adapter-fastify";
+ *
+ * const tracer: TracerLike = { startSpan: () => ({}) };
+ * console.log(typeof tracer.startSpan); // function
+ * ```
+ */
+export interface TracerLike {
+  /** Starts a span (`Tracer.startSpan`). */
+  startSpan(name: string, options?: object, context?: unknown): unknown;
+}
+
+/**
+ * An OpenTelemetry `Meter` (from `@opentelemetry/api`), typed by the methods
+ * the plugin calls.
+ *
+ * @example
+ * ```ts
+ * import type { MeterLike } from "@go-go-scope/adapter-fastify";
+ *
+ * const noop = () => ({ add() {}, record() {} });
+ * const meter: MeterLike = { createHistogram: noop, createCounter: noop, createUpDownCounter: noop };
+ * console.log(typeof meter.createCounter); // function
+ * ```
+ */
+export interface MeterLike {
+  /** Creates a histogram (`Meter.createHistogram`). */
+  createHistogram(name: string, options?: object): unknown;
+  /** Creates a counter (`Meter.createCounter`). */
+  createCounter(name: string, options?: object): unknown;
+  /** Creates an up-down counter (`Meter.createUpDownCounter`). */
+  createUpDownCounter(name: string, options?: object): unknown;
+}
+
+/**
+ * The `tracing` option's object form.
+ *
+ * @example
+ * ```ts
+ * import type { TracingOptions } from "@go-go-scope/adapter-fastify";
+ *
+ * const tracing: TracingOptions = {}; // the global tracer provider's tracer
+ * console.log(tracing.tracer); // undefined
+ * ```
+ */
+export interface TracingOptions {
+  /** The tracer spans are started with. @default the global provider's, named after the package */
+  tracer?: TracerLike;
+}
+
+/**
+ * The `metrics` option's object form.
+ *
+ * @example
+ * ```ts
+ * import type { MetricsOptions } from "@go-go-scope/adapter-fastify";
+ *
+ * const metrics: MetricsOptions = {}; // the global meter provider's meter
+ * console.log(metrics.meter); // undefined
+ * ```
+ */
+export interface MetricsOptions {
+  /** The meter instruments are created with. @default the global provider's, named after the package */
+  meter?: MeterLike;
+}
+
+/**
+ * Options of the live inspector.
+ *
+ * @example
+ * ```ts
+ * import type { InspectorOptions } from "@go-go-scope/adapter-fastify";
+ *
+ * const inspector: InspectorOptions = {
+ *   path: "/_inspector",
+ *   authorize: (request) => request.headers["x-ops-token"] === "secret",
+ * };
+ * console.log(inspector.path); // /_inspector
+ * ```
+ */
+export interface InspectorOptions {
+  /** Where the page is served; its event stream is `path + "/events"`. */
+  path: string;
+  /**
+   * Decides who may open the page and its stream (`true`: allowed). Without
+   * it, only clients on a loopback address (`request.ip`) may: behind a
+   * reverse proxy on the same host, set Fastify's `trustProxy` or this.
+   * @default loopback clients only
+   */
+  authorize?: (request: FastifyRequest) => boolean | Promise<boolean>;
 }
 
 /**

@@ -17,8 +17,11 @@ import type {
 } from "fastify";
 import fp from "fastify-plugin";
 import { type Scope, scope } from "../core/mod.ts";
+import { connectPersistence } from "../core/internal.ts";
 import { longLivedKind, LongLivedRoutes } from "./_long_lived.ts";
 import { checkTraceOptions, serveScopeTree } from "./trace.ts";
+import { checkObservabilityOptions, startObservation } from "./_observability.ts";
+import { createInspector } from "./inspector/inspector.ts";
 import { Shutdown } from "./_shutdown.ts";
 import {
   closeAfterResponse,
@@ -53,7 +56,15 @@ import {
   validSettings,
 } from "./_settings.ts";
 
-export type { FastifyGoGoScopeOptions, RouteScopeOptions } from "./options.ts";
+export type {
+  FastifyGoGoScopeOptions,
+  InspectorOptions,
+  MeterLike,
+  MetricsOptions,
+  RouteScopeOptions,
+  TracerLike,
+  TracingOptions,
+} from "./options.ts";
 
 type ScopeOptions = NonNullable<Parameters<typeof scope>[0]>;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -83,6 +94,8 @@ const plugin = async (
     options.scopeTreeRoute,
   );
 
+  const observability = checkObservabilityOptions(PLUGIN, options);
+
   if (fastify.hasDecorator("scope") || fastify.hasRequestDecorator("scope")) {
     throw alreadyRegistered();
   }
@@ -92,7 +105,27 @@ const plugin = async (
   const persistence = options.persistence;
   if (persistence !== undefined) rootOptions.persistence = persistence;
   const root = scope(rootOptions);
-  const settings: RequestScopeSettings = { root, timeout, concurrency, traceparent };
+  // Adapters with connect() (go-go-scope's create their tables there) are
+  // connected before the first request; one that cannot connect fails registration.
+  if (persistence !== undefined) await connectOrFail(root);
+  // Tracing, metrics, the inspector: undefined (and nothing loaded) when all are off.
+  const observation = await startObservation(
+    PLUGIN,
+    fastify,
+    root,
+    observability,
+    createInspector,
+  );
+  if (breaker !== undefined) observation?.breaker(breaker);
+  const settings: RequestScopeSettings = {
+    root,
+    timeout,
+    concurrency,
+    traceparent,
+    // A request's SERVER span starts with the request.
+    early: traceparent || observability.tracing !== undefined,
+    observation,
+  };
 
   fastify.decorate("scope", root);
   // The request scope, its reply, its route's settings and how it is watched
@@ -166,6 +199,7 @@ const plugin = async (
     routesMayHaveSettings = true;
     const method = Array.isArray(route.method) ? route.method.join(",") : route.method;
     let found = routeSettings(config?.scope, `${method} ${route.url}`, handlerTimeout);
+    if (found.circuitBreaker) observation?.breaker(found.circuitBreaker);
     if (kind !== undefined) {
       found = { ...found, timeout: longLived.route(route, kind, found.timeout) };
     }
@@ -259,6 +293,7 @@ const plugin = async (
 
   fastify.addHook("onClose", async (instance: FastifyInstance) => {
     shutdown.closed();
+    observation?.closed();
     try {
       await root[Symbol.asyncDispose]();
     } catch (error) {
@@ -275,6 +310,23 @@ const plugin = async (
     }
   });
 };
+
+async function connectOrFail(root: Scope): Promise<void> {
+  try {
+    await connectPersistence(root);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const failure = new Error(
+      `${PLUGIN}: "persistence" could not connect (its connect() failed): ${reason}`,
+      { cause: error },
+    );
+    Object.defineProperties(failure, {
+      code: { value: "GGS_ERR_PERSISTENCE_CONNECT", enumerable: true },
+      statusCode: { value: 503, enumerable: true },
+    });
+    throw failure;
+  }
+}
 
 /**
  * The Fastify plugin. Registers a root scope on the instance

@@ -17,9 +17,9 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PUBLISH', KEYS[2], msg)
 `;
 
-// KEYS: hash, channel. ARGV: maxFailures, ttl, count.
+// KEYS: hash, channel. ARGV: maxFailures, ttl.
 const RECORD_FAILURE = NOW + `
-local n = redis.call('HINCRBY', KEYS[1], 'failureCount', ARGV[3])
+local n = redis.call('HINCRBY', KEYS[1], 'failureCount', 1)
 redis.call('HSET', KEYS[1], 'lastFailureTime', now)
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then state = 'closed' redis.call('HSET', KEYS[1], 'state', state) end
@@ -97,11 +97,11 @@ export class RedisCircuitBreakerStateProvider implements CircuitBreakerStateProv
   }
 
   /** Implements the provider interface's `recordFailure` (see `persistence.ts`). */
-  async recordFailure(key: string, maxFailures: number, count = 1): Promise<number> {
+  async recordFailure(key: string, maxFailures: number): Promise<number> {
     const [hash, channel] = this.#keys(key);
     const n = await this.#conn.call(
       `record breaker failure ${key}`,
-      (c) => c.call("EVAL", RECORD_FAILURE, 2, hash, channel, maxFailures, STATE_TTL, count),
+      (c) => c.call("EVAL", RECORD_FAILURE, 2, hash, channel, maxFailures, STATE_TTL),
     );
     return Number(n);
   }

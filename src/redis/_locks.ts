@@ -54,6 +54,8 @@ const RELEASED = "lock-released";
 
 /** A {@linkcode LockProvider} over Redis; every process on the same Redis and prefix contends. */
 export class RedisLockProvider implements LockProvider {
+  /** `acquire` honours `mode: "shared"`. */
+  readonly supportsSharedMode: true = true;
   readonly #conn: Connection;
 
   /** @internal Created by `RedisAdapter`, which shares one connection between its providers. */

@@ -96,6 +96,8 @@ export class RedisAdapter
   readonly cache: RedisCacheProvider;
   /** Checkpoints of long-running tasks. */
   readonly checkpoint: RedisCheckpointProvider;
+  /** `acquire` honours `mode: "shared"`. */
+  readonly supportsSharedMode: true = true;
   readonly #conn: Connection;
 
   /**
@@ -156,8 +158,8 @@ export class RedisAdapter
     return this.circuitBreaker.setState(key, state);
   }
   /** See {@linkcode RedisCircuitBreakerStateProvider.recordFailure}. */
-  recordFailure(key: string, maxFailures: number, count?: number): Promise<number> {
-    return this.circuitBreaker.recordFailure(key, maxFailures, count);
+  recordFailure(key: string, maxFailures: number): Promise<number> {
+    return this.circuitBreaker.recordFailure(key, maxFailures);
   }
   /** See {@linkcode RedisCircuitBreakerStateProvider.recordSuccess}. */
   recordSuccess(key: string): Promise<void> {

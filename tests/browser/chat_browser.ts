@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { BrowserContext } from "playwright-core";
-import { launchBrowser, listenLocal } from "./_chromium.ts";
+import { bounded, launchBrowser, listenLocal } from "./_chromium.ts";
 import { chatExample, type ConnectionSummary } from "../../examples/chat.ts";
 
 async function until(check: () => boolean, ms: number, what: string): Promise<void> {
@@ -40,7 +40,7 @@ describe("browser: the chat example in headless Chromium", () => {
 
   after(async () => {
     await closeBrowser?.();
-    await app?.close();
+    await bounded(app?.close() ?? Promise.resolve(), 10_000, "app.close()");
   });
 
   it("a message from one page reaches the other; closing a page ends its scope; closing the server closes every socket cleanly", async () => {

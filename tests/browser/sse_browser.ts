@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { BrowserContext } from "playwright-core";
-import { launchBrowser, listenLocal } from "./_chromium.ts";
+import { bounded, launchBrowser, listenLocal } from "./_chromium.ts";
 import { sseExample, type StreamSummary } from "../../examples/sse.ts";
 
 /** Resolves with the first summary `match` accepts, or rejects after `ms`. */
@@ -61,7 +61,7 @@ describe("browser: the SSE example page in headless Chromium", () => {
 
   after(async () => {
     await closeBrowser?.();
-    await app?.close();
+    await bounded(app?.close() ?? Promise.resolve(), 10_000, "app.close()");
   });
 
   it("the page's EventSource receives every event in order, then the end event", async () => {

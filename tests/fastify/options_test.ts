@@ -19,9 +19,83 @@ const P = "fastifyGoGoScope";
 const MS = "a finite number of milliseconds > 0";
 const KEYS = '"name", "timeout", "circuitBreaker", "concurrency", "traceparent", ' +
   '"scopeTreeRoute", "persistence", "connectionTimeout", "shutdownTimeout", ' +
-  '"connectionCloseOnShutdown", "prefix", "logLevel", "logSerializers"';
+  '"connectionCloseOnShutdown", "tracing", "metrics", "inspector", "prefix", "logLevel", ' +
+  '"logSerializers"';
+const INSPECTOR = '{ path, authorize? } with a path such as "/_inspector"';
 
 const badOptions: BadCase[] = [
+  {
+    options: { tracing: 42 },
+    error: TypeError,
+    message: `${P}: "tracing" must be true, false or { tracer }, received 42`,
+  },
+  {
+    options: { tracing: "on" },
+    error: TypeError,
+    message: `${P}: "tracing" must be true, false or { tracer }, received "on"`,
+  },
+  {
+    options: { tracing: null },
+    error: TypeError,
+    message: `${P}: "tracing" must be true, false or { tracer }, received null`,
+  },
+  {
+    options: { tracing: { tracer: {} } },
+    error: TypeError,
+    message:
+      `${P}: "tracing.tracer" must be an OpenTelemetry Tracer (with startSpan), received an object`,
+  },
+  {
+    options: { tracing: { tracr: {} } },
+    error: TypeError,
+    code: "GGS_ERR_UNKNOWN_OPTION",
+    message:
+      `${P}: "tracing": unknown option "tracr" (did you mean "tracer"?); accepted options are "tracer", received "tracr"`,
+  },
+  {
+    options: { metrics: 1 },
+    error: TypeError,
+    message: `${P}: "metrics" must be true, false or { meter }, received 1`,
+  },
+  {
+    options: { metrics: { meter: null } },
+    error: TypeError,
+    message: `${P}: "metrics.meter" must be an OpenTelemetry Meter (with createHistogram, ` +
+      `createCounter, createUpDownCounter), received null`,
+  },
+  {
+    options: { inspector: true },
+    error: TypeError,
+    message: `${P}: "inspector" must be ${INSPECTOR}, received true`,
+  },
+  {
+    options: { inspector: "/_inspector" },
+    error: TypeError,
+    message: `${P}: "inspector" must be ${INSPECTOR}, received "/_inspector"`,
+  },
+  {
+    options: { inspector: {} },
+    error: TypeError,
+    message: `${P}: "inspector.path" must be a path such as "/_inspector", received undefined`,
+  },
+  {
+    options: { inspector: { path: "inspector" } },
+    error: RangeError,
+    message:
+      `${P}: "inspector.path" must be a path starting with "/", not ending with "/", received "inspector"`,
+  },
+  {
+    options: { inspector: { path: "/ops/" } },
+    error: RangeError,
+    message:
+      `${P}: "inspector.path" must be a path starting with "/", not ending with "/", received "/ops/"`,
+  },
+  {
+    options: { inspector: { path: "/ops", authorize: "admin" } },
+    error: TypeError,
+    message:
+      `${P}: "inspector.authorize" must be a function of the request, or omitted, received "admin"`,
+  },
   {
     options: { shutdownTimeout: 0 },
     error: RangeError,

@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { Redis } from "ioredis";
+import { exitOf, stopChild } from "./_child.ts";
 
 const BIN = process.env.REDIS_SERVER ?? "redis-server";
 
@@ -26,9 +27,13 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** How long redis-server gets to say it is ready. */
+const START_TIMEOUT_MS = 10_000;
+
 /** A running redis-server. */
 export class RedisServer {
   #child: ChildProcess | undefined;
+  #exited: Promise<void> = Promise.resolve();
   constructor(readonly port: number) {}
 
   get url(): string {
@@ -43,30 +48,42 @@ export class RedisServer {
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     this.#child = child;
-    await new Promise<void>((resolve, reject) => {
-      let out = "";
-      const onData = (chunk: Buffer) => {
-        out += chunk.toString();
-        if (out.includes("Ready to accept connections")) {
-          child.stdout!.off("data", onData);
-          child.stdout!.resume();
-          resolve();
-        }
-      };
-      child.stdout!.on("data", onData);
-      child.stderr!.resume();
-      child.once("exit", (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
-    });
+    this.#exited = exitOf(child);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let out = "";
+        const onData = (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes("Ready to accept connections")) {
+            child.stdout!.off("data", onData);
+            child.stdout!.resume();
+            resolve();
+          }
+        };
+        child.stdout!.on("data", onData);
+        child.stderr!.resume();
+        child.once("error", reject);
+        child.once("exit", (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
+        timer = setTimeout(
+          () => reject(new Error(`redis-server not ready within ${START_TIMEOUT_MS} ms: ${out}`)),
+          START_TIMEOUT_MS,
+        );
+      });
+    } catch (error) {
+      await this.stop();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
-  /** Stops the server and waits for it to exit. */
+  /** Stops the server (SIGKILL: no shutdown work) and waits for it to exit, within bounds. */
   async stop(): Promise<void> {
     const child = this.#child;
     this.#child = undefined;
-    if (child === undefined || child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill("SIGKILL");
-    await exited;
+    if (child === undefined) return;
+    await stopChild(child, this.#exited, { signal: "SIGKILL" });
   }
 
   /** A new client of this server (close it with `quit()`). */
@@ -79,6 +96,22 @@ export class RedisServer {
     client.on("error", () => {}); // reported by the calls that fail
     return client;
   }
+}
+
+/**
+ * Closes clients of a server, each within a second: `quit()`, else `disconnect()` (a `quit()` on a
+ * stopped server would wait for a reconnection).
+ */
+export async function closeClients(clients: Redis[]): Promise<void> {
+  await Promise.all(clients.map(async (client) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 1_000);
+    });
+    await Promise.race([client.quit().catch(() => {}), late]);
+    clearTimeout(timer);
+    client.disconnect();
+  }));
 }
 
 /** Starts a server on a free port. */

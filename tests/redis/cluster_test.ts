@@ -4,14 +4,18 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { type RedisServer, redisSkip, startRedis } from "./_redis_server.ts";
+import { exitOf, stopChild } from "./_child.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RESET = 600;
+/** How long a replica gets to print its URL (a cold Deno compiles the example first). */
+const READY_TIMEOUT_MS = 60_000;
 
 interface Replica {
   name: string;
   url: string;
   child: ChildProcess;
+  exited: Promise<void>;
 }
 
 /** Spawns tests/redis/_replica in the runtime running this test. */
@@ -30,7 +34,9 @@ function spawnReplica(redisUrl: string, name: string, prefix: string): Promise<R
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, KEY_PREFIX: prefix },
   });
-  return new Promise((resolve, reject) => {
+  const exited = exitOf(child);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const ready = new Promise<Replica>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (chunk: Buffer) => {
       out += chunk.toString();
@@ -38,20 +44,24 @@ function spawnReplica(redisUrl: string, name: string, prefix: string): Promise<R
       if (line) {
         child.stdout!.removeAllListeners("data");
         child.stdout!.resume();
-        resolve({ name, url: (JSON.parse(line) as { url: string }).url, child });
+        resolve({ name, url: (JSON.parse(line) as { url: string }).url, child, exited });
       }
     });
     child.once("exit", (code) => reject(new Error(`replica ${name} exited (${code}): ${out}`)));
+    timer = setTimeout(
+      () => reject(new Error(`replica ${name} not ready within ${READY_TIMEOUT_MS} ms: ${out}`)),
+      READY_TIMEOUT_MS,
+    );
   });
+  return ready.catch(async (error) => {
+    await stopChild(child, exited);
+    throw error;
+  }).finally(() => clearTimeout(timer));
 }
 
-async function stopReplica(r: Replica): Promise<void> {
-  if (r.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => r.child.once("exit", resolve));
-  r.child.kill("SIGTERM");
-  const timer = setTimeout(() => r.child.kill("SIGKILL"), 3_000);
-  await exited;
-  clearTimeout(timer);
+/** SIGTERM (the replica closes its app and its Redis client), SIGKILL after 3 s. */
+function stopReplica(r: Replica): Promise<void> {
+  return stopChild(r.child, r.exited, { graceMs: 3_000 });
 }
 
 async function json(
@@ -69,7 +79,13 @@ describe("three replicas in three processes on one Redis", { skip: redisSkip }, 
   before(async () => {
     server = await startRedis();
     const prefix = `cluster-${Date.now()}:`;
-    replicas = await Promise.all(["A", "B", "C"].map((n) => spawnReplica(server.url, n, prefix)));
+    const started = await Promise.allSettled(
+      ["A", "B", "C"].map((n) => spawnReplica(server.url, n, prefix)),
+    );
+    // Keep the ones that started, so that after() stops them even if another failed.
+    replicas = started.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
+    const failed = started.find((s) => s.status === "rejected");
+    if (failed) throw failed.reason;
   });
   after(async () => {
     await Promise.all(replicas.map(stopReplica));

@@ -2,7 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Redis } from "ioredis";
 import { RedisAdapter, RedisUnavailableError } from "../../src/redis/mod.ts";
-import { RedisServer, redisSkip, startRedis } from "./_redis_server.ts";
+import { closeClients, RedisServer, redisSkip, startRedis } from "./_redis_server.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -23,7 +23,7 @@ describe("RedisAdapter against a real redis-server", { skip: redisSkip }, () => 
     server = await startRedis();
   });
   after(async () => {
-    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+    await closeClients(clients);
     await server.stop();
   });
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { Redis } from "ioredis";
 import { scope } from "../../src/core/mod.ts";
 import { RedisAdapter } from "../../src/redis/mod.ts";
-import { type RedisServer, redisSkip, startRedis } from "./_redis_server.ts";
+import { closeClients, type RedisServer, redisSkip, startRedis } from "./_redis_server.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -25,7 +25,7 @@ describe("scope({ persistence: RedisAdapter })", { skip: redisSkip }, () => {
     server = await startRedis();
   });
   after(async () => {
-    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+    await closeClients(clients);
     await server.stop();
   });
 

@@ -62,6 +62,13 @@ class DeadlineList {
   inMap = true;
   /** The list is empty and its (Node) timer, kept armed, is unref'd. */
   idle = false;
+  /**
+   * The `setTimeout` the timer was armed with, and its `clearTimeout`: a
+   * virtual clock (the testing kit) may replace both between two deadlines,
+   * and an idle timer armed under one clock must not be reused under another.
+   */
+  armedWith: typeof setTimeout | undefined;
+  clearWith: typeof clearTimeout | undefined;
   constructor(readonly ms: number) {}
 
   add(d: Deadline<unknown>): void {
@@ -77,7 +84,13 @@ class DeadlineList {
     if (this.timer === undefined) this.timer = arm(this, this.ms);
     else if (this.idle) {
       this.idle = false;
-      (this.timer as Timer & Unrefable).ref();
+      if (this.armedWith === setTimeout) (this.timer as Timer & Unrefable).ref();
+      else {
+        // The timer functions changed since it was armed (a virtual clock was
+        // installed or removed): arm anew with the current ones.
+        this.clearWith!(this.timer);
+        this.timer = arm(this, this.ms);
+      }
     }
   }
 
@@ -95,7 +108,7 @@ class DeadlineList {
           this.idle = true;
           this.timer.unref();
         } else {
-          clearTimeout(this.timer);
+          this.clearWith!(this.timer);
           this.timer = undefined;
         }
       }
@@ -115,6 +128,8 @@ class DeadlineList {
 }
 
 function arm(list: DeadlineList, delay: number): Timer {
+  list.armedWith = setTimeout;
+  list.clearWith = clearTimeout;
   return setTimeout(fire, Math.min(Math.max(0, delay), limits.maxDelay), list);
 }
 
@@ -152,7 +167,7 @@ function sweep(): void {
       list.inMap = false;
       // An idle (unref'd) timer would keep the list alive until it fires.
       if (list.timer !== undefined) {
-        clearTimeout(list.timer);
+        list.clearWith!(list.timer);
         list.timer = undefined;
         list.idle = false;
       }

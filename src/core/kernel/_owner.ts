@@ -15,6 +15,7 @@ import type {
   RELEASE_SLOT,
   Startable,
 } from "../base/_symbols.ts";
+import type { INSTRUMENT, TaskInstrument } from "./_instrument.ts";
 
 /** What a task needs from the scope that owns it. */
 export interface TaskOwner extends ExtrasNode {
@@ -23,6 +24,8 @@ export interface TaskOwner extends ExtrasNode {
   readonly isAborted: boolean;
   readonly abortReason: unknown;
   readonly circuitBreaker: CircuitBreaker | undefined;
+  /** The scope's instrumentation hook (kernel/_instrument.ts), inherited from its parent. */
+  readonly [INSTRUMENT]: TaskInstrument | undefined;
   [ATTACH](dependent: Abortable): void;
   [DETACH](dependent: Abortable): void;
   /** True when a concurrency slot was taken; otherwise the task is queued and started later. */

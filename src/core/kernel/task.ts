@@ -32,6 +32,7 @@ import {
 } from "./task_extras.ts";
 import { parseTaskOptions, type TaskOptions } from "./task_options.ts";
 import { Context } from "./task_context.ts";
+import { endProbe, INSTRUMENT, probed, type TaskProbe } from "./_instrument.ts"; // [instrument]
 
 const WHAT = "Cannot create task";
 let nextId = 0;
@@ -92,6 +93,7 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
   #trial = false;
   #holdsSlot = false;
   #extras: TaskExtras | undefined;
+  #probe: TaskProbe | undefined; // [instrument]
 
   /** @internal Use `scope.task()`. */
   constructor(owner: TaskOwner, fn: TaskFn<T>, options?: TaskOptions<E>) {
@@ -128,6 +130,9 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
       this.#follow(leader);
       return;
     }
+    // [instrument] The scope's instrumentation hook: one field read when absent.
+    const probe = owner[INSTRUMENT]?.start(this, owner, fn, options);
+    if (probe !== undefined) this.#fn = probed(this.#fn, this.#probe = probe);
     if (owner[ACQUIRE_SLOT](this)) {
       this.#holdsSlot = true;
       this.#run();
@@ -299,6 +304,7 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
         if (typeof ms !== "number") {
           return ms instanceof RangeError ? this.#finish(ms, true) : this.#fail(ms.thrown);
         }
+        this.#probe?.retry(attempt, error, ms); // [instrument]
         if (ms > 0) await new Promise<void>((resolve) => this.#sleep(resolve, ms));
         if (this.#result !== undefined) return;
       }
@@ -334,6 +340,8 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
       this.#result = [undefined, outcome as T];
     }
     this.#cleanup();
+    const probe = this.#probe; // [instrument]
+    if (probe !== undefined) endProbe(probe, failed, outcome, this.#aborted, this.#abortReason);
     if (this.#extras !== undefined) {
       endShared(this.#owner, this.#extras, this as Shared, this.#result);
     }

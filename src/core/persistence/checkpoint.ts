@@ -11,6 +11,7 @@
  */
 import type { Checkpoint, CheckpointProvider } from "./persistence.ts";
 import { checkpointProviderOf } from "./scope_persistence.ts";
+import { whenConnected } from "./_connect.ts";
 import type {
   CheckpointContext,
   Logger,
@@ -269,6 +270,8 @@ export function withCheckpoints<T>(
   return async (ctx: TaskContext): Promise<T> => {
     let latest: Checkpoint<unknown> | undefined;
     try {
+      const connecting = whenConnected(provider);
+      if (connecting !== undefined) await connecting;
       latest = await provider.loadLatest(id);
     } catch (error) {
       owner.logger.error(
@@ -353,7 +356,9 @@ export async function resumeTask<T>(
     if (requireExisting !== undefined && typeof requireExisting !== "boolean") {
       fail("Cannot resume task", "requireExisting", "a boolean", requireExisting, false);
     }
-    if (requireExisting === true && (await providerOf(scope).loadLatest(taskId)) === undefined) {
+    const provider = providerOf(scope);
+    if (requireExisting === true) await whenConnected(provider);
+    if (requireExisting === true && (await provider.loadLatest(taskId)) === undefined) {
       return [new Error(`No checkpoint found for task ID: ${taskId}`), undefined];
     }
   }

@@ -41,6 +41,8 @@ export function generateOwner(): string {
  * ```
  */
 export class InMemoryLockProvider implements LockProvider {
+  /** `acquire` honours `mode: "shared"`. */
+  readonly supportsSharedMode: true = true;
   readonly #entries = new Map<string, Entry>();
   #listeners: Map<string, Set<() => void>> | undefined;
 

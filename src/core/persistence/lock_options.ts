@@ -83,15 +83,20 @@ export function checkLockOptions(
 }
 
 function assertProvider(provider: unknown): asserts provider is LockProvider {
-  const p = provider as Partial<LockProvider> | null;
-  if (
-    typeof p !== "object" || p === null || typeof p.acquire !== "function" ||
-    typeof p.extend !== "function" || typeof p.forceRelease !== "function"
-  ) {
+  if (typeof provider !== "object" || provider === null) {
     throw typeError(
       `${WHAT}: "provider" must be a LockProvider (acquire, extend, forceRelease), received ${
         describe(provider)
       }`,
+    );
+  }
+  const p = provider as Record<string, unknown>;
+  const missing = ["acquire", "extend", "forceRelease"].find((m) => typeof p[m] !== "function");
+  if (missing !== undefined) {
+    throw typeError(
+      `${WHAT}: "provider" must be a LockProvider (acquire, extend, forceRelease), received ${
+        describe(provider)
+      } without ${missing}`,
     );
   }
 }

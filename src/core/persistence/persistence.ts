@@ -28,14 +28,24 @@ export type LockMode = "exclusive" | "shared";
 
 /**
  * A lock store: the state of every keyed lock. `Lock` calls it when a lock has a
- * `key`; the in-memory one is {@linkcode InMemoryLockProvider}.
+ * `key`; the in-memory one is {@linkcode InMemoryLockProvider}. go-go-scope's
+ * persistence adapters are lock stores as they are.
+ *
+ * `Lock` names its entries as go-go-scope's `Lock` does, so that processes
+ * running either share one lock: `lock:exclusive:<key>` for `acquire()`,
+ * `lock:write:<key>` for `write()`, and for `read()` `lock:read:<key>:<owner>`
+ * (after checking that `lock:write:<key>` is free), or, with a provider whose
+ * `supportsSharedMode` is `true`, one shared entry `lock:read:<key>` that a
+ * writer also takes exclusively, so that it waits for the readers.
  *
  * Rules an implementation keeps:
  * - `acquire` is atomic: of two concurrent calls for a free key, exactly one
- *   gets a handle (for `"exclusive"`); `"shared"` holders coexist with each
- *   other and never with an exclusive one.
+ *   gets a handle. With `supportsSharedMode`, `"shared"` holders coexist with
+ *   each other and never with an exclusive one.
  * - An entry expires `ttl` ms after it was acquired or last extended.
  * - `extend` and `release` act only when `owner` holds the lock.
+ * - A call may fail (a database deadlock): `Lock` tries again until its
+ *   acquire timeout.
  *
  * @example
  * ```ts
@@ -55,10 +65,18 @@ export interface LockProvider {
    * @param key The lock's name; every process using it contends for it.
    * @param ttl Milliseconds until the lock expires unless extended.
    * @param owner Who holds it (for `extend` and `release`). @default a random id
-   * @param mode `"exclusive"` (one holder) or `"shared"` (many, no exclusive holder). @default "exclusive"
+   * @param mode `"exclusive"` (one holder) or `"shared"` (many, no exclusive holder); only
+   * passed to a provider whose `supportsSharedMode` is `true`. @default "exclusive"
    * @returns A handle when taken, `null` when held by someone else.
    */
   acquire(key: string, ttl: number, owner?: string, mode?: LockMode): Promise<LockHandle | null>;
+
+  /**
+   * `true` when `acquire` honours `mode: "shared"` (ours do). go-go-scope's
+   * adapters know only exclusive entries; without this flag read locks use
+   * go-go-scope's scheme over them. Optional.
+   */
+  readonly supportsSharedMode?: boolean;
 
   /**
    * Resets the lock's time-to-live, if `owner` still holds it.
@@ -115,10 +133,19 @@ export interface CircuitBreakerPersistedState {
 
 /**
  * Where a keyed circuit breaker keeps its state, so that every process using
- * the same key sees one breaker.
+ * the same key sees one breaker. go-go-scope's persistence adapters are
+ * state providers as they are.
  *
- * `recordFailure` and `recordSuccess` must be atomic (two processes recording
- * at once both count).
+ * A shared breaker calls it as go-go-scope does: `recordFailure(key,
+ * threshold)` once per counted failure (one call at a time per process, so
+ * an adapter whose count is a read-modify-write loses none of this process's
+ * failures), `recordSuccess(key)` after a success once failures were counted,
+ * and never `setState` on its own. It learns of other processes' changes
+ * through `subscribe` when the provider has it, otherwise by reading
+ * `getState` when it is used (at most once a second).
+ *
+ * `recordFailure` and `recordSuccess` should be atomic (two processes
+ * recording at once both count).
  *
  * @example
  * ```ts
@@ -144,12 +171,12 @@ export interface CircuitBreakerStateProvider {
   /** Stores `state` (and tells subscribers). */
   setState(key: string, state: CircuitBreakerPersistedState): Promise<void>;
   /**
-   * Counts one failure (or `count` failures at once, @default 1) atomically;
-   * the state becomes `"open"` once the count reaches `maxFailures`.
+   * Counts one failure atomically; the state becomes `"open"` once the count
+   * reaches `maxFailures`.
    *
    * @returns The new failure count.
    */
-  recordFailure(key: string, maxFailures: number, count?: number): Promise<number>;
+  recordFailure(key: string, maxFailures: number): Promise<number>;
   /** Records a success atomically: count back to 0, state `"closed"`. */
   recordSuccess(key: string): Promise<void>;
   /**
@@ -289,7 +316,7 @@ export interface PersistenceProviders {
   checkpoint?: CheckpointProvider;
 }
 
-/** Options every adapter constructor accepts (`new RedisAdapter(client, options)`). */
+/** Options adapter constructors accept (`new RedisAdapter(client, options)`). */
 export interface PersistenceAdapterOptions {
   /** Prepended to every key the adapter writes, so that apps sharing a store do not collide. */
   keyPrefix?: string;
@@ -299,14 +326,19 @@ export interface PersistenceAdapterOptions {
 
 /**
  * One object that provides several features over one connection (a Redis
- * client, say). Passed as the scope option `persistence`, each feature is found
- * either as a property (`adapter.lock`, `adapter.idempotency`, ...) or, for
- * `lock`, `circuitBreaker`, `cache` and `checkpoint`, as the adapter itself when
- * it has that provider's methods. Idempotency is only read from the
- * `idempotency` property (its `get` differs from a cache's).
+ * client, a database pool). Passed as the scope option `persistence`, each
+ * feature is found either as a property (`adapter.lock`, `adapter.idempotency`,
+ * ...) or, for `lock`, `circuitBreaker`, `cache` and `checkpoint`, as the
+ * adapter itself when it has that provider's methods. Idempotency is only read
+ * from the `idempotency` property (its `get` differs from a cache's).
  */
 export interface PersistenceAdapter extends PersistenceProviders {
-  /** Opens the connection. */
+  /**
+   * Opens the connection (go-go-scope's adapters create their tables here).
+   * Called once, before the first call through the adapter (and awaited by
+   * the Fastify plugin at registration); a failed connect is tried again by
+   * the next call.
+   */
   connect?(): Promise<void>;
   /** Closes the connection. */
   disconnect?(): Promise<void>;

@@ -19,6 +19,7 @@ import type {
   PersistenceProviders,
 } from "./persistence.ts";
 import { describe, typeError } from "../base/_validate.ts";
+import { gate, whenConnected } from "./_connect.ts";
 
 /**
  * What the scope option `persistence` accepts: an adapter, an object of
@@ -39,6 +40,8 @@ export interface PersistenceNode {
 }
 
 const byScope = new WeakMap<PersistenceNode, PersistenceProviders>();
+// The option as given, for error messages that name what it lacks.
+const given = new WeakMap<PersistenceNode, PersistenceOption>();
 const SLOTS = ["lock", "circuitBreaker", "idempotency", "cache", "checkpoint"] as const;
 type Slot = typeof SLOTS[number];
 
@@ -49,13 +52,46 @@ const METHODS: Readonly<Record<Slot, readonly string[]>> = {
   cache: ["get", "set", "delete", "has", "clear", "keys"],
   checkpoint: ["save", "loadLatest", "load", "list", "cleanup", "deleteAll"],
 };
+const PROVIDER: Readonly<Record<Slot, string>> = {
+  lock: "a lock provider",
+  circuitBreaker: "a circuit-breaker state provider",
+  idempotency: "an idempotency provider",
+  cache: "a cache provider",
+  checkpoint: "a checkpoint provider",
+};
+// A value given whole as `persistence` that has this method means to provide
+// the feature: missing another of its methods is a mistake worth naming.
+// (A cache's methods are too common to tell.)
+const ANCHOR: Readonly<Partial<Record<Slot, string>>> = {
+  lock: "acquire",
+  circuitBreaker: "recordFailure",
+  checkpoint: "loadLatest",
+};
+const WHAT = "Cannot create scope";
 
-function implementsSlot(value: unknown, slot: Slot): boolean {
-  if (typeof value !== "object" || value === null) return false;
+/** The first of the feature's methods that `value` lacks; `undefined` when it has them all. */
+function missingMethod(value: unknown, slot: Slot): string | undefined {
+  if (typeof value !== "object" || value === null) return METHODS[slot][0];
   for (const m of METHODS[slot]) {
-    if (typeof (value as Record<string, unknown>)[m] !== "function") return false;
+    if (typeof (value as Record<string, unknown>)[m] !== "function") return m;
   }
-  return true;
+  return undefined;
+}
+
+/** The error of a provider that lacks `missing` (`why`: what needs it, if not the option itself). */
+function lacks(slot: Slot, value: unknown, missing: string, why?: string): TypeError {
+  const all = METHODS[slot].join(", ");
+  if (typeof value !== "object" || value === null) {
+    return typeError(
+      `${WHAT}: "persistence.${slot}" must have the methods ${all}, received ${describe(value)}`,
+    );
+  }
+  const reason = why ?? `${PROVIDER[slot]} has ${all}`;
+  return typeError(
+    `${WHAT}: "persistence.${slot}" must have the method ${missing} (${reason}), received ${
+      describe(value)
+    } without it`,
+  );
 }
 
 /**
@@ -64,15 +100,15 @@ function implementsSlot(value: unknown, slot: Slot): boolean {
  * value itself when it has that provider's methods.
  *
  * @throws {TypeError} When the value is not an object, a property is not a
- * provider, or it provides nothing.
+ * provider, the value has part of a provider's methods (naming the first one
+ * it lacks), or it provides nothing.
  */
 export function resolvePersistence(
   value: PersistenceOption,
 ): PersistenceProviders {
-  const what = "Cannot create scope";
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw typeError(
-      `${what}: "persistence" must be an adapter or an object of providers { lock, circuitBreaker, idempotency, cache, checkpoint }, received ${
+      `${WHAT}: "persistence" must be an adapter or an object of providers { lock, circuitBreaker, idempotency, cache, checkpoint }, received ${
         describe(value)
       }`,
     );
@@ -82,23 +118,28 @@ export function resolvePersistence(
   for (const slot of SLOTS) {
     const own = (value as Record<string, unknown>)[slot];
     if (own !== undefined) {
-      if (!implementsSlot(own, slot)) {
-        throw typeError(
-          `${what}: "persistence.${slot}" must be an object with methods ${
-            METHODS[slot].join(", ")
-          }, received ${describe(own)}`,
-        );
-      }
+      const missing = missingMethod(own, slot);
+      if (missing !== undefined) throw lacks(slot, own, missing);
       (out as Record<Slot, unknown>)[slot] = own;
       found = true;
-    } else if (slot !== "idempotency" && implementsSlot(value, slot)) {
-      (out as Record<Slot, unknown>)[slot] = value;
-      found = true;
+    } else if (slot !== "idempotency") {
+      const missing = missingMethod(value, slot);
+      if (missing === undefined) {
+        (out as Record<Slot, unknown>)[slot] = value;
+        found = true;
+      } else {
+        const anchor = ANCHOR[slot];
+        if (
+          anchor !== undefined && typeof (value as Record<string, unknown>)[anchor] === "function"
+        ) {
+          throw lacks(slot, value, missing);
+        }
+      }
     }
   }
   if (!found) {
     throw typeError(
-      `${what}: "persistence" must provide at least one of lock, circuitBreaker, idempotency, cache, checkpoint, received ${
+      `${WHAT}: "persistence" must provide at least one of lock, circuitBreaker, idempotency, cache, checkpoint, received ${
         describe(value)
       } with none`,
     );
@@ -113,9 +154,59 @@ export function setPersistence(
   parent: PersistenceNode | undefined,
 ): void {
   const own = resolvePersistence(value);
+  // Adapters with connect() are connected before the first call through them.
+  for (const slot of SLOTS) {
+    const provider = own[slot];
+    if (provider !== undefined) gate(provider, [value, provider]);
+  }
+  given.set(scope, value);
   // A scope that provides only some features still inherits the others.
   const inherited = parent === undefined ? undefined : getPersistence(parent);
   byScope.set(scope, inherited === undefined ? own : Object.freeze({ ...inherited, ...own }));
+}
+
+/**
+ * @internal The scope's circuit-breaker state provider, for a keyed breaker:
+ * `undefined` without persistence (the breaker stays in this process).
+ *
+ * @throws {TypeError} When the scope has persistence that cannot hold breaker
+ * state, naming the method it lacks.
+ */
+export function requireCircuitBreakerProvider(
+  scope: PersistenceNode,
+  key: string,
+): CircuitBreakerStateProvider | undefined {
+  const providers = getPersistence(scope);
+  if (providers === undefined || providers.circuitBreaker !== undefined) {
+    return providers?.circuitBreaker;
+  }
+  let value: PersistenceOption | undefined;
+  for (
+    let s: PersistenceNode | undefined = scope;
+    value === undefined && s !== undefined;
+    s = s.parent
+  ) {
+    value = given.get(s);
+  }
+  throw lacks(
+    "circuitBreaker",
+    value,
+    missingMethod(value, "circuitBreaker") ?? METHODS.circuitBreaker[0]!,
+    `the keyed circuit breaker ${JSON.stringify(key)} shares its state through it`,
+  );
+}
+
+/**
+ * @internal Resolves once every adapter of the scope's persistence that has
+ * `connect()` is connected; rejects with the error of one that failed.
+ */
+export async function connectPersistence(scope: PersistenceNode): Promise<void> {
+  const providers = getPersistence(scope);
+  if (providers === undefined) return;
+  for (const slot of SLOTS) {
+    const provider = providers[slot];
+    if (provider !== undefined) await whenConnected(provider);
+  }
 }
 
 /** The providers a scope uses: its own option merged over its nearest ancestor's. */

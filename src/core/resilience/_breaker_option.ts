@@ -1,11 +1,12 @@
 // The `circuitBreaker` option of scopes, tasks and the Fastify plugin: which
 // breaker a value names (an instance, options for a new one, or `false`), and
 // how a keyed breaker shares its state through the scope's persistence.
-import { CircuitBreaker, shareState } from "./circuit_breaker.ts";
+import { CircuitBreaker, isShared, shareState } from "./circuit_breaker.ts";
 import type { CircuitBreakerOptions } from "./circuit_breaker_options.ts";
 import {
   circuitBreakerProviderOf,
   type PersistenceNode,
+  requireCircuitBreakerProvider,
 } from "../persistence/scope_persistence.ts";
 import type { Logger } from "../base/types.ts";
 import { fail, INVALID_OPTION, optionError, UNKNOWN_OPTION } from "../base/_validate.ts";
@@ -54,13 +55,22 @@ export function toBreaker(
 
 /**
  * Shares a keyed breaker's state through the scope's
- * `persistence.circuitBreaker`, if it has one (a breaker given its own
- * `stateProvider` shares already). Outages are logged with the scope's logger.
+ * `persistence.circuitBreaker` (a breaker given its own `stateProvider`
+ * shares already). Without persistence the breaker stays in this process.
+ * Outages are logged with the scope's logger.
+ *
+ * @throws {TypeError} When the scope's persistence cannot hold breaker state,
+ * naming the method it lacks.
  */
 export function shareBreakerState(
   scope: PersistenceNode & { readonly logger: Logger },
   breaker: CircuitBreaker,
 ): void {
-  const provider = circuitBreakerProviderOf(scope);
+  if (breaker.key === undefined || isShared(breaker)) return;
+  // Only the scope given the breaker insists; a child inheriting it shares if it can.
+  const parent = scope.parent as { readonly circuitBreaker?: unknown } | undefined;
+  const provider = parent?.circuitBreaker === breaker
+    ? circuitBreakerProviderOf(scope)
+    : requireCircuitBreakerProvider(scope, breaker.key);
   if (provider !== undefined) shareState(breaker, provider, scope.logger);
 }

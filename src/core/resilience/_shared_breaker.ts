@@ -1,21 +1,35 @@
 // A circuit breaker whose state is shared through a CircuitBreakerStateProvider
-// (Redis): every counted failure is recorded there atomically, every state
-// change is published, and each process applies what it hears to its local
-// breaker. The local breaker stays the one that decides each call, so a call
-// never waits for the network; when the provider is down, the breaker keeps
-// working on its local state and the outage is logged once.
+// (Redis, or one of go-go-scope's database adapters), called as go-go-scope
+// calls it: `recordFailure(key, threshold)` once per counted failure, one call
+// at a time (an adapter whose count is a read-modify-write loses none of this
+// process's failures), `recordSuccess(key)` after a success once failures were
+// counted, never a `setState` racing the adapter's own update. Other
+// processes' changes arrive through `subscribe`, or, for a provider without
+// it, by reading `getState` when the breaker is used (at most once a second).
+// The local breaker stays the one that decides each call, so a call never
+// waits for the network; when the provider is down, the breaker keeps working
+// on its local state and the outage is logged once.
 import type {
   CircuitBreakerPersistedState,
   CircuitBreakerStateProvider,
 } from "../persistence/persistence.ts";
+import { whenConnected } from "../persistence/_connect.ts";
 import type { Logger } from "../base/types.ts";
+
+/** How often a breaker in use re-reads a provider that cannot publish changes. */
+export const REFRESH_MS = 1_000;
 
 /** What the sharing needs from its breaker (implemented by CircuitBreaker through symbols). */
 export interface SharedBreakerHost {
   readonly failureThreshold: number;
   readonly resetTimeout: number;
-  /** Opens (fresh openedAt) or closes the local breaker without telling the provider again. */
-  applyRemote(state: "open" | "closed"): void;
+  /** Counts the breaker's own state changes (a read started before one is stale). */
+  readonly generation: number;
+  /**
+   * Opens (since `openedAt`, ms since the epoch) or closes the local breaker
+   * without telling the provider again.
+   */
+  applyRemote(state: "open" | "closed", openedAt?: number): void;
 }
 
 /** A provider that can hand out one half-open trial for the whole fleet (RedisAdapter's can). */
@@ -34,8 +48,15 @@ export class SharedBreakerState {
   #sharedFailures = 0;
   #outage = false;
   #trial: Trial = "none";
-  #inFlight = false;
-  #pendingFailures = 0;
+  // Recording: one provider call at a time; what happens meanwhile waits here.
+  #busy = false;
+  #resetFirst = false;
+  #failuresQueued = 0;
+  // Reading, for a provider without subscribe.
+  #reads: boolean;
+  #reading = false;
+  #nextRead = 0;
+  #seen: string | undefined;
 
   constructor(
     host: SharedBreakerHost,
@@ -47,66 +68,33 @@ export class SharedBreakerState {
     this.#host = host;
     this.#provider = provider;
     this.#logger = logger;
+    this.#reads = typeof provider.subscribe !== "function";
     this.#unsubscribe = provider.subscribe?.(key, (state) => this.#heard(state));
     // Start from what the fleet already knows (a breaker already open elsewhere).
-    this.#call(provider.getState(key), (state) => {
-      if (state !== null) this.#heard(state);
-    });
+    this.#read();
   }
 
-  /**
-   * A counted failure happened here. `opened`: it opened this process's
-   * breaker (its threshold was reached, or its half-open trial failed), so the
-   * fleet is told to open; otherwise it is counted with the fleet's failures.
-   */
-  failed(opened: boolean): void {
-    const threshold = this.#host.failureThreshold;
-    if (opened) {
-      this.#call(
-        this.#provider.setState(this.key, {
-          state: "open",
-          failureCount: threshold,
-          lastFailureTime: Date.now(),
-        }),
-      );
-      return;
-    }
-    this.#recordFailure();
+  /** The breaker is being used: re-read the provider's state if it is due. */
+  touch(): void {
+    if (this.#reads && !this.#reading && Date.now() >= this.#nextRead) this.#read();
   }
 
-  /**
-   * Counts failures with at most one call in flight: failures that happen
-   * meanwhile are added up and sent as one increment when it returns, so a
-   * failure storm costs Redis one round trip at a time, not one per failure.
-   */
-  #recordFailure(): void {
-    if (this.#inFlight) {
-      this.#pendingFailures++;
-      return;
-    }
-    const count = this.#pendingFailures + 1;
-    this.#pendingFailures = 0;
-    this.#inFlight = true;
-    const threshold = this.#host.failureThreshold;
-    const done = () => {
-      this.#inFlight = false;
-      if (this.#pendingFailures > 0) {
-        this.#pendingFailures--;
-        this.#recordFailure();
-      }
-    };
-    this.#call(this.#provider.recordFailure(this.key, threshold, count), (total) => {
-      this.#sharedFailures = total;
-      if (total >= threshold) this.#host.applyRemote("open");
-      done();
-    }, done);
+  /** A counted failure happened here: recorded with one `recordFailure` call. */
+  failed(): void {
+    // Beyond the threshold more calls change nothing: the provider's state is open.
+    if (this.#failuresQueued < this.#host.failureThreshold) this.#failuresQueued++;
+    this.#sharedFailures = Math.max(this.#sharedFailures, 1);
+    this.#pump();
   }
 
   /** A success happened here; resets the fleet's count when it may be above zero. */
   succeeded(trial: boolean): void {
     if (!trial && this.#sharedFailures === 0) return;
     this.#sharedFailures = 0;
-    this.#call(this.#provider.recordSuccess(this.key));
+    // Failures recorded before a success no longer count.
+    this.#failuresQueued = 0;
+    this.#resetFirst = true;
+    this.#pump();
   }
 
   /** The local breaker opened: the next half-open period needs a new trial token. */
@@ -130,7 +118,7 @@ export class SharedBreakerState {
       case "none":
         this.#trial = "pending";
         this.#call(
-          acquireTrial.call(this.#provider, this.key, this.#host.resetTimeout),
+          this.#invoke(() => acquireTrial.call(this.#provider, this.key, this.#host.resetTimeout)),
           (granted) => this.#trial = granted ? "granted" : "denied",
           () => this.#trial = "granted",
         );
@@ -140,16 +128,73 @@ export class SharedBreakerState {
     }
   }
 
-  /** Stops listening to the provider. */
+  /** Stops listening to and reading from the provider. */
   dispose(): void {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
+    this.#reads = false;
+  }
+
+  /** Sends the next waiting record, if none is in flight. */
+  #pump(): void {
+    if (this.#busy) return;
+    const provider = this.#provider;
+    const key = this.key;
+    let pending: Promise<number | void>;
+    if (this.#resetFirst) {
+      this.#resetFirst = false;
+      pending = this.#invoke(() => provider.recordSuccess(key));
+    } else if (this.#failuresQueued > 0) {
+      this.#failuresQueued--;
+      const threshold = this.#host.failureThreshold;
+      pending = this.#invoke(() => provider.recordFailure(key, threshold)).then((total) => {
+        if (typeof total !== "number") return;
+        this.#sharedFailures = total;
+        if (total >= threshold) this.#host.applyRemote("open");
+      });
+    } else return;
+    this.#busy = true;
+    const next = () => {
+      this.#busy = false;
+      this.#pump();
+    };
+    this.#call(pending, next, next);
+  }
+
+  #read(): void {
+    this.#reading = true;
+    this.#nextRead = Date.now() + REFRESH_MS;
+    const generation = this.#host.generation;
+    this.#call(this.#invoke(() => this.#provider.getState(this.key)), (state) => {
+      this.#reading = false;
+      // A state read before this breaker changed on its own is stale.
+      if (state !== null && this.#host.generation === generation) this.#heard(state);
+    }, () => this.#reading = false);
   }
 
   #heard(state: CircuitBreakerPersistedState): void {
+    const seen =
+      `${state.state}|${state.failureCount}|${state.lastFailureTime}|${state.lastSuccessTime}`;
+    if (seen === this.#seen) return; // nothing new since the last read
+    this.#seen = seen;
     this.#sharedFailures = state.failureCount;
-    if (state.state === "open") this.#host.applyRemote("open");
-    else if (state.state === "closed" && state.failureCount === 0) this.#host.applyRemote("closed");
+    if (state.state === "open") {
+      const now = Date.now();
+      this.#host.applyRemote("open", Math.min(now, state.lastFailureTime ?? now));
+    } else if (state.state === "closed" && state.failureCount === 0) {
+      this.#host.applyRemote("closed");
+    }
+  }
+
+  /** Calls the provider once its adapter is connected. */
+  #invoke<T>(call: () => Promise<T>): Promise<T> {
+    const connecting = whenConnected(this.#provider);
+    if (connecting !== undefined) return connecting.then(call);
+    try {
+      return call();
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   #call<T>(pending: Promise<T>, then?: (value: T) => void, otherwise?: () => void): void {

@@ -28,6 +28,7 @@ import {
   WHAT,
 } from "./circuit_breaker_options.ts";
 import { SharedBreakerState } from "./_shared_breaker.ts";
+import { gate } from "../persistence/_connect.ts";
 import { copySafeGetters } from "./_copy_safe.ts";
 
 /**
@@ -54,6 +55,9 @@ export let shareState: (
   provider: CircuitBreakerStateProvider,
   logger: Logger,
 ) => void;
+
+/** Internal: whether a breaker's state is shared through a provider already. */
+export let isShared: (breaker: CircuitBreaker) => boolean;
 
 // Where its own errors go: the logger of the call in progress (a task's scope's), else the default.
 let callLogger: Logger = defaultLogger;
@@ -100,6 +104,8 @@ export class CircuitBreaker implements AsyncDisposable {
   #adaptive: AdaptiveThreshold | undefined;
   #key: string | undefined;
   #shared: SharedBreakerState | undefined;
+  /** Counts state changes (a shared state read before one is stale). */
+  #generation = 0;
 
   static {
     copySafeGetters(this.prototype, (b) => #state in b); // test frameworks read copies
@@ -120,6 +126,7 @@ export class CircuitBreaker implements AsyncDisposable {
       }
     };
     shareState = (b, provider, logger) => b.#share(provider, logger);
+    isShared = (b) => b.#shared !== undefined;
   }
 
   /**
@@ -153,6 +160,8 @@ export class CircuitBreaker implements AsyncDisposable {
     }
     if (stateProvider !== undefined) {
       assertStateProvider(stateProvider, key);
+      // An adapter given here with connect() is connected before its first use.
+      gate(stateProvider, [stateProvider]);
       this.#share(stateProvider, defaultLogger);
     }
   }
@@ -177,7 +186,10 @@ export class CircuitBreaker implements AsyncDisposable {
           return breaker.failureThreshold;
         },
         resetTimeout: this.#resetTimeout,
-        applyRemote: (state) => this.#applyRemote(state),
+        get generation() {
+          return breaker.#generation;
+        },
+        applyRemote: (state, openedAt) => this.#applyRemote(state, openedAt),
       },
       this.#key,
       provider,
@@ -185,10 +197,13 @@ export class CircuitBreaker implements AsyncDisposable {
     );
   }
 
-  /** What another process reported: open with a fresh reset timeout, or closed. */
-  #applyRemote(state: "open" | "closed"): void {
+  /** What another process reported: open (since `openedAt`, else now), or closed. */
+  #applyRemote(state: "open" | "closed", openedAt?: number): void {
     if (state === "open") {
-      if (this.#state !== "open") this.#open(this.failureThreshold, true);
+      if (this.#state !== "open") {
+        this.#open(this.failureThreshold);
+        if (openedAt !== undefined && openedAt < this.#openedAt) this.#openedAt = openedAt;
+      }
       return;
     }
     this.#failures = 0;
@@ -200,6 +215,7 @@ export class CircuitBreaker implements AsyncDisposable {
 
   /** The current state. An open breaker whose `resetTimeout` has passed reads `'half-open'`. */
   get state(): CircuitState {
+    this.#shared?.touch();
     if (this.#state === "open" && Date.now() - this.#openedAt >= this.#resetTimeout) {
       this.#transition("half-open");
     }
@@ -345,13 +361,13 @@ export class CircuitBreaker implements AsyncDisposable {
     if (!counts) return;
     if (this.#adaptive !== undefined) this.#adapt(false);
     this.#emit("failure", error);
-    const shared = this.#shared;
+    // Every counted failure is recorded once, as go-go-scope records it; the
+    // provider opens the fleet's breaker when its count reaches the threshold.
+    this.#shared?.failed();
     if (trial) {
-      this.#open(1, false);
+      this.#open(1);
     } else if (this.#state === "closed" && ++this.#failures >= this.failureThreshold) {
-      this.#open(this.#failures, false);
-    } else {
-      shared?.failed(false);
+      this.#open(this.#failures);
     }
   }
 
@@ -361,17 +377,13 @@ export class CircuitBreaker implements AsyncDisposable {
     if (rate !== undefined) this.#emit("thresholdAdapt", this.#adaptive!.threshold, rate);
   }
 
-  /** `remote`: another process opened it (so it is not announced again). */
-  #open(failureCount: number, remote: boolean): void {
+  #open(failureCount: number): void {
     this.#failures = 0;
     this.#successes = 0;
     this.#tripCount = failureCount;
     this.#openedAt = Date.now();
     this.#trialInFlight = false;
-    if (this.#shared !== undefined) {
-      this.#shared.opened();
-      if (!remote) this.#shared.failed(true);
-    }
+    this.#shared?.opened();
     this.#transition("open");
   }
 
@@ -379,6 +391,7 @@ export class CircuitBreaker implements AsyncDisposable {
     const from = this.#state;
     this.#state = to;
     if (from === to) return;
+    this.#generation++;
     const count = to === "closed" ? 0 : this.#tripCount;
     this.#emit("stateChange", from, to, count);
     if (to === "open") this.#emit("open", count);

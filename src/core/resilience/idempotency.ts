@@ -5,11 +5,18 @@
  * success, stores its value for `ttl` ms. Failures are not stored. Concurrent
  * tasks with one key in one process share one run.
  *
+ * A result is stored as go-go-scope stores it, the task's Result
+ * `[undefined, value]` (`[null, value]` once encoded as JSON), so that
+ * processes running go-go-scope and processes running this core read each
+ * other's results. An entry whose error slot is set (go-go-scope stores
+ * failures too) is not a result: the task runs.
+ *
  * @module
  */
 import { InMemoryCache } from "../persistence/cache.ts";
 import type { IdempotencyProvider } from "../persistence/persistence.ts";
 import { idempotencyProviderOf } from "../persistence/scope_persistence.ts";
+import { whenConnected } from "../persistence/_connect.ts";
 import type { Logger, TaskContext, TaskFn } from "../base/types.ts";
 import { assertInteger, assertKnownKeys, assertMs, assertObject, fail } from "../base/_validate.ts";
 import { scopeIdempotencyOf } from "./scope_idempotency.ts";
@@ -126,6 +133,14 @@ export function createIdempotencyProvider(
   return new InMemoryIdempotencyProvider(options);
 }
 
+/** What a task's result is stored as: its successful Result, as go-go-scope stores it. */
+type StoredResult<T> = [error: undefined, value: T];
+
+/** Whether a stored entry is a successful Result (`null` is how JSON spells `undefined`). */
+function isSuccess(stored: unknown): stored is [undefined | null, unknown] {
+  return Array.isArray(stored) && stored.length === 2 && stored[0] == null;
+}
+
 let defaultProvider: InMemoryIdempotencyProvider | undefined;
 // Runs in flight, per provider and key: concurrent duplicates await the first.
 const inFlight = new WeakMap<IdempotencyProvider, Map<string, Promise<unknown>>>();
@@ -195,8 +210,10 @@ async function lookupOrRun<T>(
   logger: Logger,
 ): Promise<T> {
   try {
-    const stored = await provider.get<T>(key);
-    if (stored !== null) return stored.value;
+    const connecting = whenConnected(provider);
+    if (connecting !== undefined) await connecting;
+    const stored = await provider.get<unknown>(key);
+    if (stored !== null && isSuccess(stored.value)) return stored.value[1] as T;
   } catch (error) {
     logger.error(
       { err: error, idempotencyKey: key },
@@ -205,7 +222,7 @@ async function lookupOrRun<T>(
   }
   const value = await fn(ctx);
   try {
-    await provider.set(key, value, ttl);
+    await provider.set<StoredResult<T>>(key, [undefined, value], ttl);
   } catch (error) {
     logger.error({ err: error, idempotencyKey: key }, "storing an idempotent result failed");
   }

@@ -137,7 +137,7 @@ test("lock: cancelling the scope rejects keyed waiters with its reason (non-Erro
   assert.ok(err instanceof AbortError);
   assert.equal(err.reason, "shutting down");
   await s[Symbol.asyncDispose]();
-  assert.equal(await provider.isLocked("k"), false); // held keyed locks released on abort
+  assert.equal(await provider.isLocked("lock:exclusive:k"), false); // held keyed locks released on abort
 });
 
 test("lock: keyed locks on the same key exclude each other across Lock objects and scopes", async () => {
@@ -168,13 +168,13 @@ test("lock: keyed exclusivity holds under 50 concurrent contenders", async () =>
   }));
   assert.equal(done, 50);
   assert.equal(maxInside, 1);
-  assert.equal(await provider.isLocked("hot"), false);
+  assert.equal(await provider.isLocked("lock:exclusive:hot"), false);
 });
 
 test("lock: a keyed lock whose holder stopped extending expires after its ttl", async () => {
   await using s = scope();
   const provider = new InMemoryLockProvider();
-  const crashed = await provider.acquire("job", 30, "crashed-process");
+  const crashed = await provider.acquire("lock:exclusive:job", 30, "crashed-process");
   assert.ok(crashed);
   const lock = s.acquireLock({ key: "job", provider, ttl: 1_000 });
   const g = await lock.acquire({ timeout: 1_000, pollInterval: 10 });
@@ -188,9 +188,9 @@ test("lock: a held keyed lock is extended while held", async () => {
   const lock = s.acquireLock({ key: "long", provider, ttl: 100 });
   const g = await lock.acquire();
   await sleep(250); // more than twice the ttl
-  assert.equal(await provider.isLocked("long"), true);
+  assert.equal(await provider.isLocked("lock:exclusive:long"), true);
   await g.release();
-  assert.equal(await provider.isLocked("long"), false);
+  assert.equal(await provider.isLocked("lock:exclusive:long"), false);
 });
 
 test("lock: keyed read-write: readers share a key, a writer waits", async () => {
@@ -218,7 +218,7 @@ test("lock: the scope's persistence.lock is the default provider, inherited by c
   await using s = scope({ persistence: { lock: provider } });
   const child = s.createChild();
   const g = await child.acquireLock({ key: "p" }).acquire();
-  assert.equal(await provider.isLocked("p"), true);
+  assert.equal(await provider.isLocked("lock:exclusive:p"), true);
   await g.release();
 });
 

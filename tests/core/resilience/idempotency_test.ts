@@ -18,7 +18,8 @@ test("idempotency: a second task with the same key returns the stored value with
   assert.deepEqual(await charge(), [undefined, { charged: 1 }]);
   assert.deepEqual(await charge(), [undefined, { charged: 1 }]);
   assert.equal(runs, 1);
-  assert.deepEqual((await idempotency.get("o1"))?.value, { charged: 1 });
+  // Stored as go-go-scope stores it: the task's successful Result.
+  assert.deepEqual((await idempotency.get("o1"))?.value, [undefined, { charged: 1 }]);
 });
 
 test("idempotency: failures are not stored, so the next task runs", async () => {
@@ -98,4 +99,59 @@ test("idempotency: bad options throw at once, naming the option", async () => {
     () => s.task(() => 1, { idempotency: "a" as never }),
     /"idempotency" must be an object, received "a"/,
   );
+});
+
+/** An idempotency store that keeps JSON text, as go-go-scope's database adapters do. */
+class JsonStore implements IdempotencyProvider {
+  readonly rows: Map<string, string> = new Map();
+  connects = 0;
+  connect(): Promise<void> {
+    this.connects++;
+    return Promise.resolve();
+  }
+  get<T>(key: string): Promise<{ value: T } | null> {
+    const text = this.rows.get(key);
+    return Promise.resolve(text === undefined ? null : { value: JSON.parse(text) as T });
+  }
+  set<T>(key: string, value: T): Promise<void> {
+    this.rows.set(key, JSON.stringify(value));
+    return Promise.resolve();
+  }
+  delete(key: string): Promise<void> {
+    this.rows.delete(key);
+    return Promise.resolve();
+  }
+}
+
+test("idempotency: a result is stored in go-go-scope's format, its Result [undefined, value]", async () => {
+  const store = new JsonStore();
+  await using s = scope({ persistence: { idempotency: store } });
+  await s.task(() => ({ orderNumber: 7 }), { idempotency: { key: "order-1" } });
+  assert.equal(store.rows.get("order-1"), '[null,{"orderNumber":7}]');
+  assert.equal(store.connects, 1, "a store with connect() is connected first");
+});
+
+test("idempotency: a result go-go-scope stored is returned without running; a failure it stored is not a result", async (t) => {
+  const cases: { name: string; stored: string; runs: number; value: unknown }[] = [
+    { name: "a success", stored: '[null,{"orderNumber":7}]', runs: 0, value: { orderNumber: 7 } },
+    { name: "a success whose value is null", stored: "[null,null]", runs: 0, value: null },
+    {
+      name: "a failure (its error as JSON)",
+      stored: '[{"message":"boom"},null]',
+      runs: 1,
+      value: 1,
+    },
+    { name: "not a Result", stored: '{"orderNumber":7}', runs: 1, value: 1 },
+  ];
+  for (const c of cases) {
+    await t.test(c.name, async () => {
+      const store = new JsonStore();
+      store.rows.set("k", c.stored);
+      await using s = scope({ persistence: { idempotency: store } });
+      let runs = 0;
+      const result = await s.task(() => ++runs, { idempotency: { key: "k" } });
+      assert.deepEqual(result, [undefined, c.value]);
+      assert.equal(runs, c.runs);
+    });
+  }
 });
