@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { EXTRAS, INIT_EXTRAS } from "../base/_symbols.ts";
+import { EXTRAS, INIT_EXTRAS, SERVICE_DISPOSED } from "../base/_symbols.ts";
 import type { ExtrasNode } from "./_owner.ts";
 import {
   assertFunction,
@@ -137,6 +137,7 @@ function store(
   (extras.services ??= new Map()).set(key, value);
   version++;
   if (dispose !== undefined) {
+    const index = extras.disposers = (extras.disposers ?? 0) + 1;
     node.onDispose(async () => {
       let resolved: unknown;
       try {
@@ -144,7 +145,13 @@ function store(
       } catch {
         return; // the factory's own failure was the caller's to handle
       }
-      await dispose(resolved as never);
+      try {
+        await dispose(resolved as never);
+      } catch (error) {
+        node[SERVICE_DISPOSED]?.(index, error);
+        throw error;
+      }
+      node[SERVICE_DISPOSED]?.(index, undefined);
     });
   }
 }
