@@ -79,12 +79,15 @@ export { InMemoryLockProvider } from "./persistence/in_memory_lock_provider.ts";
 export { createCache, InMemoryCache, type InMemoryCacheOptions } from "./persistence/cache.ts";
 export {
   type CheckpointOptions,
+  type CheckpointState,
+  createCheckpointContext,
   createProgressContext,
   InMemoryCheckpointProvider,
   type ResumeTaskOptions,
 } from "./persistence/checkpoint.ts";
 
 // resilience/: circuit breaker, retry, idempotency, memo, semaphore
+export type { ScopeIdempotencyOptions } from "./resilience/scope_idempotency.ts";
 export { CircuitBreaker } from "./resilience/circuit_breaker.ts";
 export type {
   CircuitBreakerAdvancedOptions,

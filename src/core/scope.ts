@@ -8,6 +8,7 @@
  */
 import { AbortError, TimeoutError } from "./base/errors.ts";
 import { defaultLogger, type Logger, type Result, type TaskFn } from "./base/types.ts";
+import { scopeLogger } from "./base/loggers.ts";
 import type { ScopeLike } from "./base/scope_like.ts";
 import { assertFunction, assertObject } from "./base/_validate.ts";
 import {
@@ -43,6 +44,7 @@ import { anyIn, raceIn, type RaceOptions } from "./kernel/race.ts";
 import { ScopeFeatures } from "./scope_features.ts";
 import {
   applyPrimitiveOptions,
+  checkLogger,
   checkScopeOptions,
   type ChildSettings,
   type ScopeOptions,
@@ -56,7 +58,7 @@ const RESOLVED: Promise<void> = Promise.resolve();
 let nextId = 0;
 
 function onScopeTimeout(s: Scope, ms: number): void {
-  s.cancel(new TimeoutError(`Scope "${s.name}" timed out after ${ms} ms`, ms));
+  s.cancel(new TimeoutError(`Scope "${s.name}" exceeded its timeout of ${ms} ms`, ms));
 }
 
 /**
@@ -130,7 +132,8 @@ export class Scope<S extends ServiceMap = ServiceMap> extends ScopeFeatures
     this.#limit = concurrency ?? (parent === undefined ? Infinity : parent.#limit);
     const inherited = parent === undefined ? EMPTY_CONTEXT : parent.#context;
     this.#context = context === undefined ? inherited : { ...inherited, ...context };
-    this.#logger = logger ?? (parent === undefined ? defaultLogger : parent.#logger);
+    const inheritedLogger = parent === undefined ? defaultLogger : parent.#logger;
+    this.#logger = logger === undefined ? inheritedLogger : scopeLogger(logger);
     if (parent !== undefined) this.#link(parent);
     if (parent !== undefined) this[INSTRUMENT] = parent[INSTRUMENT]; // [instrument]
     if (signal !== undefined && !this.#aborted) {
@@ -224,9 +227,13 @@ export class Scope<S extends ServiceMap = ServiceMap> extends ScopeFeatures
     return context.contextOf(this);
   }
 
-  /** The scope's logger. */
+  /** The scope's logger; set it to write elsewhere from now on (children made later inherit it). */
   get logger(): Logger {
     return this.#logger;
+  }
+
+  set logger(logger: Logger) {
+    this.#logger = scopeLogger(checkLogger(logger, "Cannot set logger"));
   }
 
   /** The breaker the scope's tasks go through, if any. */

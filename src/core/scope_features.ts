@@ -14,6 +14,10 @@ import { acquireLock, type Lock } from "./persistence/lock.ts";
 import type { LockOptions } from "./persistence/lock_options.ts";
 import { resumeTask, type ResumeTaskOptions } from "./persistence/checkpoint.ts";
 import { Semaphore } from "./resilience/semaphore.ts";
+import {
+  scopeIdempotencyOf,
+  type ScopeIdempotencyOptions,
+} from "./resilience/scope_idempotency.ts";
 import type { TaskOptions } from "./kernel/task_options.ts";
 import type { TaskOwner } from "./kernel/_owner.ts";
 import * as context from "./kernel/context.ts";
@@ -46,7 +50,11 @@ import {
   monitorOf,
   setMemoryLimit,
 } from "./observability/memory_monitor.ts";
-import { isShutdownRequested } from "./lifecycle/graceful_shutdown.ts";
+import {
+  type GracefulShutdownController,
+  isShutdownRequested,
+  shutdownControllerOf,
+} from "./lifecycle/graceful_shutdown.ts";
 
 /**
  * `this` in a feature method: the `Scope` that extends this class, which is
@@ -107,14 +115,19 @@ export abstract class ScopeFeatures {
     return context.removeContext(this as unknown as Host, key);
   }
 
-  /** A frozen copy of every context value seen here, inherited ones included. */
-  getAllContext(): Readonly<Record<string, unknown>> {
+  /** A copy of every context value seen here, inherited ones included (changing it changes nothing). */
+  getAllContext(): Record<string, unknown> {
     return context.getAllContext(this as unknown as Host);
   }
 
   /** The context record (go-go-scope's name for it). */
   get requestContext(): Readonly<Record<string, unknown>> {
     return (this as unknown as Host).context;
+  }
+
+  /** The scope's name (go-go-scope's other name for `name`). */
+  get scopeName(): string {
+    return (this as unknown as Host).name;
   }
 
   // ---- persistence/: providers, locks, checkpoints ----
@@ -146,6 +159,11 @@ export abstract class ScopeFeatures {
   }
 
   // ---- resilience/ ----
+  /** The `idempotency` option in force here (this scope's, else the nearest ancestor's). */
+  get idempotency(): Readonly<ScopeIdempotencyOptions> | undefined {
+    return scopeIdempotencyOf(this as unknown as Host);
+  }
+
   /**
    * A {@linkcode Semaphore} of `permits` tied to this scope: its waiters are
    * rejected with the scope's abort reason when the scope aborts or is disposed.
@@ -300,5 +318,15 @@ export abstract class ScopeFeatures {
   /** True once the `gracefulShutdown` option's controller began a shutdown. */
   get isShutdownRequested(): boolean {
     return isShutdownRequested(this as unknown as Host);
+  }
+
+  /** The controller the `gracefulShutdown` option made (`shutdown()` starts one by hand), if any. */
+  get shutdownController(): GracefulShutdownController | undefined {
+    return shutdownControllerOf(this as unknown as Host);
+  }
+
+  /** go-go-scope's name for {@linkcode ScopeFeatures.shutdownController}. */
+  get _shutdownController(): GracefulShutdownController | undefined {
+    return shutdownControllerOf(this as unknown as Host);
   }
 }

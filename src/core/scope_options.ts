@@ -10,7 +10,11 @@ import type { CircuitBreaker } from "./resilience/circuit_breaker.ts";
 import type { CircuitBreakerOptions } from "./resilience/circuit_breaker_options.ts";
 import { toBreaker } from "./resilience/_breaker_option.ts";
 import type { PersistenceOption } from "./persistence/scope_persistence.ts";
-import { correlate, isCorrelatedLogger, isTraceId } from "./observability/log_correlation.ts";
+import {
+  type ScopeIdempotencyOptions,
+  setScopeIdempotency,
+} from "./resilience/scope_idempotency.ts";
+import { correlate, isCorrelatedLogger } from "./observability/log_correlation.ts";
 import { LOG_LEVELS, type LogLevel, withLogLevel } from "./base/log_level.ts";
 import { type GracefulShutdownOptions, shutdownScope } from "./lifecycle/graceful_shutdown.ts";
 import { installHooks, type ScopeHooks } from "./observability/hooks.ts";
@@ -68,17 +72,23 @@ export interface ScopeOptions {
   circuitBreaker?: CircuitBreaker | CircuitBreakerOptions | false;
   /** Values merged over the parent's context and passed to every task. */
   context?: Record<string, unknown>;
-  /** A pino-compatible logger. @default the parent's, or a console logger for warnings and errors */
+  /**
+   * A logger: pino's (with `child()`, called `(obj, msg)`) or any other with
+   * the four methods (called go-go-scope's way, `(message, ...args)`).
+   * @default the parent's, or a console logger for warnings and errors
+   */
   logger?: Logger;
 
   // ---- parity 1 options (scope-core) ----
 
   // ---- parity 2 options (primitives) ----
+  /** Defaults for the scope's idempotent tasks: `{ defaultTTL }` (ms). @default the parent's */
+  idempotency?: ScopeIdempotencyOptions;
   /** Entries below this level are not logged; with no `logger`, console shows this level and up. */
   logLevel?: LogLevel;
   /** Adds `traceId`/`spanId` to every log entry of this scope and its children. @default false */
   logCorrelation?: boolean;
-  /** The trace to continue (32 hex digits, as in W3C `traceparent`); implies `logCorrelation`. */
+  /** The trace to continue (any string; W3C `traceparent` uses 32 hex digits); implies `logCorrelation`. */
   traceId?: string;
   /** Lifecycle callbacks: `beforeTask`, `afterTask`, `onCancel`, `beforeDispose`, `afterDispose`. */
   hooks?: ScopeHooks;
@@ -116,6 +126,7 @@ export interface ChildSettings {
 }
 
 const PRIMITIVE_OPTION_KEYS = [
+  "idempotency",
   "logLevel",
   "logCorrelation",
   "traceId",
@@ -169,24 +180,27 @@ export function checkScopeOptions(
     });
   }
   if (context !== undefined) assertObject(WHAT, "context", context);
-  if (logger !== undefined) assertLogger(logger);
+  if (logger !== undefined) checkLogger(logger);
   return breaker;
 }
 
-function assertLogger(logger: unknown): asserts logger is Logger {
+/** Returns `logger` if it has the four methods; throws a TypeError naming the option otherwise. */
+export function checkLogger(logger: unknown, what: string = WHAT): Logger {
   const l = logger as Partial<Logger> | null;
   if (
     typeof l !== "object" || l === null || typeof l.debug !== "function" ||
     typeof l.info !== "function" ||
     typeof l.warn !== "function" || typeof l.error !== "function"
   ) {
-    fail(WHAT, "logger", "an object with debug, info, warn and error methods", logger, false);
+    fail(what, "logger", "an object with debug, info, warn and error methods", logger, false);
   }
+  return l as Logger;
 }
 
 /** True when `options` uses a parity 2 option or `logger` is correlated (children get a span). */
 export function wantsPrimitives(options: ScopeOptions, logger: Logger): boolean {
-  return options.logLevel !== undefined || options.logCorrelation !== undefined ||
+  return options.idempotency !== undefined || options.logLevel !== undefined ||
+    options.logCorrelation !== undefined ||
     options.traceId !== undefined || options.hooks !== undefined ||
     options.memoryLimit !== undefined || options.onMemoryPressure !== undefined ||
     options.gracefulShutdown !== undefined || isCorrelatedLogger(logger);
@@ -199,6 +213,7 @@ export function applyPrimitiveOptions(
   logger: Logger,
 ): Logger {
   const {
+    idempotency,
     logLevel,
     logCorrelation,
     traceId,
@@ -207,6 +222,7 @@ export function applyPrimitiveOptions(
     onMemoryPressure,
     gracefulShutdown,
   } = options;
+  if (idempotency !== undefined) setScopeIdempotency(s, idempotency);
   if (hooks !== undefined) installHooks(s, hooks);
   if (memoryLimit !== undefined) monitorScope(s, memoryLimit, onMemoryPressure);
   else if (onMemoryPressure !== undefined) {
@@ -220,14 +236,9 @@ export function applyPrimitiveOptions(
   if (logCorrelation !== undefined && typeof logCorrelation !== "boolean") {
     fail(WHAT, "logCorrelation", "a boolean", logCorrelation, false);
   }
-  if (traceId !== undefined && !isTraceId(traceId)) {
-    fail(
-      WHAT,
-      "traceId",
-      "32 lowercase hex digits, not all zero",
-      traceId,
-      typeof traceId === "string",
-    );
+  // Any string, as go-go-scope takes it (a W3C trace id, or a request id of your own).
+  if (traceId !== undefined && (typeof traceId !== "string" || traceId === "")) {
+    fail(WHAT, "traceId", "a non-empty string", traceId, typeof traceId === "string");
   }
   if (logCorrelation === false) {
     return isCorrelatedLogger(logger) ? logger.delegate : logger;

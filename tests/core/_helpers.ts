@@ -42,21 +42,63 @@ export function tick(): Promise<void> {
   return sleep(0);
 }
 
-/** A logger that records every call. */
-export function recordingLogger(): {
+/** What {@linkcode recordingLogger} records. */
+export interface RecordingLogger {
   calls: { level: string; obj: unknown; msg: string | undefined }[];
   debug(obj: unknown, msg?: string): void;
   info(obj: unknown, msg?: string): void;
   warn(obj: unknown, msg?: string): void;
   error(obj: unknown, msg?: string): void;
-} {
-  const calls: { level: string; obj: unknown; msg: string | undefined }[] = [];
+  child(bindings: Record<string, unknown>): RecordingLogger;
+}
+
+/**
+ * A pino-style logger that records every `(obj, msg)` call. Like pino's, its
+ * `child(bindings)` writes to the same record with the bindings merged into
+ * each entry's object (a message-only call gets them as its object).
+ */
+export function recordingLogger(
+  calls: RecordingLogger["calls"] = [],
+  bindings?: Record<string, unknown>,
+): RecordingLogger {
+  const write = (level: string) => (obj: unknown, msg?: string) => {
+    if (bindings === undefined) calls.push({ level, obj, msg });
+    else if (typeof obj === "string" && msg === undefined) {
+      calls.push({ level, obj: { ...bindings }, msg: obj });
+    } else if (obj instanceof Error) calls.push({ level, obj: { ...bindings, err: obj }, msg });
+    else if (typeof obj === "object" && obj !== null) {
+      calls.push({ level, obj: { ...bindings, ...obj }, msg });
+    } else calls.push({ level, obj: { ...bindings, value: obj }, msg });
+  };
   return {
     calls,
-    debug: (obj, msg) => calls.push({ level: "debug", obj, msg }),
-    info: (obj, msg) => calls.push({ level: "info", obj, msg }),
-    warn: (obj, msg) => calls.push({ level: "warn", obj, msg }),
-    error: (obj, msg) => calls.push({ level: "error", obj, msg }),
+    debug: write("debug"),
+    info: write("info"),
+    warn: write("warn"),
+    error: write("error"),
+    child: (more) => recordingLogger(calls, { ...bindings, ...more }),
+  };
+}
+
+/**
+ * A logger that takes go-go-scope's `(message, ...args)` calls (it has no
+ * `child()`), recording each call's arguments.
+ */
+export function messageLogger(): {
+  calls: { level: string; args: unknown[] }[];
+  debug(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+} {
+  const calls: { level: string; args: unknown[] }[] = [];
+  const write = (level: string) => (...args: unknown[]) => void calls.push({ level, args });
+  return {
+    calls,
+    debug: write("debug"),
+    info: write("info"),
+    warn: write("warn"),
+    error: write("error"),
   };
 }
 

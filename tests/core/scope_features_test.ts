@@ -22,3 +22,15 @@ test("scope features: a Scope is the Host the feature methods pass on (checked b
   assert.equal(s.requestContext.k, 1);
   assert.equal(s.semaphore(1).available, 1);
 });
+
+test("scope features: scopeName is the scope's name, createChild's included", async () => {
+  await using s = scope({ name: "grandparent" });
+  const parent = s.createChild({ name: "parent" });
+  const child = parent.createChild({ name: "child" });
+  assert.deepEqual([s.scopeName, parent.scopeName, child.scopeName], [
+    "grandparent",
+    "parent",
+    "child",
+  ]);
+  assert.equal(scope().scopeName.startsWith("scope-"), true);
+});

@@ -155,7 +155,7 @@ describe("failure: a storm of timeouts", () => {
       const body = JSON.parse(response.body);
       assert.equal(body.code, "GGS_ERR_TIMEOUT");
       assert.equal(body.statusCode, 504);
-      assert.match(body.message, /timed out after 20 ms/);
+      assert.match(body.message, /exceeded its timeout of 20 ms/);
     }
     await waitFor(() => app.scope.childCount === 0, "every request scope disposed");
     // A task started after its scope's deadline never runs, so starts <= requests.

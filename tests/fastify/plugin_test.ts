@@ -237,7 +237,7 @@ describe("plugin: timeout", () => {
     assert.equal(response.statusCode, 504);
     const body = response.json();
     assert.equal(body.code, "GGS_ERR_TIMEOUT");
-    assert.match(body.message, /timed out after 20 ms/);
+    assert.match(body.message, /exceeded its timeout of 20 ms/);
     assert.ok(signalReason instanceof TimeoutError);
   });
 

@@ -38,3 +38,5 @@ export const CHILDREN: unique symbol = Symbol("ggs.children");
 export const EXTRAS: unique symbol = Symbol("ggs.extras");
 export const INIT_EXTRAS: unique symbol = Symbol("ggs.initExtras");
 export const BASE_CONTEXT: unique symbol = Symbol("ggs.baseContext");
+/** A scope's `hooks.onDispose`, when set: told after each service disposer ran (an own property). */
+export const SERVICE_DISPOSED: unique symbol = Symbol("ggs.serviceDisposed");

@@ -3,7 +3,13 @@
  *
  * @module
  */
-import { defaultLogger, type Logger } from "./types.ts";
+import {
+  defaultLogger,
+  isObjectFirst,
+  type Logger,
+  messageFirst,
+  OBJECT_FIRST,
+} from "./loggers.ts";
 
 /** The accepted `logLevel` values, lowest first. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -24,17 +30,19 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 
 function noop(): void {}
 
-function consoleWrite(method: "debug" | "info" | "warn" | "error") {
-  return (obj: unknown, msg?: string): void => {
-    if (msg === undefined) console[method](obj);
-    else console[method](msg, obj);
+function consoleWrite(method: LogLevel): (...args: unknown[]) => void {
+  return (...args) => {
+    const call = messageFirst(args);
+    if (call.length === 1 && typeof call[0] !== "string") console[method]("", call[0]);
+    else console[method](...call);
   };
 }
 
 /**
- * `logger` limited to entries at `level` and above. The default console
- * logger (silent for debug and info) becomes a console logger that writes
- * every level from `level` up.
+ * `logger` limited to entries at `level` and above; it takes the same calls
+ * as `logger` (and keeps its `child()`, whose loggers are limited too). The
+ * default console logger (silent for debug and info) becomes a console logger
+ * that writes every level from `level` up.
  */
 export function withLogLevel(logger: Logger, level: LogLevel): Logger {
   const min = LOG_LEVELS.indexOf(level);
@@ -43,6 +51,17 @@ export function withLogLevel(logger: Logger, level: LogLevel): Logger {
       ? noop
       : logger === defaultLogger
       ? consoleWrite(method)
-      : (obj: unknown, msg?: string) => logger[method](obj, msg);
-  return { debug: pick("debug"), info: pick("info"), warn: pick("warn"), error: pick("error") };
+      : (...args: unknown[]) => logger[method](...args as [unknown]);
+  const leveled: Logger & { [OBJECT_FIRST]: boolean; child?: (bindings: unknown) => Logger } = {
+    [OBJECT_FIRST]: isObjectFirst(logger),
+    debug: pick("debug"),
+    info: pick("info"),
+    warn: pick("warn"),
+    error: pick("error"),
+  };
+  const child = (logger as { child?: unknown }).child;
+  if (typeof child === "function") {
+    leveled.child = (bindings) => withLogLevel(child.call(logger, bindings) as Logger, level);
+  }
+  return leveled;
 }

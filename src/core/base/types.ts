@@ -4,6 +4,10 @@
  *
  * @module
  */
+import type { Logger } from "./loggers.ts";
+
+export type { Logger } from "./loggers.ts";
+export { defaultLogger } from "./loggers.ts";
 
 /**
  * The outcome of anything that runs user code: `[undefined, value]` on
@@ -25,29 +29,6 @@
 export type Result<E, T> =
   | readonly [error: E, value: undefined]
   | readonly [error: undefined, value: T];
-
-/**
- * A pino-compatible logger (Fastify's `request.log` fits). Scopes pass theirs
- * to every task and use it to report errors that would otherwise be lost.
- *
- * @example
- * ```ts
- * import { type Logger, scope } from "@go-go-scope/adapter-fastify/core";
- *
- * const logger: Logger = console;
- * await using s = scope({ logger });
- * ```
- */
-export interface Logger {
-  /** Debug-level message. */
-  debug(obj: unknown, msg?: string): void;
-  /** Info-level message. */
-  info(obj: unknown, msg?: string): void;
-  /** Warning. */
-  warn(obj: unknown, msg?: string): void;
-  /** Error. */
-  error(obj: unknown, msg?: string): void;
-}
 
 /** What `ctx.checkpoint` offers a task with an `id`. */
 export interface CheckpointContext<T = unknown> {
@@ -116,13 +97,3 @@ export type TaskFn<
   T,
   S extends Record<string | symbol, unknown> = Record<string | symbol, unknown>,
 > = (ctx: TaskContext<S>) => T | PromiseLike<T>;
-
-function noop(): void {}
-
-/** The logger scopes use when none is given: silent for debug and info. */
-export const defaultLogger: Logger = {
-  debug: noop,
-  info: noop,
-  warn: (obj: unknown, msg?: string) => console.warn(msg ?? "", obj),
-  error: (obj: unknown, msg?: string) => console.error(msg ?? "", obj),
-};

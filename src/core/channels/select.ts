@@ -67,7 +67,8 @@ function allClosed(): Error {
  * @param cases Each channel with the handler that receives its value.
  * @param options `{ timeout }`.
  * @returns `[undefined, handlerResult]`, or `[error]`: the handler's error,
- * a `TimeoutError`, the scope's abort reason, or "All channels are closed".
+ * a `TimeoutError`, the scope's abort reason, "All channels are closed", or
+ * "select called with no cases" for an empty Map.
  * @throws {TypeError | RangeError} When `cases` or an option is invalid.
  */
 export function select<T, R>(
@@ -76,8 +77,9 @@ export function select<T, R>(
   options?: SelectOptions,
 ): Promise<Result<Error, R>> {
   if (!(cases instanceof Map)) fail(WHAT, "cases", "a Map of channels to handlers", cases, false);
+  // Nothing can ever be ready: the Result says so, in go-go-scope's words.
   if (cases.size === 0) {
-    fail(WHAT, "cases", "a Map with at least one channel", "an empty Map", true);
+    return Promise.resolve([new Error("select called with no cases"), undefined]);
   }
   for (const [ch, handler] of cases) {
     if (!(ch instanceof Channel)) fail(WHAT, "cases key", "a Channel", ch, false);
@@ -136,7 +138,10 @@ function wait<T, R>(
   owner[ATTACH](abortable);
   if (timeout !== undefined) {
     timer = setTimeout(() => {
-      finish([new TimeoutError(`select timed out after ${timeout} ms`, timeout), undefined]);
+      finish([
+        new TimeoutError(`select exceeded its timeout of ${timeout} ms`, timeout),
+        undefined,
+      ]);
     }, timeout);
   }
 }

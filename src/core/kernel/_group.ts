@@ -55,7 +55,8 @@ export function deadline(
   // The same shared deadline lists as scopes and tasks; the error is built only if it fires.
   const started = startDeadline(
     ms,
-    (resolve, after) => resolve(new TimeoutError(`${what} timed out after ${after} ms`, after)),
+    (resolve, after) =>
+      resolve(new TimeoutError(`${what} exceeded its timeout of ${after} ms`, after)),
     expire,
   );
   return { promise, clear: () => started.cancel() };

@@ -13,6 +13,7 @@ import type {
   EXTRAS,
   INIT_EXTRAS,
   RELEASE_SLOT,
+  SERVICE_DISPOSED,
   Startable,
 } from "../base/_symbols.ts";
 import type { INSTRUMENT, TaskInstrument } from "./_instrument.ts";
@@ -53,6 +54,8 @@ export interface ScopeExtras {
   dedupe?: Map<string | symbol, PromiseLike<unknown> & { readonly isSettled: boolean }>;
   /** Successful Results by memo key. */
   memo?: MemoStore;
+  /** Service disposers registered so far (their 1-based indexes for `hooks.onDispose`). */
+  disposers?: number;
 }
 
 /** A scope as context.ts, services.ts and memo.ts see it. */
@@ -64,5 +67,7 @@ export interface ExtrasNode {
   readonly [BASE_CONTEXT]: Readonly<Record<string, unknown>>;
   readonly [EXTRAS]: ScopeExtras | undefined;
   [INIT_EXTRAS](): ScopeExtras;
+  /** Set (as an own property) by the `hooks.onDispose` option. */
+  readonly [SERVICE_DISPOSED]?: (index: number, error: unknown) => void;
   onDispose(fn: () => unknown): void;
 }

@@ -52,7 +52,7 @@ function init(node: ExtrasNode): Map<string, unknown> {
 export function setContext(node: ExtrasNode, key: string, value: unknown): void {
   const what = "Cannot set context";
   assertKey(what, key);
-  if (node.isDisposed) throw new Error(`${what}: scope "${node.name}" is disposed`);
+  if (node.isDisposed) throw new Error(`${what} on disposed scope "${node.name}"`);
   init(node).set(key, value);
   version++;
 }
@@ -79,9 +79,9 @@ export function removeContext(node: ExtrasNode, key: string): boolean {
   return true;
 }
 
-/** `scope.getAllContext()`: a frozen copy of every key the scope sees. */
-export function getAllContext(node: ExtrasNode): Readonly<Record<string, unknown>> {
-  return Object.freeze({ ...contextOf(node) });
+/** `scope.getAllContext()`: a plain copy of every key the scope sees (the caller may change it). */
+export function getAllContext(node: ExtrasNode): Record<string, unknown> {
+  return { ...contextOf(node) };
 }
 
 /**

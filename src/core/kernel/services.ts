@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { EXTRAS, INIT_EXTRAS } from "../base/_symbols.ts";
+import { EXTRAS, INIT_EXTRAS, SERVICE_DISPOSED } from "../base/_symbols.ts";
 import type { ExtrasNode } from "./_owner.ts";
 import {
   assertFunction,
@@ -105,7 +105,14 @@ function assertKey(what: string, key: unknown): asserts key is string | symbol {
 }
 
 function label(key: unknown): string {
-  return typeof key === "string" ? JSON.stringify(key) : String(key);
+  return typeof key === "string" ? `'${key}'` : String(key);
+}
+
+/** go-go-scope's wording ("Cannot override service on disposed scope"), naming both. */
+function disposedError(verb: string, key: string | symbol, node: ExtrasNode): Error {
+  return new Error(
+    `Cannot ${verb} service on disposed scope "${node.name}" (service ${label(key)})`,
+  );
 }
 
 function find(node: ExtrasNode, key: string | symbol): { value: unknown } | undefined {
@@ -130,6 +137,7 @@ function store(
   (extras.services ??= new Map()).set(key, value);
   version++;
   if (dispose !== undefined) {
+    const index = extras.disposers = (extras.disposers ?? 0) + 1;
     node.onDispose(async () => {
       let resolved: unknown;
       try {
@@ -137,7 +145,13 @@ function store(
       } catch {
         return; // the factory's own failure was the caller's to handle
       }
-      await dispose(resolved as never);
+      try {
+        await dispose(resolved as never);
+      } catch (error) {
+        node[SERVICE_DISPOSED]?.(index, error);
+        throw error;
+      }
+      node[SERVICE_DISPOSED]?.(index, undefined);
     });
   }
 }
@@ -168,7 +182,7 @@ export function provide<T>(
   const what = `Cannot provide service ${label(key)}`;
   assertKey("Cannot provide service", key);
   const dispose = checkOptions(what, options, PROVIDE_KNOWN);
-  if (node.isDisposed) throw new Error(`${what}: scope "${node.name}" is disposed`);
+  if (node.isDisposed) throw disposedError("provide", key, node);
   if (options?.singleton === true && find(node, key) !== undefined) return;
   store(node, key, resolve(valueOrFactory), dispose);
 }
@@ -183,10 +197,10 @@ export function override<T>(
   const what = `Cannot override service ${label(key)}`;
   assertKey("Cannot override service", key);
   const dispose = checkOptions(what, options, OVERRIDE_KNOWN);
-  if (node.isDisposed) throw new Error(`${what}: scope "${node.name}" is disposed`);
+  if (node.isDisposed) throw disposedError("override", key, node);
   if (find(node, key) === undefined) {
     throw new Error(
-      `${what}: it was never provided to scope "${node.name}" or its ancestors; call provide() first`,
+      `${what}: it was not provided to scope "${node.name}" or its ancestors; call provide() first`,
     );
   }
   store(node, key, resolve(valueOrFactory), dispose);

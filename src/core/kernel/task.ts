@@ -44,7 +44,7 @@ function capture(resolve: (value: never) => void): void {
 }
 
 function onTimeout(task: Abortable & { readonly name: string }, ms: number): void {
-  task[ABORT](new TimeoutError(`Task "${task.name}" timed out after ${ms} ms`, ms));
+  task[ABORT](new TimeoutError(`Task "${task.name}" exceeded its timeout of ${ms} ms`, ms));
 }
 
 function wake(resolve: () => void): void {

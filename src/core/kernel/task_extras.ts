@@ -7,14 +7,7 @@ import { InMemoryMemoStore, type MemoStore } from "../resilience/memo.ts";
 import { INIT_EXTRAS, PRIORITY, type Startable } from "../base/_symbols.ts";
 import type { ExtrasNode } from "./_owner.ts";
 import type { Result } from "../base/types.ts";
-import {
-  assertKnownKeys,
-  assertMs,
-  assertObject,
-  fail,
-  keysOf,
-  typeError,
-} from "../base/_validate.ts";
+import { assertKnownKeys, assertMs, assertObject, fail, keysOf } from "../base/_validate.ts";
 
 /**
  * An error class a task's failures can be wrapped in (the task options
@@ -102,11 +95,6 @@ export function parseExtras(what: string, options: ExtraOptions): TaskExtras | u
   ) return undefined;
   if (errorClass !== undefined) assertClass(what, "errorClass", errorClass);
   if (systemErrorClass !== undefined) assertClass(what, "systemErrorClass", systemErrorClass);
-  if (errorClass !== undefined && systemErrorClass !== undefined) {
-    throw typeError(
-      `${what}: "errorClass" and "systemErrorClass" cannot be used together; errorClass wraps every failure, systemErrorClass only plain untagged ones`,
-    );
-  }
   if (dedupe !== undefined) assertKey(what, "dedupe", dedupe);
   if (memo !== undefined) {
     assertObject(what, "memo", memo);

@@ -19,6 +19,7 @@ import {
   assertMs,
   assertObject,
   assertString,
+  fail,
   keysOf,
 } from "../base/_validate.ts";
 
@@ -56,16 +57,16 @@ export interface TaskOptions<E extends Error = Error> {
   name?: string;
   /** Reuse a stored successful result under `key` (see idempotency.ts). */
   idempotency?: IdempotencyOptions;
-  /** A stable id: the task gets `ctx.checkpoint` and `ctx.progress` (see checkpoint.ts). */
+  /** A stable id: names the task; with `checkpoint`, its checkpoints are kept under it. */
   id?: string;
-  /** Checkpoint settings for a task with an `id`. */
+  /** Checkpoints for a task with an `id`: it gets `ctx.checkpoint` and `ctx.progress` (see checkpoint.ts). */
   checkpoint?: CheckpointOptions;
 
   // ---- parity 1 task options (scope-core) ----
   /**
    * Wrap every failure (cancellations and timeouts included) in this class:
    * `new errorClass(message, { cause: original })`, unless it already is one.
-   * Types the Result's error as `E`. Not together with `systemErrorClass`.
+   * Types the Result's error as `E`. Given with `systemErrorClass`, it wins.
    */
   errorClass?: ErrorClass<E>;
   /**
@@ -150,9 +151,13 @@ export function parseTaskOptions<T>(
     assertInstance<AbortSignal>(WHAT, "signal", options.signal, AbortSignal, "an AbortSignal");
     signal = options.signal;
   }
-  if (options.id !== undefined || options.checkpoint !== undefined) {
-    fn = withCheckpoints(fn, options.id, options.checkpoint, owner);
+  if (options.id !== undefined) {
+    assertString(WHAT, "id", options.id);
+    if (options.id === "") fail(WHAT, "id", "a non-empty string", options.id, true);
     name ??= options.id;
+  }
+  if (options.checkpoint !== undefined) {
+    fn = withCheckpoints(fn, options.id, options.checkpoint, owner);
   }
   if (options.idempotency !== undefined) {
     fn = withIdempotency(fn, options.idempotency, owner);

@@ -75,12 +75,10 @@ export class AsyncDisposableResource<T> implements AsyncDisposable {
    */
   acquire(): Promise<T> {
     if (this.#disposal !== undefined) {
-      return Promise.reject(new Error("Cannot acquire resource: it was already disposed"));
+      return Promise.reject(new Error("Resource already disposed: it cannot be acquired again"));
     }
     if (this.#acquisition !== undefined) {
-      return Promise.reject(
-        new Error("Cannot acquire resource: it was already acquired (acquire() is one-shot)"),
-      );
+      return Promise.reject(new Error("Resource already acquired: acquire() is one-shot"));
     }
     return this.#acquisition = (async () => {
       const value = await this.#acquire();

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ABORT, type Abortable, ATTACH, DETACH } from "../base/_symbols.ts";
+import { ABORT, type Abortable, ATTACH, DETACH, SERVICE_DISPOSED } from "../base/_symbols.ts";
 import { Task } from "../kernel/task.ts";
 import { assertFunction, assertKnownKeys, fail } from "../base/_validate.ts";
 import type { ScopeLike } from "../base/scope_like.ts";
@@ -35,10 +35,23 @@ export interface ScopeHooks {
   beforeDispose?: () => void;
   /** When disposal has run every cleanup, before the scope leaves its parent. */
   afterDispose?: () => void;
+  /**
+   * After each service disposer ran (a `provide()` or `override()` with
+   * `dispose`): its index in the scope (1 for the first registered) and the
+   * error it threw, if any (that error still fails the disposal).
+   */
+  onDispose?: (index: number, error?: unknown) => void;
 }
 
 const WHAT = "Cannot create scope";
-const KNOWN = ["beforeTask", "afterTask", "onCancel", "beforeDispose", "afterDispose"] as const;
+const KNOWN = [
+  "beforeTask",
+  "afterTask",
+  "onCancel",
+  "beforeDispose",
+  "afterDispose",
+  "onDispose",
+] as const;
 
 function call(s: ScopeLike, name: string, fn: () => void): void {
   try {
@@ -109,6 +122,12 @@ export function installHooks(s: ScopeLike, hooks: unknown): void {
           );
         }
       },
+    });
+  }
+  const onDispose = h.onDispose;
+  if (onDispose !== undefined) {
+    Object.defineProperty(s, SERVICE_DISPOSED, {
+      value: (index: number, error: unknown) => call(s, "onDispose", () => onDispose(index, error)),
     });
   }
   const lifecycle = new LifecycleHooks(s, h);

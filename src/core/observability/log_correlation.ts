@@ -7,7 +7,13 @@
  *
  * @module
  */
-import type { Logger } from "../base/types.ts";
+import {
+  isObjectFirst,
+  type Level,
+  type Logger,
+  messageFirst,
+  OBJECT_FIRST,
+} from "../base/loggers.ts";
 import type { ScopeLike } from "../base/scope_like.ts";
 
 /**
@@ -67,30 +73,34 @@ export function generateSpanId(): string {
   return hex(8);
 }
 
-type Level = "debug" | "info" | "warn" | "error";
-
 /**
  * A logger that adds correlation ids to every entry of the logger it wraps.
- * A pino-style logger (one with `child()`) gets them as child bindings;
- * otherwise they are merged into each entry's object (a message-only call
- * becomes `(ids, message)`, an Error becomes `{ ...ids, err }`).
+ * A pino logger (one with `child()`) gets them as child bindings; any other
+ * gets go-go-scope's format: each message prefixed with
+ * `[traceId=…] [spanId=…]`, and the ids as the second argument when the call
+ * had no other (a pino-style `(obj, msg)` call arrives as `(prefixed msg, obj)`).
  *
  * @example
  * ```ts
  * import { CorrelatedLogger, type Logger } from "@go-go-scope/adapter-fastify/core";
  *
- * const lines: unknown[] = [];
- * const base: Logger = { debug() {}, info: (o, m) => lines.push([o, m]), warn() {}, error() {} };
- * const log = new CorrelatedLogger(base, { traceId: "t".repeat(32), spanId: "s".repeat(16), scopeName: "job" });
+ * const lines: unknown[][] = [];
+ * const base: Logger = { debug() {}, info: (...args) => lines.push(args), warn() {}, error() {} };
+ * const log = new CorrelatedLogger(base, { traceId: "abc", spanId: "def", scopeName: "job" });
  * log.info("started");
- * console.log(lines[0]); // [ { traceId: "ttt…", spanId: "sss…", scopeName: "job" }, "started" ]
+ * console.log(lines[0]); // [ "[traceId=abc] [spanId=def] started", { traceId: "abc", spanId: "def", scopeName: "job" } ]
  * ```
  */
 export class CorrelatedLogger implements Logger {
+  /** @internal Whether the wrapped logger takes pino's `(obj, msg)`. */
+  readonly [OBJECT_FIRST]: boolean;
   readonly #correlation: CorrelationContext;
   readonly #delegate: Logger;
   readonly #target: Logger;
-  readonly #bindings: Record<string, string> | undefined;
+  readonly #bindings: Record<string, string>;
+  /** `undefined` when the ids are bound with `child()` or merged into objects. */
+  readonly #prefix: string | undefined;
+  readonly #bound: boolean;
 
   /**
    * Wraps `delegate`, adding `correlation`'s ids to every line.
@@ -107,14 +117,14 @@ export class CorrelatedLogger implements Logger {
       scopeName: correlation.scopeName,
     };
     if (correlation.parentSpanId !== undefined) bindings.parentSpanId = correlation.parentSpanId;
-    const child = (delegate as { child?: unknown }).child;
-    if (typeof child === "function") {
-      this.#target = child.call(delegate, bindings) as Logger;
-      this.#bindings = undefined;
-    } else {
-      this.#target = delegate;
-      this.#bindings = bindings;
-    }
+    this.#bindings = bindings;
+    this[OBJECT_FIRST] = isObjectFirst(delegate);
+    const child = (delegate as { child?: (bindings: unknown) => Logger }).child;
+    this.#bound = typeof child === "function";
+    this.#target = typeof child === "function" ? child.call(delegate, bindings) : delegate;
+    this.#prefix = this[OBJECT_FIRST]
+      ? undefined
+      : `[traceId=${correlation.traceId}] [spanId=${correlation.spanId}]`;
   }
 
   /** The wrapped logger. */
@@ -123,23 +133,23 @@ export class CorrelatedLogger implements Logger {
   }
 
   /** Debug-level entry with the ids. */
-  debug(obj: unknown, msg?: string): void {
-    this.#write("debug", obj, msg);
+  debug(obj: unknown, ...args: unknown[]): void {
+    this.#write("debug", [obj, ...args]);
   }
 
   /** Info-level entry with the ids. */
-  info(obj: unknown, msg?: string): void {
-    this.#write("info", obj, msg);
+  info(obj: unknown, ...args: unknown[]): void {
+    this.#write("info", [obj, ...args]);
   }
 
   /** Warning with the ids. */
-  warn(obj: unknown, msg?: string): void {
-    this.#write("warn", obj, msg);
+  warn(obj: unknown, ...args: unknown[]): void {
+    this.#write("warn", [obj, ...args]);
   }
 
   /** Error with the ids. */
-  error(obj: unknown, msg?: string): void {
-    this.#write("error", obj, msg);
+  error(obj: unknown, ...args: unknown[]): void {
+    this.#write("error", [obj, ...args]);
   }
 
   /** A copy of the ids. */
@@ -147,21 +157,28 @@ export class CorrelatedLogger implements Logger {
     return { ...this.#correlation };
   }
 
-  #write(level: Level, obj: unknown, msg: string | undefined): void {
-    const bindings = this.#bindings;
+  #write(level: Level, args: unknown[]): void {
     const target = this.#target;
-    if (bindings === undefined) {
-      if (msg === undefined) target[level](obj);
-      else target[level](obj, msg);
-    } else if (typeof obj === "string" && msg === undefined) {
-      target[level](bindings, obj);
-    } else if (obj instanceof Error) {
-      target[level]({ ...bindings, err: obj }, msg);
-    } else if (typeof obj === "object" && obj !== null && !Array.isArray(obj)) {
-      target[level]({ ...bindings, ...obj }, msg);
-    } else {
-      target[level]({ ...bindings, value: obj }, msg);
+    const prefix = this.#prefix;
+    if (prefix !== undefined) {
+      const call = messageFirst(args);
+      const head = typeof call[0] === "string" ? `${prefix} ${call[0]}` : prefix;
+      const rest = typeof call[0] === "string" ? call.slice(1) : call;
+      target[level](head, ...(rest.length === 0 ? [{ ...this.#bindings }] : rest));
+      return;
     }
+    if (this.#bound) {
+      target[level](...args as [unknown]);
+      return;
+    }
+    // A pino-style logger without child(): the ids merged into the entry's object.
+    const [obj, msg] = args;
+    const bindings = this.#bindings;
+    if (typeof obj === "string" && args.length === 1) target[level](bindings, obj);
+    else if (obj instanceof Error) target[level]({ ...bindings, err: obj }, msg);
+    else if (typeof obj === "object" && obj !== null && !Array.isArray(obj)) {
+      target[level]({ ...bindings, ...obj }, msg);
+    } else target[level]({ ...bindings, value: obj }, msg);
   }
 }
 
@@ -220,11 +237,6 @@ export function traceIdOf(s: ScopeLike): string | undefined {
     if (found !== undefined) return found.traceId;
   }
   return undefined;
-}
-
-/** Ids that match the W3C trace-context format (lowercase hex, not all zeros). */
-export function isTraceId(value: unknown): value is string {
-  return typeof value === "string" && /^[0-9a-f]{32}$/.test(value) && !/^0+$/.test(value);
 }
 
 /**

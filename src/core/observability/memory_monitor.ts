@@ -8,7 +8,7 @@
  * @module
  */
 import { ABORT, ATTACH, DETACH, type Timer } from "../base/_symbols.ts";
-import { assertKnownKeys, assertMs, fail } from "../base/_validate.ts";
+import { assertKnownKeys, assertMs, describe, fail, optionError } from "../base/_validate.ts";
 import { defaultLogger } from "../base/types.ts";
 import type { ScopeLike } from "../base/scope_like.ts";
 
@@ -50,7 +50,7 @@ export interface MemoryUsage {
 export interface MemoryLimitConfig {
   /** Bytes, or a string such as `"100mb"` (b, kb, mb, gb, tb; powers of 1024). */
   limit: number | string;
-  /** Called (at most once a second) when usage reaches `pressureThreshold` % of the limit. */
+  /** Called (at most once a second) when usage reaches `pressureThreshold` % of the limit (0: always). */
   onPressure?: (usage: MemoryUsage) => void;
   /** Ms between checks. @default 5000 */
   checkInterval?: number;
@@ -86,7 +86,11 @@ export function parseMemoryLimit(what: string, option: string, limit: unknown): 
   if (typeof limit !== "string") fail(what, option, accepted, limit, false);
   const match = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb)?$/i.exec(limit.trim());
   const bytes = match === null ? NaN : Number(match[1]) * UNITS[(match[2] ?? "b").toLowerCase()]!;
-  if (!(bytes > 0)) fail(what, option, accepted, limit, true);
+  if (!(bytes > 0)) {
+    // Ends with go-go-scope's wording, which users match on.
+    const message = `${what}: "${option}" must be ${accepted}, received ${describe(limit)}`;
+    throw optionError(`${message} (Invalid memory limit format)`, true);
+  }
   return bytes;
 }
 
@@ -185,12 +189,12 @@ export class MemoryMonitor implements Disposable, AsyncDisposable {
     if (
       pressureThreshold !== undefined &&
       (typeof pressureThreshold !== "number" ||
-        !(pressureThreshold > 0 && pressureThreshold <= 100))
+        !(pressureThreshold >= 0 && pressureThreshold <= 100))
     ) {
       fail(
         WHAT,
         "pressureThreshold",
-        "a percentage > 0 and <= 100",
+        "a percentage from 0 to 100",
         pressureThreshold,
         typeof pressureThreshold === "number",
       );
@@ -303,7 +307,7 @@ export function setMemoryLimit(s: ScopeLike, limit: number | string): void {
   const m = monitors.get(s);
   if (m === undefined) {
     throw new Error(
-      "Cannot set memory limit: memory monitoring is not enabled; create the scope with the memoryLimit option first",
+      "Cannot set memory limit: Memory monitoring not enabled (create the scope with the memoryLimit option)",
     );
   }
   m.setLimit(limit);

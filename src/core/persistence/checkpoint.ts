@@ -1,7 +1,8 @@
 /**
- * Checkpoints: a task with an `id` gets `ctx.checkpoint` (`save(data)` and the
- * `data` of the latest checkpoint of a previous, unfinished run) and
- * `ctx.progress`; `scope.resumeTask(id, fn)` runs it again from there. A task
+ * Checkpoints: a task with an `id` and the `checkpoint` option gets
+ * `ctx.checkpoint` (`save(data)` and the `data` of the latest checkpoint of a
+ * previous, unfinished run) and `ctx.progress`; `scope.resumeTask(id, fn)`
+ * runs it again from there. A task
  * that succeeds deletes its checkpoints; one that fails keeps them. Stored in
  * the scope's `persistence.checkpoint`, else in a process-wide
  * {@linkcode InMemoryCheckpointProvider}.
@@ -50,7 +51,7 @@ export interface CheckpointOptions {
  * const [err] = await s.task(async (ctx) => {
  *   await ctx.checkpoint?.save({ done: 50 });
  *   throw new Error("crashed half way");
- * }, { id: "import" });
+ * }, { id: "import", checkpoint: {} });
  * console.log(err?.message, (await checkpoint.loadLatest("import"))?.data); // crashed half way { done: 50 }
  * const [, done] = await s.resumeTask("import", (ctx) => (ctx.checkpoint?.data as { done: number }).done);
  * console.log(done); // 50
@@ -150,6 +151,78 @@ export function createProgressContext(): ProgressContext {
   };
 }
 
+/** What {@linkcode createCheckpointContext} saves through; each save updates it. */
+export interface CheckpointState<T = unknown> {
+  /** Where checkpoints are stored. */
+  provider: CheckpointProvider;
+  /** The task the checkpoints belong to. */
+  taskId: string;
+  /** The newest checkpoint: its data is the context's `data`. Each save replaces it. */
+  current?: Checkpoint<T> | undefined;
+  /** The sequence number of `current` (0 for none); each save increments it. */
+  sequence: number;
+  /** Checkpoints kept for the task (older ones deleted after each save). */
+  maxCheckpoints: number;
+  /** Called after each save. */
+  onCheckpoint?: ((checkpoint: Checkpoint<T>) => void) | undefined;
+  /** Where each save reads its `progress` and time estimate. @default none (progress 0) */
+  progress?: ProgressContext | undefined;
+}
+
+/**
+ * A task's `ctx.checkpoint` over `state`, for code that drives checkpoints
+ * itself: `save(data)` stores the next checkpoint, keeps the newest
+ * `maxCheckpoints`, updates `state` and calls `onCheckpoint`; `data` is the
+ * newest checkpoint's.
+ *
+ * @example
+ * ```ts
+ * import { createCheckpointContext, InMemoryCheckpointProvider } from "@go-go-scope/adapter-fastify/core";
+ *
+ * const provider = new InMemoryCheckpointProvider();
+ * const state = { provider, taskId: "import", sequence: 0, maxCheckpoints: 3 };
+ * const checkpoint = createCheckpointContext<{ row: number }>(state);
+ * await checkpoint.save({ row: 500 });
+ * console.log(checkpoint.data, state.sequence); // { row: 500 } 1
+ * console.log((await provider.loadLatest("import"))?.data); // { row: 500 }
+ * ```
+ */
+export function createCheckpointContext<T>(state: CheckpointState<T>): CheckpointContext<T> {
+  const what = "Cannot create checkpoint context";
+  assertObject(what, "state", state);
+  const { provider, taskId, sequence, maxCheckpoints, onCheckpoint, progress } = state;
+  assertObject(what, "provider", provider);
+  assertFunction(what, "provider.save", provider.save);
+  assertFunction(what, "provider.cleanup", provider.cleanup);
+  assertString(what, "taskId", taskId);
+  assertInteger(what, "sequence", sequence, 0);
+  assertInteger(what, "maxCheckpoints", maxCheckpoints, 1);
+  if (onCheckpoint !== undefined) assertFunction(what, "onCheckpoint", onCheckpoint);
+  return {
+    get data() {
+      return state.current?.data;
+    },
+    async save(data: T): Promise<void> {
+      const { percentage, eta } = progress?.get() ?? { percentage: 0 };
+      const now = Date.now();
+      const next = ++state.sequence;
+      const saved: Checkpoint<T> = {
+        id: `${state.taskId}-${next}-${now}`,
+        taskId: state.taskId,
+        sequence: next,
+        timestamp: now,
+        progress: percentage,
+        data,
+      };
+      if (eta !== undefined) saved.estimatedTimeRemaining = eta;
+      await state.provider.save(saved);
+      state.current = saved;
+      await state.provider.cleanup(state.taskId, state.maxCheckpoints);
+      state.onCheckpoint?.(saved);
+    },
+  };
+}
+
 let defaultProvider: InMemoryCheckpointProvider | undefined;
 const WHAT = "Cannot create task";
 
@@ -164,8 +237,8 @@ function providerOf(owner: Owner): CheckpointProvider {
 }
 
 /**
- * @internal Validates the task options `id` and `checkpoint` and wraps `fn` so
- * that it receives `ctx.checkpoint` and `ctx.progress`.
+ * @internal Validates the task option `checkpoint` (and the `id` it needs) and
+ * wraps `fn` so that it receives `ctx.checkpoint` and `ctx.progress`.
  */
 export function withCheckpoints<T>(
   fn: TaskFn<T>,
@@ -207,30 +280,16 @@ export function withCheckpoints<T>(
       );
     }
     if (latest !== undefined) onResume?.(latest);
-    let sequence = latest?.sequence ?? 0;
-    let data = latest?.data;
     const progress = createProgressContext();
-    const checkpoint: CheckpointContext = {
-      get data() {
-        return data;
-      },
-      async save(value: unknown): Promise<void> {
-        const { percentage, eta } = progress.get();
-        const saved: Checkpoint<unknown> = {
-          id: `${id}-${++sequence}-${Date.now()}`,
-          taskId: id,
-          sequence,
-          timestamp: Date.now(),
-          progress: percentage,
-          data: value,
-        };
-        if (eta !== undefined) saved.estimatedTimeRemaining = eta;
-        await provider.save(saved);
-        data = value;
-        await provider.cleanup(id, keep);
-        onCheckpoint?.(saved);
-      },
-    };
+    const checkpoint = createCheckpointContext({
+      provider,
+      taskId: id,
+      current: latest,
+      sequence: latest?.sequence ?? 0,
+      maxCheckpoints: keep,
+      onCheckpoint,
+      progress,
+    });
     const value = await fn(extend(ctx, checkpoint, progress));
     try {
       await provider.deleteAll(id);
@@ -303,5 +362,5 @@ export async function resumeTask<T>(
       return [new Error(`No checkpoint found for task ID: ${taskId}`), undefined];
     }
   }
-  return await scope.task(fn, { ...rest, id: taskId });
+  return await scope.task(fn, { checkpoint: {}, ...rest, id: taskId });
 }

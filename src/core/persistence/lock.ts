@@ -115,65 +115,55 @@ export class Lock implements AsyncDisposable {
   /**
    * Waits for exclusive ownership (not on a read-write lock).
    *
-   * @throws {TimeoutError} (rejection) when `timeout` passes first; rejects with the scope's reason when it aborts.
+   * @throws {TimeoutError} (rejection) when `timeout` passes first; rejects with the scope's reason
+   * when it aborts, and with a `TypeError` on a read-write lock (as `read()`/`write()` on a mutex).
    */
   acquire(options?: LockAcquireOptions): Promise<LockGuard> {
-    if (this.#rw) {
-      throw typeError(
-        `Cannot acquire lock "${this.#name}": it is a read-write lock; use read() or write()`,
-      );
-    }
-    return this.#request("exclusive", options);
+    const wrong = this.#modeError(false, "acquire lock", "read() or write()");
+    return wrong === undefined ? this.#request("exclusive", options) : Promise.reject(wrong);
   }
 
   /** Waits for a shared (read) hold on a read-write lock. */
   read(options?: LockAcquireOptions): Promise<LockGuard> {
-    if (!this.#rw) {
-      throw typeError(
-        `Cannot read-lock "${this.#name}": create it with { allowMultipleReaders: true }`,
-      );
-    }
-    return this.#request("read", options);
+    const wrong = this.#modeError(true, "read-lock");
+    return wrong === undefined ? this.#request("read", options) : Promise.reject(wrong);
   }
 
   /** Waits for the exclusive (write) hold on a read-write lock. */
   write(options?: LockAcquireOptions): Promise<LockGuard> {
-    if (!this.#rw) {
-      throw typeError(
-        `Cannot write-lock "${this.#name}": create it with { allowMultipleReaders: true }`,
-      );
-    }
-    return this.#request("write", options);
+    const wrong = this.#modeError(true, "write-lock");
+    return wrong === undefined ? this.#request("write", options) : Promise.reject(wrong);
   }
 
   /** Takes a local exclusive lock now, or returns `null`. */
   tryAcquire(): LockGuard | null {
-    if (this.#rw) {
-      throw typeError(
-        `Cannot try-acquire lock "${this.#name}": it is a read-write lock; use tryRead() or tryWrite()`,
-      );
-    }
+    const wrong = this.#modeError(false, "try-acquire lock", "tryRead() or tryWrite()");
+    if (wrong !== undefined) throw wrong;
     return this.#try("exclusive");
   }
 
   /** Takes a local read hold now, or returns `null`. */
   tryRead(): LockGuard | null {
-    if (!this.#rw) {
-      throw typeError(
-        `Cannot read-lock "${this.#name}": create it with { allowMultipleReaders: true }`,
-      );
-    }
+    const wrong = this.#modeError(true, "read-lock");
+    if (wrong !== undefined) throw wrong;
     return this.#try("read");
   }
 
   /** Takes a local write hold now, or returns `null`. */
   tryWrite(): LockGuard | null {
-    if (!this.#rw) {
-      throw typeError(
-        `Cannot write-lock "${this.#name}": create it with { allowMultipleReaders: true }`,
-      );
-    }
+    const wrong = this.#modeError(true, "write-lock");
+    if (wrong !== undefined) throw wrong;
     return this.#try("write");
+  }
+
+  /** A call for the other kind of lock, in go-go-scope's words ("… read-write mode"). */
+  #modeError(rw: boolean, what: string, instead = ""): TypeError | undefined {
+    if (this.#rw === rw) return undefined;
+    return typeError(
+      rw
+        ? `Cannot ${what} "${this.#name}": it is not configured for read-write mode; create it with { allowMultipleReaders: true }`
+        : `Cannot ${what} "${this.#name}": it is configured for read-write mode; use ${instead}`,
+    );
   }
 
   /** Whether a local lock is held. @throws {Error} For a keyed lock (ask the provider's `isLocked(key)`). */

@@ -22,6 +22,7 @@ import {
 } from "./circuit_breaker_options.ts";
 import { SharedBreakerState } from "./_shared_breaker.ts";
 import { gate } from "../persistence/_connect.ts";
+import { copySafeGetters } from "./_copy_safe.ts";
 
 /**
  * Internal: lets the task pipeline drive a breaker without a closure per call.
@@ -37,9 +38,6 @@ export let release: (
   logger?: Logger,
 ) => void;
 
-// Where the breaker's own errors (a throwing handler or isFailure) go: the
-// logger of the call in progress (a task passes its scope's, so the line
-// carries the request id), else the default logger.
 /**
  * Internal: shares a keyed breaker's state through `provider` (the scope's or
  * the plugin's `persistence`), unless it shares already. `logger` reports
@@ -54,6 +52,7 @@ export let shareState: (
 /** Internal: whether a breaker's state is shared through a provider already. */
 export let isShared: (breaker: CircuitBreaker) => boolean;
 
+// Where its own errors go: the logger of the call in progress (a task's scope's), else the default.
 let callLogger: Logger = defaultLogger;
 
 /**
@@ -102,6 +101,7 @@ export class CircuitBreaker implements AsyncDisposable {
   #generation = 0;
 
   static {
+    copySafeGetters(this.prototype, (b) => #state in b); // test frameworks read copies
     acquire = (b, logger = defaultLogger) => {
       callLogger = logger;
       try {

@@ -19,12 +19,13 @@ import { idempotencyProviderOf } from "../persistence/scope_persistence.ts";
 import { whenConnected } from "../persistence/_connect.ts";
 import type { Logger, TaskContext, TaskFn } from "../base/types.ts";
 import { assertInteger, assertKnownKeys, assertMs, assertObject, fail } from "../base/_validate.ts";
+import { scopeIdempotencyOf } from "./scope_idempotency.ts";
 
 /** The task option `idempotency`. */
 export interface IdempotencyOptions {
   /** The key (or a function computing it when the task is created). */
   key: string | (() => string);
-  /** How long the stored result counts, in ms. @default until evicted */
+  /** How long the stored result counts, in ms. @default the scope's `idempotency.defaultTTL`, else until evicted */
   ttl?: number;
 }
 
@@ -166,7 +167,9 @@ export function withIdempotency<T>(fn: TaskFn<T>, option: unknown, owner: Owner)
   if (ttl !== undefined) assertMs(WHAT, "idempotency.ttl", ttl);
   const provider = idempotencyProviderOf(owner as never) ??
     (defaultProvider ??= new InMemoryIdempotencyProvider());
-  return (ctx: TaskContext) => run(fn, ctx, provider, key as string, ttl, owner.logger);
+  // Without a ttl of its own, the scope's `idempotency.defaultTTL` (inherited) applies.
+  const ttlMs = ttl ?? scopeIdempotencyOf(owner as never)?.defaultTTL;
+  return (ctx: TaskContext) => run(fn, ctx, provider, key as string, ttlMs, owner.logger);
 }
 
 async function run<T>(

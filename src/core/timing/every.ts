@@ -52,6 +52,9 @@ class Repeater {
     this.#timer = undefined;
     if (this.#stopped) return;
     this.#owner.task(this.#fn).then(([err]) => {
+      // The next run is scheduled first: writing the log (a console's first
+      // write takes milliseconds) then overlaps the wait instead of adding to it.
+      if (!this.#stopped) this.#timer = setTimeout(() => this.#run(), this.#ms);
       const owner = this.#owner;
       if (err !== undefined && !(owner.isAborted && isAbortError(err))) {
         owner.logger.error(
@@ -59,7 +62,6 @@ class Repeater {
           "every(): a run failed; the next runs on time",
         );
       }
-      if (!this.#stopped) this.#timer = setTimeout(() => this.#run(), this.#ms);
     });
   }
 }

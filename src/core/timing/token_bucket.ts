@@ -12,6 +12,7 @@ import {
   assertObject,
   assertString,
   fail,
+  typeError,
 } from "../base/_validate.ts";
 import type { ScopeLike } from "../base/scope_like.ts";
 
@@ -114,11 +115,16 @@ export class TokenBucket {
       }
     }
     if (cache !== undefined) {
+      // The key is checked first, as go-go-scope does, with its words at the end.
+      if (key === undefined) {
+        throw typeError(
+          `${WHAT}: "key" must be a string when cache is set, received undefined (key is required when using cache)`,
+        );
+      }
       if (
         typeof cache !== "object" || cache === null || typeof cache.get !== "function" ||
         typeof cache.set !== "function"
       ) fail(WHAT, "cache", "an object with get and set methods", cache, false);
-      if (key === undefined) fail(WHAT, "key", "a string when cache is set", key, false);
     }
     if (key !== undefined) assertString(WHAT, "key", key);
     this.#capacity = capacity;

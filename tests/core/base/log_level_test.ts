@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { scope } from "../../../src/core/mod.ts";
-import { recordingLogger } from "../_helpers.ts";
+import { messageLogger, recordingLogger } from "../_helpers.ts";
 
 test("logLevel: entries below the level are not written", async () => {
   const logger = recordingLogger();
@@ -28,4 +28,25 @@ test("logLevel: a bad level throws naming the option and the accepted values", (
     message:
       `Cannot create scope: "logLevel" must be one of 'debug', 'info', 'warn', 'error', received "verbose"`,
   });
+});
+
+test("logLevel: the filtered logger takes the same calls and keeps child() for pino loggers", async () => {
+  const pino = recordingLogger();
+  await using s = scope({ logger: pino, logLevel: "info", logCorrelation: true });
+  s.logger.debug("dropped");
+  s.logger.info({ a: 1 }, "kept");
+  assert.deepEqual(pino.calls, [{
+    level: "info",
+    obj: { traceId: s.traceId, spanId: s.spanId, scopeName: s.name, a: 1 },
+    msg: "kept",
+  }]);
+  const plain = messageLogger();
+  await using m = scope({ logger: plain, logLevel: "warn" });
+  m.logger.info("dropped");
+  m.logger.warn("disk %s", "low", 3);
+  m.logger.error({ code: 1 }, "failed");
+  assert.deepEqual(plain.calls, [
+    { level: "warn", args: ["disk %s", "low", 3] },
+    { level: "error", args: ["failed", { code: 1 }] },
+  ]);
 });

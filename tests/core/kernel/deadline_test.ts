@@ -79,7 +79,7 @@ test("deadline: a deadline longer than one timer is re-armed until its real end"
     );
     const elapsed = performance.now() - start;
     assert.ok(err instanceof TimeoutError, `got ${String(err)}`);
-    assert.equal(err.message, `Scope "${s.name}" timed out after 60 ms`);
+    assert.equal(err.message, `Scope "${s.name}" exceeded its timeout of 60 ms`);
     assert.ok(elapsed >= 55, `aborted after ${elapsed.toFixed(1)} ms, before its 60 ms deadline`);
   });
 });
@@ -171,4 +171,42 @@ test("deadline: deadlines started from an expiring deadline's callback keep the 
     await using _s = scope({ timeout: 70_000 + i });
   }
   assert.ok(deadlineListCount() <= before + 40, `${deadlineListCount() - before} lists left`);
+});
+
+test("deadline: every timeout's message says what exceeded its timeout, and how long it was", async () => {
+  const never = ({ signal }: { signal: AbortSignal }) =>
+    new Promise<never>((_resolve, reject) =>
+      signal.addEventListener("abort", () => reject(signal.reason))
+    );
+  await using s = scope({ name: "owner" });
+  const cases: [string, () => PromiseLike<readonly [unknown, unknown]>, string][] = [
+    [
+      "task",
+      () => s.task(never, { name: "t", timeout: 5 }),
+      'Task "t" exceeded its timeout of 5 ms',
+    ],
+    [
+      "scope",
+      () => scope({ name: "sc", timeout: 5 }).task(never),
+      'Scope "sc" exceeded its timeout of 5 ms',
+    ],
+    [
+      "parallel",
+      () => s.parallel([never], { timeout: 5 }),
+      "parallel exceeded its timeout of 5 ms",
+    ],
+    ["race", () => s.race([never], { timeout: 5 }), "race exceeded its timeout of 5 ms"],
+    [
+      "select",
+      () => s.select(new Map([[s.channel<number>(), () => 1]]), { timeout: 5 }),
+      "select exceeded its timeout of 5 ms",
+    ],
+  ];
+  for (const [what, run, message] of cases) {
+    const [err] = await run();
+    assert.ok(err instanceof TimeoutError, what);
+    // go-go-scope's users look for the word "timeout" in it.
+    assert.equal(err.message, message, what);
+    assert.equal(err.timeout, 5, what);
+  }
 });

@@ -100,11 +100,11 @@ test("services: override() replaces the value, chains, and may be a factory", as
 test("services: override() of a key never provided throws, naming the key", async () => {
   await using s = scope({ name: "svc" });
   const loose = s as unknown as { override(k: string, v: unknown): unknown };
-  assert.throws(
-    () => loose.override("mailer", {}),
-    (e: unknown) =>
-      e instanceof Error && /"mailer"/.test(e.message) && /never provided/.test(e.message),
-  );
+  // Starts with go-go-scope's wording ("Cannot override service 'db': it was not provided").
+  assert.throws(() => loose.override("mailer", {}), {
+    message:
+      `Cannot override service 'mailer': it was not provided to scope "svc" or its ancestors; call provide() first`,
+  });
 });
 
 test("services: provide() and override() on a disposed scope throw", async () => {
@@ -112,6 +112,13 @@ test("services: provide() and override() on a disposed scope throw", async () =>
   await dispose(s);
   assert.throws(() => s.provide("j", 2), /disposed/);
   assert.throws(() => s.override("k", 3), /disposed/);
+  // go-go-scope's wording, then the scope and the key.
+  assert.throws(() => s.override("k", 3), {
+    message: `Cannot override service on disposed scope "${s.name}" (service 'k')`,
+  });
+  assert.throws(() => s.provide("j", 2), {
+    message: `Cannot provide service on disposed scope "${s.name}" (service 'j')`,
+  });
 });
 
 test("services: disposers run last provided first, interleaved with onDispose, children first", async () => {

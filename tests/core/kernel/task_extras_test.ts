@@ -89,12 +89,27 @@ test("without either option a plain Error becomes UnknownError (the default syst
   assert.ok(err instanceof UnknownError);
 });
 
-test("errorClass with systemErrorClass, or a non-class, is a TypeError naming the option", async () => {
+test("errorClass and systemErrorClass together: errorClass wins, for every failure", async () => {
+  class SystemError extends Error {}
   await using s = scope();
-  assert.throws(
-    () => s.task(() => 1, { errorClass: DatabaseError, systemErrorClass: DatabaseError }),
-    /"errorClass" and "systemErrorClass" cannot be used together/,
-  );
+  const both = { errorClass: DatabaseError, systemErrorClass: SystemError };
+  const cases: [string, () => unknown][] = [
+    ["a plain Error", () => Promise.reject(new Error("plain"))],
+    ["a subclass", () => Promise.reject(new RangeError("sub"))],
+    ["a non-Error", () => Promise.reject(42)],
+  ];
+  for (const [what, fn] of cases) {
+    const [err] = await s.task(fn, both);
+    assert.ok(err instanceof DatabaseError, what);
+  }
+  const t = s.task(({ signal }) => untilAborted(signal), both);
+  t.cancel(new Error("stop"));
+  const [cancelled] = await t;
+  assert.ok(cancelled instanceof DatabaseError, "a cancellation too");
+});
+
+test("errorClass or systemErrorClass that is not a class is a TypeError naming the option", async () => {
+  await using s = scope();
   assert.throws(
     () => s.task(() => 1, { systemErrorClass: (() => {}) as never }),
     (e: unknown) =>

@@ -87,3 +87,27 @@ test("gracefulShutdown: bad options throw naming the option", () => {
     message: /unknown option "exitCode"/,
   });
 });
+
+test("gracefulShutdown: the scope reaches its controller (also as _shutdownController, go-go-scope's name)", async () => {
+  const source = fakeSignals();
+  let completed = false;
+  const s = scope({
+    gracefulShutdown: {
+      signalSource: source,
+      signals: [],
+      exit: false,
+      onComplete: () => void (completed = true),
+    },
+  });
+  const controller = s.shutdownController;
+  assert.ok(controller instanceof GracefulShutdownController);
+  assert.equal(s._shutdownController, controller);
+  assert.equal(s.isShutdownRequested, false);
+  await controller.shutdown();
+  assert.equal(s.isShutdownRequested, true);
+  assert.equal(completed, true);
+  assert.equal(s.isDisposed, true);
+  await using plain = scope();
+  assert.equal(plain.shutdownController, undefined);
+  assert.equal(plain._shutdownController, undefined);
+});

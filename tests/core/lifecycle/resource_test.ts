@@ -30,12 +30,13 @@ test("resource: a second acquire() rejects and does not call acquire again", asy
   const r = new AsyncDisposableResource(() => ++calls, () => {});
   await r.acquire();
   await assert.rejects(r.acquire(), {
-    message: "Cannot acquire resource: it was already acquired (acquire() is one-shot)",
+    // go-go-scope's wording, which users match on.
+    message: "Resource already acquired: acquire() is one-shot",
   });
   assert.equal(calls, 1);
   await r[Symbol.asyncDispose]();
   await assert.rejects(r.acquire(), {
-    message: "Cannot acquire resource: it was already disposed",
+    message: "Resource already disposed: it cannot be acquired again",
   });
 });
 

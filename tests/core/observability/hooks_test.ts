@@ -42,6 +42,43 @@ test("hooks: onCancel gets the reason; disposal runs beforeDispose, cleanups, af
   assert.deepEqual(order, ["cancel:Scope disposed", "before", "cleanup", "after"]);
 });
 
+test("hooks: onDispose is told after each service disposer, with its index and error", async () => {
+  const calls: [number, string | undefined][] = [];
+  const s = scope({
+    hooks: {
+      onDispose: (index, error) => calls.push([index, (error as Error | undefined)?.message]),
+    },
+  })
+    .provide("db", () => ({ close() {} }), { dispose: () => {} })
+    .provide("plain", 1) // no disposer: no index
+    .provide("cache", () => 2, {
+      dispose: () => {
+        throw new Error("cache close failed");
+      },
+    });
+  s.override("db", { close() {} }, { dispose: () => {} });
+  s.onDispose(() => {}); // a cleanup, not a service: not reported
+  await assert.rejects(s[Symbol.asyncDispose](), { message: "cache close failed" });
+  // Last registered first, as the disposers run.
+  assert.deepEqual(calls, [[3, undefined], [2, "cache close failed"], [1, undefined]]);
+});
+
+test("hooks: a throwing onDispose is logged and disposal goes on", async () => {
+  const logger = recordingLogger();
+  const s = scope({
+    logger,
+    hooks: {
+      onDispose: () => {
+        throw new Error("hook bug");
+      },
+    },
+  });
+  s.provide("k", 1, { dispose: () => {} });
+  await dispose(s);
+  assert.equal(logger.calls[0]?.msg, "scope hook threw");
+  assert.equal((logger.calls[0]?.obj as { hook: string }).hook, "onDispose");
+});
+
 test("hooks: a throwing hook is logged and the task still resolves", async () => {
   const logger = recordingLogger();
   await using s = scope({

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   CorrelatedLogger,
+  type CorrelationContext,
   createCorrelatedLogger,
   generateSpanId,
   generateTraceId,
@@ -11,7 +12,7 @@ import {
   isCorrelatedLogger,
   scope,
 } from "../../../src/core/mod.ts";
-import { recordingLogger } from "../_helpers.ts";
+import { messageLogger, recordingLogger } from "../_helpers.ts";
 
 test("logCorrelation: ids are W3C-shaped random hex", () => {
   assert.match(generateTraceId(), /^[0-9a-f]{32}$/);
@@ -98,8 +99,82 @@ test("logCorrelation: bad values throw naming the option", () => {
   assert.throws(() => scope({ logCorrelation: "yes" as never }), {
     message: 'Cannot create scope: "logCorrelation" must be a boolean, received "yes"',
   });
-  assert.throws(() => scope({ traceId: "nope" }), {
+  assert.throws(() => scope({ traceId: "" }), {
     name: "RangeError",
-    message: /"traceId" must be 32 lowercase hex digits, not all zero, received "nope"/,
+    message: 'Cannot create scope: "traceId" must be a non-empty string, received ""',
   });
+  assert.throws(() => scope({ traceId: 42 as never }), {
+    name: "TypeError",
+    message: 'Cannot create scope: "traceId" must be a non-empty string, received 42',
+  });
+});
+
+test("logCorrelation: any string is a traceId, continued by the children", async () => {
+  for (
+    const traceId of [
+      "external-trace-id-1234567890abcd",
+      "req-7",
+      "4bf92f3577b34da6a3ce929d0e0e4736",
+    ]
+  ) {
+    await using root = scope({ traceId });
+    const child = root.createChild({ logCorrelation: true, traceId: `${traceId}-child` });
+    assert.equal(root.traceId, traceId);
+    assert.equal(child.traceId, `${traceId}-child`, "a child's own traceId wins over the parent's");
+    assert.equal(root.createChild().traceId, traceId);
+  }
+});
+
+// ---------------------------------------------------------------- go-go-scope's format
+
+const ids = { traceId: "abc123", spanId: "xyz789", scopeName: "test-scope" };
+
+test("CorrelatedLogger over a logger without child(): go-go-scope's prefix and arguments", () => {
+  const cases: {
+    call: (log: CorrelatedLogger) => void;
+    correlation?: CorrelationContext;
+    want: unknown[];
+  }[] = [
+    {
+      call: (log) => log.info("Test message"),
+      want: ["[traceId=abc123] [spanId=xyz789] Test message", ids],
+    },
+    {
+      call: (log) => log.info("Test message", { extra: "data" }),
+      want: ["[traceId=abc123] [spanId=xyz789] Test message", { extra: "data" }],
+    },
+    {
+      call: (log) => log.info("n=%d", 3),
+      want: ["[traceId=abc123] [spanId=xyz789] n=%d", 3],
+    },
+    {
+      // The core's own pino-style entries arrive message first.
+      call: (log) => log.info({ err: "x" }, "cleanup failed"),
+      want: ["[traceId=abc123] [spanId=xyz789] cleanup failed", { err: "x" }],
+    },
+    {
+      call: (log) => log.info({ only: 1 }),
+      want: ["[traceId=abc123] [spanId=xyz789]", { only: 1 }],
+    },
+    {
+      call: (log) => log.info("m"),
+      correlation: { ...ids, parentSpanId: "parent456" },
+      want: ["[traceId=abc123] [spanId=xyz789] m", { ...ids, parentSpanId: "parent456" }],
+    },
+  ];
+  for (const { call, correlation, want } of cases) {
+    const base = messageLogger();
+    call(new CorrelatedLogger(base, correlation ?? ids));
+    assert.deepEqual(base.calls, [{ level: "info", args: want }]);
+  }
+});
+
+test("logCorrelation: a scope with a logger without child() prefixes entries, tasks' too", async () => {
+  const base = messageLogger();
+  await using s = scope({ name: "correlated-scope", logger: base, logCorrelation: true });
+  const [err] = await s.task(({ logger }) => logger.info("Task message"), { name: "t" });
+  assert.equal(err, undefined);
+  const [message] = base.calls[0]!.args as [string];
+  assert.ok(message.startsWith(`[traceId=${s.traceId}] [spanId=${s.spanId}] `), message);
+  assert.match(message, /\[correlated-scope\/t#\d+\] Task message$/);
 });

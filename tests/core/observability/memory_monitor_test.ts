@@ -10,6 +10,7 @@ import {
   scope,
 } from "../../../src/core/mod.ts";
 import { dispose } from "../_helpers.ts";
+import { waitFor } from "../_wait.ts";
 
 test("memory: this runtime exposes heap figures", () => {
   assert.equal(isMemoryMonitoringAvailable(), true);
@@ -44,7 +45,11 @@ test("memory: setMemoryLimit changes the limit; without memoryLimit it throws", 
   await using plain = scope();
   assert.equal(plain.isMemoryMonitoringEnabled, false);
   assert.ok(plain.memoryUsage()!.used > 0);
-  assert.throws(() => plain.setMemoryLimit(1), { message: /memory monitoring is not enabled/ });
+  // go-go-scope's wording ("Memory monitoring not enabled"), which users match on.
+  assert.throws(() => plain.setMemoryLimit(1), {
+    message:
+      "Cannot set memory limit: Memory monitoring not enabled (create the scope with the memoryLimit option)",
+  });
 });
 
 test("memory: bad limits throw naming the option", () => {
@@ -53,10 +58,35 @@ test("memory: bad limits throw naming the option", () => {
     message:
       /Cannot create scope: "memoryLimit" must be a number of bytes > 0 or a string such as "100mb".*received "lots"/,
   });
-  assert.throws(() => new MemoryMonitor({ limit: 1, pressureThreshold: 120 }), {
-    message: /"pressureThreshold" must be a percentage > 0 and <= 100, received 120/,
+  assert.throws(() => new MemoryMonitor({ limit: "invalid" }), {
+    name: "RangeError",
+    message:
+      'Cannot monitor memory: "limit" must be a number of bytes > 0 or a string such as "100mb" (b, kb, mb, gb, tb), received "invalid" (Invalid memory limit format)',
   });
+  for (const pressureThreshold of [-1, 120, NaN]) {
+    assert.throws(() => new MemoryMonitor({ limit: 1, pressureThreshold }), {
+      message: new RegExp(
+        `"pressureThreshold" must be a percentage from 0 to 100, received ${pressureThreshold}`,
+      ),
+    });
+  }
   assert.throws(() => scope({ onMemoryPressure: () => {} }), {
     message: /"onMemoryPressure" must be used with memoryLimit/,
   });
+});
+
+test("memory: pressureThreshold 0 reports pressure on every check", async () => {
+  const seen: number[] = [];
+  const monitor = new MemoryMonitor({
+    limit: "1tb",
+    checkInterval: 10,
+    pressureThreshold: 0,
+    onPressure: (usage) => void seen.push(usage.percentageUsed),
+  });
+  try {
+    await waitFor(() => seen.length > 0, 2000);
+    assert.ok(seen[0]! < 1, "far under the limit, still reported");
+  } finally {
+    monitor[Symbol.dispose]();
+  }
 });

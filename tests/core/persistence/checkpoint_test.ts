@@ -1,8 +1,11 @@
-// Task option id, ctx.checkpoint / ctx.progress, scope.resumeTask, InMemoryCheckpointProvider.
+// Task options id and checkpoint, ctx.checkpoint / ctx.progress, scope.resumeTask,
+// createCheckpointContext, InMemoryCheckpointProvider.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   type Checkpoint,
+  type CheckpointState,
+  createCheckpointContext,
   createProgressContext,
   InMemoryCheckpointProvider,
   scope,
@@ -16,7 +19,7 @@ test("checkpoint: a failed run keeps its checkpoints and resumeTask continues fr
     await ctx.checkpoint!.save({ processed: 10 });
     await ctx.checkpoint!.save({ processed: 20 });
     throw new Error("crash");
-  }, { id: "migration" });
+  }, { id: "migration", checkpoint: {} });
   assert.equal(err?.message, "crash");
   assert.equal((await checkpoint.list("migration")).length, 2);
   const [, value] = await s.resumeTask("migration", (ctx) => {
@@ -75,9 +78,82 @@ test("checkpoint: the task's own context (signal, logger) still works beside che
   await using s = scope({ context: { user: "ada" } });
   const [, v] = await s.task(
     (ctx) => [ctx.signal.aborted, ctx.context.user, typeof ctx.logger.info],
-    { id: `ctx-${Math.random()}` },
+    { id: `ctx-${Math.random()}`, checkpoint: {} },
   );
   assert.deepEqual(v, [false, "ada", "function"]);
+});
+
+test("checkpoint: a task gets checkpoints with the checkpoint option, not with an id alone", async () => {
+  const checkpoint = new InMemoryCheckpointProvider();
+  await using s = scope({ persistence: { checkpoint } });
+  const cases: [string, Record<string, unknown>, boolean][] = [
+    ["id alone", { id: "a" }, false],
+    ["id and checkpoint", { id: "b", checkpoint: {} }, true],
+    ["neither", {}, false],
+  ];
+  for (const [what, options, expected] of cases) {
+    const [, seen] = await s.task((ctx) => [ctx.checkpoint, ctx.progress], options);
+    assert.equal(seen![0] !== undefined, expected, `${what}: checkpoint`);
+    assert.equal(seen![1] !== undefined, expected, `${what}: progress`);
+  }
+});
+
+test("checkpoint: without a provider they are kept in this process's memory", async () => {
+  await using s = scope();
+  const id = `in-memory-${Math.random()}`;
+  await s.task(async (ctx) => {
+    await ctx.checkpoint!.save({ step: 1 });
+    throw new Error("stop");
+  }, { id, checkpoint: {} });
+  const [, data] = await s.resumeTask(id, (ctx) => ctx.checkpoint?.data);
+  assert.deepEqual(data, { step: 1 });
+});
+
+test("createCheckpointContext: save stores the next checkpoint and updates the state", async () => {
+  const provider = new InMemoryCheckpointProvider();
+  const saved: Checkpoint<unknown>[] = [];
+  const state: CheckpointState<{ count: number }> = {
+    provider,
+    taskId: "task-1",
+    sequence: 0,
+    maxCheckpoints: 2,
+    onCheckpoint: (c) => saved.push(c),
+  };
+  const ctx = createCheckpointContext(state);
+  assert.equal(ctx.data, undefined);
+  for (const count of [1, 2, 42]) await ctx.save({ count });
+  assert.deepEqual(ctx.data, { count: 42 });
+  assert.equal(state.sequence, 3);
+  assert.equal(state.current?.sequence, 3);
+  assert.deepEqual(saved.map((c) => [c.taskId, c.sequence, c.data]), [
+    ["task-1", 1, { count: 1 }],
+    ["task-1", 2, { count: 2 }],
+    ["task-1", 3, { count: 42 }],
+  ]);
+  assert.deepEqual((await provider.list("task-1")).map((c) => c.sequence), [2, 3]);
+  // A context over a loaded checkpoint reads its data and continues its sequence.
+  const loaded = await provider.loadLatest<{ count: number }>("task-1");
+  const again = createCheckpointContext({ ...state, current: loaded, sequence: loaded!.sequence });
+  assert.deepEqual(again.data, { count: 42 });
+  await again.save({ count: 43 });
+  assert.equal((await provider.loadLatest("task-1"))?.sequence, 4);
+});
+
+test("createCheckpointContext: a bad state throws naming the field", () => {
+  const provider = new InMemoryCheckpointProvider();
+  const good = { provider, taskId: "t", sequence: 0, maxCheckpoints: 1 };
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ provider: {} }, /"provider.save" must be a function/],
+    [{ taskId: 1 }, /"taskId" must be a string/],
+    [{ sequence: -1 }, /"sequence" must be an integer >= 0/],
+    [{ maxCheckpoints: 0 }, /"maxCheckpoints" must be an integer >= 1/],
+  ];
+  for (const [bad, message] of cases) {
+    assert.throws(
+      () => createCheckpointContext({ ...good, ...bad } as never),
+      { message: new RegExp(`^Cannot create checkpoint context: ${message.source}`) },
+    );
+  }
 });
 
 test("checkpoint: the task is named after its id", async () => {

@@ -78,13 +78,38 @@ test("lock: read-write: readers share, a writer waits for them and excludes ever
   assert.deepEqual(order, ["write", "read3"]);
 });
 
-test("lock: acquire() on a read-write lock and read() on a mutex throw, naming the fix", async () => {
+test("lock: the wrong kind of call rejects (try* variants throw), in go-go-scope's words, naming the fix", async () => {
   await using s = scope();
-  assert.throws(
-    () => s.acquireLock({ allowMultipleReaders: true }).acquire(),
-    /use read\(\) or write\(\)/,
-  );
-  assert.throws(() => s.acquireLock().read(), /allowMultipleReaders: true/);
+  const rw = s.acquireLock({ allowMultipleReaders: true, name: "rw" });
+  const mutex = s.acquireLock({ name: "m" });
+  const notRw =
+    "it is not configured for read-write mode; create it with { allowMultipleReaders: true }";
+  const rejected: [string, () => Promise<unknown>, string][] = [
+    [
+      "acquire() on rw",
+      () => rw.acquire(),
+      `Cannot acquire lock "rw": it is configured for read-write mode; use read() or write()`,
+    ],
+    ["read() on a mutex", () => mutex.read(), `Cannot read-lock "m": ${notRw}`],
+    ["write() on a mutex", () => mutex.write(), `Cannot write-lock "m": ${notRw}`],
+  ];
+  for (const [what, call, message] of rejected) {
+    let promise: Promise<unknown> | undefined;
+    assert.doesNotThrow(() => promise = call(), `${what}: a rejected promise, not a throw`);
+    await assert.rejects(promise!, { name: "TypeError", message }, what);
+  }
+  const thrown: [string, () => unknown, string][] = [
+    [
+      "tryAcquire() on rw",
+      () => rw.tryAcquire(),
+      `Cannot try-acquire lock "rw": it is configured for read-write mode; use tryRead() or tryWrite()`,
+    ],
+    ["tryRead() on a mutex", () => mutex.tryRead(), `Cannot read-lock "m": ${notRw}`],
+    ["tryWrite() on a mutex", () => mutex.tryWrite(), `Cannot write-lock "m": ${notRw}`],
+  ];
+  for (const [what, call, message] of thrown) {
+    assert.throws(call, { name: "TypeError", message }, what);
+  }
 });
 
 test("lock: a higher priority waiter is served first", async () => {

@@ -118,3 +118,23 @@ test("every: bad input is a clear TypeError or RangeError", async () => {
   });
   await dispose(s);
 });
+
+test("every: a failing run whose log is slow to write does not push the next run back", async () => {
+  const starts: number[] = [];
+  const busy = (ms: number) => {
+    const until = performance.now() + ms;
+    while (performance.now() < until) { /* a console's first write */ }
+  };
+  const logger = { ...recordingLogger(), error: () => busy(80) };
+  const s = scope({ logger });
+  const stop = s.every(100, () => {
+    starts.push(performance.now());
+    throw new Error("fails");
+  });
+  await waitFor(() => starts.length >= 2, 2000);
+  stop();
+  const gap = starts[1]! - starts[0]!;
+  // The next run is due 100 ms after the failing one ended, whatever the log costs (80 ms here).
+  assert.ok(gap < 160, `the next run started ${gap.toFixed(0)} ms later`);
+  await dispose(s);
+});

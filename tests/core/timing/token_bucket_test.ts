@@ -96,6 +96,12 @@ test("tokenBucket: bad options and token counts throw naming the option", async 
     () => s.tokenBucket({ capacity: 1, refillRate: 1, cache: { get() {}, set() {} } as never }),
     { message: /"key" must be a string when cache is set/ },
   );
+  // The key is checked before the cache's shape, and the message ends in go-go-scope's words.
+  assert.throws(() => s.tokenBucket({ capacity: 10, refillRate: 1, cache: {} as never }), {
+    name: "TypeError",
+    message:
+      'Cannot create token bucket: "key" must be a string when cache is set, received undefined (key is required when using cache)',
+  });
   const b = s.tokenBucket({ capacity: 2, refillRate: 1 });
   await assert.rejects(b.tryConsume(3), { name: "RangeError", message: /"tokens".*received 3/ });
   await assert.rejects(b.acquire(1, "x" as never), { message: /"fn" must be a function/ });
