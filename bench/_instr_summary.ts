@@ -23,6 +23,7 @@ interface Line {
   requests: number;
   main: number;
   all: number;
+  client?: string;
 }
 
 const args = [...Deno.args];
@@ -36,11 +37,13 @@ const groups = new Map<string, Map<string, Line[]>>();
 for (const line of lines) {
   const script = line.script.split("/").at(-1);
   const plugin = (line as { plugin?: string }).plugin ?? "";
+  // The load client (since 2026-12-07; earlier lines were counted with autocannon).
+  const client = line.client ?? "autocannon";
   const key =
     `${line.runtime} ${script}${plugin === "" ? "" : ` plugin:${plugin}`} v8:[${
       (line.v8Flags ?? []).join(" ")
     }] ` +
-    `${line.warmup}+${line.requests}`;
+    `${line.warmup}+${line.requests} client:${client}`;
   const variants = groups.get(key) ?? new Map<string, Line[]>();
   variants.set(line.variant, [...(variants.get(line.variant) ?? []), line]);
   groups.set(key, variants);
@@ -48,6 +51,9 @@ for (const line of lines) {
 for (const [key, variants] of groups) {
   const bare = variants.get("bare");
   const base = bare === undefined ? NaN : median(bare.map((l) => l.main));
+  // The targets' reference: the mean of the medians of bare and its control.
+  const control = variants.get("control");
+  const reference = control === undefined ? NaN : (base + median(control.map((l) => l.main))) / 2;
   const rows: string[][] = [];
   for (const [variant, list] of variants) {
     const mains = list.map((l) => l.main);
@@ -62,6 +68,7 @@ for (const [key, variants] of groups) {
       list.length > 1 ? `${((hi - lo) / m * 100).toFixed(1)}%` : "–",
       Number.isNaN(base) ? "–" : `${((m / base - 1) * 100).toFixed(1)}%`,
       Number.isNaN(base) ? "–" : int(m - base),
+      Number.isNaN(reference) ? "–" : (m / reference).toFixed(3),
       int(median(list.map((l) => l.all))),
     ]);
   }
@@ -75,6 +82,7 @@ for (const [key, variants] of groups) {
       "spread",
       "over bare",
       "over bare (instructions)",
+      "ratio to mean(bare, control)",
       "all threads",
     ],
     rows,

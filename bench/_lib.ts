@@ -7,7 +7,14 @@
 import { parseArgs } from "node:util";
 
 /** The variants of `bench/_servers/hello_server.mjs`: the hello route. */
-export type HelloVariant = "bare" | "control" | "plugin" | "task" | "await" | "plugin-await";
+export type HelloVariant =
+  | "bare"
+  | "control"
+  | "plugin"
+  | "scope"
+  | "task"
+  | "await"
+  | "plugin-await";
 
 /**
  * The variants of `bench/_servers/peers_server.mjs`: a documented handler in our form (`*-ours`,
@@ -37,6 +44,7 @@ export const VARIANTS: readonly Variant[] = [
   "bare",
   "control",
   "plugin",
+  "scope",
   "task",
   "await",
   "plugin-await",
@@ -61,6 +69,7 @@ export const LABELS: Record<Variant, string> = {
   bare: "bare Fastify",
   control: "bare Fastify again (control: the noise floor)",
   plugin: "+ plugin",
+  scope: "+ plugin, handler reads `request.scope` (no task)",
   task: "+ plugin + one `task()` per request",
   await: "bare, handler awaits an async fn (reference for `task`)",
   "plugin-await": "+ plugin, handler awaits an async fn (no task)",
@@ -138,7 +147,8 @@ export function scriptOf(variant: Variant): string {
 
 /** True when the variant's server registers fastifyGoGoScope. */
 export function usesPlugin(variant: string): boolean {
-  return variant === "plugin" || variant === "task" || variant === "plugin-await" ||
+  return variant === "plugin" || variant === "scope" || variant === "task" ||
+    variant === "plugin-await" ||
     variant.endsWith("-ours");
 }
 

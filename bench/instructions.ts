@@ -6,9 +6,14 @@
  * ±15% from one process to the next). It does not see real cache misses (`--cache-sim`
  * simulates them) or scheduling, which is why `bench:http` measures throughput as well.
  *
- * Each server is warmed up (uninstrumented, so JIT tiering settles), then instrumentation is
- * switched on and the counters zeroed, a fixed number of requests is served, and the counters are
- * dumped. Instructions per request = all threads' instructions in that window / requests served.
+ * Each server runs with V8's predictable mode (every compilation and collection on the main thread)
+ * and is warmed up uninstrumented, over keep-alive connections that stay open into the counted
+ * window, in rounds each followed by the commands that open the window; then two young-generation
+ * collections, instrumentation switched on and the counters zeroed, a fixed number of requests
+ * served on the same connections, and the counters dumped. Instructions per request = the main
+ * thread's instructions in that window / requests served. Every process reports what V8 did in
+ * its window (Node: collections, compilations, deoptimisations): a settled server compiles nothing
+ * there (BENCHMARKS.md, 2026-12-07).
  *
  * ```sh
  * deno task bench:instr                            # Node, 20,000 warm-up + 5,000 counted requests
@@ -20,6 +25,7 @@
  *
  * @module
  */
+import { Http1Connection } from "./_load/http1_client.ts";
 import {
   denoRuntime,
   int,
@@ -53,6 +59,21 @@ const flags = parseFlags(Deno.args, {
   // window makes one collection more or fewer ten times smaller a share (BENCHMARKS.md).
   requests: "",
   connections: "20",
+  // The load client. `keep`: our own keep-alive client, whose connections stay open from the
+  // warm-up through the counted window, so the window opens and closes no connection. autocannon
+  // opens new connections for every run and closes them at its end, and a connection's end
+  // deoptimises a dozen of Node's stream and http functions, which are then optimised again
+  // inside the next window, at a moment that depends on the compiler threads (BENCHMARKS.md,
+  // 2026-12-07).
+  client: "keep",
+  // The warm-up is sent in this many rounds, each followed by the commands that open the window.
+  "warmup-rounds": "10",
+  // `minor`: two young-generation collections (`gc({ type: "minor" })`, exposed by the runtime
+  // flags below) before the window, so that every process of a server starts counting with an
+  // empty young generation and its collections fall at the same requests. Not a full collection:
+  // a forced full collection flushes the bytecode of every function not on the stack, and
+  // everything would be compiled again inside the window. `none`: no collection.
+  gc: "minor",
   repeat: "1",
   build: "false",
   "cache-sim": "false",
@@ -65,8 +86,9 @@ const flags = parseFlags(Deno.args, {
   // size, which V8 otherwise adapts to the heap's history (BENCHMARKS.md, 2026-12-02).
   // `none` for V8's defaults.
   "v8-flags": "--predictable,--predictable-gc-schedule",
-  // Node's flags (comma-separated), e.g. --predictable to count Node the way Deno is counted.
-  "node-flags": "",
+  // Node's flags (comma-separated), `none` for none: V8's flags as for Deno (BENCHMARKS.md,
+  // 2026-12-07).
+  "node-flags": "--predictable,--predictable-gc-schedule",
   jobs: "1",
   help: "false",
 });
@@ -79,6 +101,10 @@ if (flags.help === "true") {
       "  [--cache-sim]   also simulate the caches: first- and last-level misses per request\n" +
       "  [--jobs 1]      servers counted at a time (each on its own; valgrind makes the server the bottleneck)\n" +
       "  [--v8-flags --predictable,--predictable-gc-schedule]   Deno's V8 flags (none: V8's defaults)\n" +
+      "  [--node-flags --predictable,--predictable-gc-schedule] Node's flags (none: none)\n" +
+      "  [--client keep|autocannon]   keep: connections stay open from warm-up to the counted window\n" +
+      "  [--gc minor|none]   minor: young-generation collections before the window (needs gc())\n" +
+      "  [--warmup-rounds 10]   the warm-up in rounds, each followed by the window's commands\n" +
       "  [--plugin path] the plugin module to load instead of mod.ts / npm/esm/mod.js\n" +
       "  [--script path] [--any-variant]   another server script, with variants of its own",
   );
@@ -91,6 +117,15 @@ const countedOn = (runtime: RuntimeName): number =>
 const connections = numberFlag(flags, "connections");
 const repeat = numberFlag(flags, "repeat");
 const jobs = numberFlag(flags, "jobs");
+if (!["minor", "none"].includes(flags.gc ?? "")) {
+  throw new TypeError(`--gc must be minor or none, received ${flags.gc}`);
+}
+const gcAtMark = flags.gc === "minor";
+const warmupRounds = numberFlag(flags, "warmup-rounds");
+if (!["keep", "autocannon"].includes(flags.client ?? "")) {
+  throw new TypeError(`--client must be keep or autocannon, received ${flags.client}`);
+}
+const client = flags.client as "keep" | "autocannon";
 const variants: Variant[] = parseVariants(flags.variants ?? "", flags["any-variant"] === "true");
 if (!["deno", "node", "both"].includes(flags.runtime ?? "")) {
   throw new TypeError(`--runtime must be deno, node or both, received ${flags.runtime}`);
@@ -125,7 +160,25 @@ function underCallgrind(runtime: Runtime, label: string): Runtime {
   };
 }
 
-/** Sends `amount` requests; errors fail the run only when `strict` (the counted window). */
+/**
+ * Sends `amount` requests over the pool's keep-alive connections, each connection sending its next
+ * request when its response has arrived; non-2xx responses fail the run only when `strict`.
+ */
+async function keepLoad(pool: Http1Connection[], amount: number, strict: boolean): Promise<void> {
+  let sent = 0;
+  let failed = 0;
+  await Promise.all(pool.map(async (connection) => {
+    while (sent < amount) {
+      sent++;
+      // Under valgrind, on a busy machine, the first requests wait minutes for the JIT.
+      const { status } = await connection.get("/", 900_000);
+      if (status < 200 || status > 299) failed++;
+    }
+  }));
+  if (strict && failed > 0) throw new Error(`load: ${failed} non-2xx responses`);
+}
+
+/** Sends `amount` requests with autocannon; errors fail the run only when `strict`. */
 async function load(port: number, amount: number, strict: boolean): Promise<void> {
   const result = await run("node", [
     `${ROOT}bench/_load/autocannon_run.mjs`,
@@ -198,13 +251,52 @@ async function totals(
   return { main, all, threads };
 }
 
+/**
+ * What V8 did on the main thread during the window, from the call counts in its callgrind dump:
+ * young- and old-generation collections, optimising compilations, deoptimisations and lazy
+ * compilations of functions never run before. A settled server compiles and deoptimises nothing.
+ */
+const WINDOW_EVENTS: Record<string, RegExp> = {
+  scavenges: /^v8::internal::ScavengerCollector::CollectGarbage\(/,
+  fullGcs: /^v8::internal::MarkCompactCollector::CollectGarbage\(/,
+  optimized:
+    /^v8::internal::Compiler::CompileOptimized\(|^v8::internal::Compiler::CompileTurbofan|^v8::internal::OptimizedCompilationJob::ExecuteJob\(/,
+  deopts: /^v8::internal::Deoptimizer::New\(/,
+  compiled:
+    /^v8::internal::Compiler::Compile\(v8::internal::Isolate\*, v8::internal::Handle<v8::internal::JSFunction>/,
+};
+
+/** Call counts of the functions of WINDOW_EVENTS in one callgrind dump. */
+async function windowEvents(file: string): Promise<Record<string, number>> {
+  const names = new Map<string, string>();
+  const counts: Record<string, number> = Object.fromEntries(
+    Object.keys(WINDOW_EVENTS).map((k) => [k, 0]),
+  );
+  let callee: string | undefined;
+  for (const line of (await Deno.readTextFile(file)).split("\n")) {
+    const fn = /^c?fn=\((\d+)\)(?: (.*))?$/.exec(line);
+    if (fn !== null) {
+      if (fn[2] !== undefined) names.set(fn[1]!, fn[2]);
+      if (line.startsWith("cfn=")) callee = fn[1];
+    } else if (line.startsWith("calls=") && callee !== undefined) {
+      const name = names.get(callee) ?? "";
+      for (const [event, pattern] of Object.entries(WINDOW_EVENTS)) {
+        if (pattern.test(name)) counts[event]! += Number(line.slice(6).split(" ")[0]);
+      }
+    }
+  }
+  return counts;
+}
+
 const runtimes: Runtime[] = [];
 const v8Flags = (flags["v8-flags"] ?? "").split(",").map((f) => f.trim())
   .filter((f) => f !== "" && f !== "none");
+if (gcAtMark) v8Flags.push("--expose-gc");
 if (flags.runtime !== "node") runtimes.push(denoRuntime(v8Flags));
 if (flags.runtime !== "deno") {
   const nodeFlags = (flags["node-flags"] ?? "").split(",").map((f) => f.trim())
-    .filter((f) => f !== "");
+    .filter((f) => f !== "" && f !== "none");
+  if (gcAtMark) nodeFlags.push("--expose-gc");
   const node = await nodeRuntime({ build: flags.build === "true", standin: false, nodeFlags });
   if (typeof node === "string") console.error(`skipping node: ${node}`);
   else runtimes.push(node);
@@ -247,16 +339,43 @@ async function measure(runtime: Runtime, variant: Variant): Promise<void> {
     // A heavier request (a stream of 100 events) gets proportionally fewer requests.
     const weight = weightOf(variant);
     const warmupHere = Math.ceil(warmup / weight);
+    const countedHere = Math.ceil(countedOn(runtime.name) / weight);
     console.error(`${label}: pid ${pid}, warming up with ${warmupHere} requests ...`);
-    await load(port, warmupHere, false);
-    await callgrindControl(pid, "--instr=on");
-    await callgrindControl(pid, "--zero");
-    await server.command("mark", 300_000);
-    await load(port, Math.ceil(countedOn(runtime.name) / weight), true);
+    const pool = Array.from({ length: connections }, () => new Http1Connection(port));
+    // The window's wall time: work that runs per second (timers, the Date header's cache) is
+    // counted once per second, so a slower window (a busier machine) counts more of it.
+    let started = 0;
+    let seconds = 0;
+    try {
+      // The warm-up in rounds, each followed by the commands that open the window: the control
+      // channel (stdin, stdout) runs through the same stream functions as the HTTP sockets, and
+      // the first commands after they were optimised for sockets alone deoptimise them. Repeated
+      // during the warm-up, the commands leave code that expects them, and the window (which
+      // holds no command: `mark` comes before it, `report` after it) finds it settled.
+      const rounds = client === "keep" ? warmupRounds : 1;
+      for (let round = 0; round < rounds; round++) {
+        const amount = Math.ceil(warmupHere / rounds);
+        if (client === "keep") await keepLoad(pool, amount, false);
+        else await load(port, amount, false);
+        if (gcAtMark && (await server.command("gc", 300_000)).collected !== true) {
+          throw new Error(`${label}: gc() is not exposed`);
+        }
+        await server.command("mark", 300_000);
+      }
+      await callgrindControl(pid, "--instr=on");
+      await callgrindControl(pid, "--zero");
+      started = performance.now();
+      if (client === "keep") await keepLoad(pool, countedHere, true);
+      else await load(port, countedHere, true);
+      seconds = (performance.now() - started) / 1000;
+      await callgrindControl(pid, "--dump");
+    } finally {
+      for (const connection of pool) connection.close();
+    }
     const report = await server.command("report", 300_000);
-    await callgrindControl(pid, "--dump");
     const served = Number(report.served);
     const { main, all, threads } = await totals(pid, label);
+    const events = await windowEvents(`${outDir}/${label}.${pid}.1-01`);
     const perRequest = (event: number | undefined) => (event ?? 0) / served;
     const counted: Run = {
       main: perRequest(main.Ir),
@@ -269,7 +388,8 @@ async function measure(runtime: Runtime, variant: Variant): Promise<void> {
     const perThread = threads.map(([name, ir]) => `${name}:${int(ir / served)}`).join(" ");
     console.error(
       `${label}: ${int(counted.main)} instructions per request on the main thread, ` +
-        `${int(counted.all)} in all threads (${served} served; per thread ${perThread})`,
+        `${int(counted.all)} in all threads (${served} served; per thread ${perThread}; ` +
+        `in the window: ${Object.entries(events).map(([k, v]) => `${k} ${v}`).join(", ")})`,
     );
     await Deno.writeTextFile(
       `${outDir}/runs.jsonl`,
@@ -279,13 +399,17 @@ async function measure(runtime: Runtime, variant: Variant): Promise<void> {
         v8Flags: runtime.name === "deno" ? v8Flags : runtime.prefix,
         script: flags.script,
         plugin: flags.plugin,
+        client,
+        gcAtMark,
         variant,
+        seconds,
         pid,
         warmup,
         requests: countedOn(runtime.name),
         connections,
         served,
         ...counted,
+        events,
         threads: Object.fromEntries(threads.map(([name, ir]) => [name, ir / served])),
       }) + "\n",
       { append: true },
@@ -321,6 +445,9 @@ const rows: string[][] = [];
 for (const runtime of runtimes) {
   const bare = runs.get(`${runtime.name}-bare`);
   const base = bare === undefined ? NaN : median(bare.map((r) => r.main));
+  // The reference of the targets: the mean of bare and its control (bare in other processes).
+  const control = runs.get(`${runtime.name}-control`);
+  const reference = control === undefined ? NaN : (base + median(control.map((r) => r.main))) / 2;
   for (const variant of variants) {
     const list = runs.get(`${runtime.name}-${variant}`);
     if (list === undefined) continue;
@@ -338,11 +465,14 @@ for (const runtime of runtimes) {
       LABELS[variant] ?? variant,
       ...cacheCells,
       int(m),
-      list.length > 1 ? `${int(Math.min(...mains))}–${int(Math.max(...mains))}` : "–",
+      list.length > 1
+        ? `${int(Math.min(...mains))}–${int(Math.max(...mains))} (${list.length})`
+        : "–",
       list.length > 1
         ? `${((Math.max(...mains) - Math.min(...mains)) / m * 100).toFixed(1)}%`
         : "–",
       Number.isNaN(base) ? "–" : (m / base).toFixed(3),
+      Number.isNaN(reference) ? "–" : (m / reference).toFixed(3),
       Number.isNaN(base) || variant === "bare" ? "–" : `${int(m - base)}`,
       Number.isNaN(base) ? "–" : (base / m).toFixed(3),
       int(median(list.map((r) => r.all))),
@@ -358,6 +488,7 @@ console.log(table(
     "min–max",
     "spread",
     "ratio to bare",
+    "ratio to mean(bare, control)",
     "over bare",
     "throughput bound (bare/variant)",
     "all threads/request",

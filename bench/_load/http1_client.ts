@@ -1,8 +1,8 @@
 /**
- * A minimal HTTP/1.1 keep-alive client over a raw TCP socket, for the soak test: it sends `GET`
- * requests one after another on the same socket and can disconnect in the middle of a request,
- * exactly like a browser tab that is closed. Only what the soak test's routes answer is parsed:
- * a status line, headers and a `content-length` body.
+ * A minimal HTTP/1.1 keep-alive client over a raw TCP socket, for the soak test and `bench:instr`:
+ * it sends `GET` requests one after another on the same socket and can disconnect in the middle of
+ * a request, exactly like a browser tab that is closed. Only what the benchmark servers answer is
+ * parsed: a status line, headers and a `content-length` or chunked body (without trailers).
  *
  * @module
  */
@@ -15,6 +15,13 @@ function indexOfHeaderEnd(buffer: Uint8Array): number {
   outer: for (let i = 0; i + 3 < buffer.length; i++) {
     for (let j = 0; j < 4; j++) if (buffer[i + j] !== HEADER_END[j]) continue outer;
     return i;
+  }
+  return -1;
+}
+
+function indexOfLineEnd(buffer: Uint8Array, from: number): number {
+  for (let i = from; i + 1 < buffer.length; i++) {
+    if (buffer[i] === 13 && buffer[i + 1] === 10) return i;
   }
   return -1;
 }
@@ -108,15 +115,38 @@ export class Http1Connection {
       const colon = line.indexOf(":");
       headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
     }
-    const length = Number(headers.get("content-length"));
-    if (!Number.isInteger(length)) {
-      throw new Error(`response without content-length: ${statusLine}`);
+    let body: string;
+    if (headers.get("transfer-encoding")?.toLowerCase() === "chunked") {
+      body = await this.#readChunked(conn, headerEnd + 4);
+    } else {
+      const length = Number(headers.get("content-length"));
+      if (!Number.isInteger(length)) {
+        throw new Error(`response without content-length: ${statusLine}`);
+      }
+      const total = headerEnd + 4 + length;
+      while (this.#buffer.length < total) await this.#fill(conn);
+      body = decoder.decode(this.#buffer.subarray(headerEnd + 4, total));
+      this.#buffer = this.#buffer.slice(total);
     }
-    const total = headerEnd + 4 + length;
-    while (this.#buffer.length < total) await this.#fill(conn);
-    const body = decoder.decode(this.#buffer.subarray(headerEnd + 4, total));
-    this.#buffer = this.#buffer.slice(total);
     if (headers.get("connection")?.toLowerCase() === "close") this.close();
     return { status, body };
+  }
+
+  /** A chunked body from `offset` on (its last chunk without trailers), consumed from the buffer. */
+  async #readChunked(conn: Deno.TcpConn, offset: number): Promise<string> {
+    let body = "";
+    for (;;) {
+      let lineEnd: number;
+      while ((lineEnd = indexOfLineEnd(this.#buffer, offset)) < 0) await this.#fill(conn);
+      const size = parseInt(decoder.decode(this.#buffer.subarray(offset, lineEnd)), 16);
+      if (!Number.isInteger(size)) throw new Error("malformed chunk size");
+      offset = lineEnd + 2;
+      while (this.#buffer.length < offset + size + 2) await this.#fill(conn);
+      body += decoder.decode(this.#buffer.subarray(offset, offset + size));
+      offset += size + 2;
+      if (size === 0) break;
+    }
+    this.#buffer = this.#buffer.slice(offset);
+    return body;
   }
 }

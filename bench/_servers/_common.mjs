@@ -116,13 +116,22 @@ export function serveControl(app, handlers, maxSeconds) {
 /**
  * The measured server's side of the protocol, shared by every server script: `mark` remembers
  * the CPU time and the requests served so far, `report` answers what was spent since (plus
- * `extra.report()`'s fields), and the `ready` line announces the server to the orchestrator.
- * `served()` reads the script's request counter.
+ * `extra.report()`'s fields), `gc` runs one full garbage collection when the runtime exposes
+ * `gc()` (so that a counted window starts with an empty young generation), and the `ready` line
+ * announces the server to the orchestrator. `served()` reads the script's request counter.
  */
 export function announceCounted(app, { variant, pluginSource, maxSeconds, served, extra }) {
   let markCpu = process.cpuUsage();
   let markServed = 0;
   serveControl(app, {
+    gc: () => {
+      // Young-generation collections only: a full collection forced by gc() flushes the bytecode
+      // of every function not on the stack, and everything would be compiled and optimised again
+      // inside the window. The second collection promotes what the first one kept.
+      const gc = globalThis.gc;
+      if (typeof gc === "function") { for (let i = 0; i < 2; i++) gc({ type: "minor" }); }
+      return { collected: typeof gc === "function" };
+    },
     mark: () => {
       markServed = served();
       extra?.mark();

@@ -1,5 +1,6 @@
-// One benchmark server: `--variant bare|control|plugin|task|await|plugin-await` (control is
-// bare Fastify again, in a process of its own: the noise floor of a comparison),
+// One benchmark server: `--variant bare|control|plugin|scope|task|await|plugin-await` (control is
+// bare Fastify again, in a process of its own: the noise floor of a comparison; scope reads
+// request.scope and runs no task: what a task adds is task minus scope),
 // `--plugin <module specifier>|standin`.
 // Listens on 127.0.0.1 port 0, logs nothing per request, prints one `ready` JSON line with its
 // port, and answers `mark` / `report` on stdin with the process CPU time and the number of `GET /`
@@ -12,13 +13,13 @@ import { announceCounted, loadPlugin, parseArgs } from "./_common.mjs";
 
 const args = parseArgs(process.argv.slice(2));
 const variant = args.variant ?? "bare";
-if (!["bare", "control", "plugin", "task", "await", "plugin-await"].includes(variant)) {
+if (!["bare", "control", "plugin", "scope", "task", "await", "plugin-await"].includes(variant)) {
   throw new Error(`unknown variant ${variant}`);
 }
 
 const app = Fastify({ logger: false });
 let pluginSource = "none";
-if (variant === "plugin" || variant === "task" || variant === "plugin-await") {
+if (["plugin", "scope", "task", "plugin-await"].includes(variant)) {
   const loaded = await loadPlugin(args.plugin);
   pluginSource = loaded.pluginSource;
   await app.register(loaded.plugin);
@@ -31,6 +32,12 @@ if (variant === "task") {
     const [error, value] = await request.scope.task(() => ({ ok: true }));
     if (error) throw error;
     return value;
+  });
+} else if (variant === "scope") {
+  app.get("/", async (request) => {
+    served++;
+    if (request.scope.isDisposed) throw new Error("disposed");
+    return { ok: true };
   });
 } else if (variant === "await" || variant === "plugin-await") {
   // Reference for `task`: the handler awaits the same function directly (with or without the plugin).
