@@ -15,7 +15,9 @@
 // Alternatives, each on top of `hook`: close-shared (the 'close' listener without a closure),
 // finish (a 'finish' listener instead), socket (one 'close' listener per socket). And on top of
 // `decorate` instead of `hook`: onsend (an empty onSend hook), wrapper (a route handler wrapper,
-// set in onRoute, that stores the reply on the request).
+// set in onRoute, that stores the reply on the request), decorate4 (three more
+// `decorateRequest(symbol, null)`: the plugin declares four per-request fields; Fastify's request
+// constructor stores every decorator per request).
 //
 // `--plugin` is the plugin module (mod.ts under Deno, npm/esm/mod.js under Node); the core's
 // internal door is found next to it.
@@ -31,7 +33,7 @@ const ORDER = ["bare", "control", "load", "decorate", "hook", "close", "scope", 
 // And alternatives to `hook` on top of `decorate`: an empty onSend hook instead, and a route
 // handler wrapper (set in onRoute) that stores the reply on the request.
 const ALTERNATIVES = ["close-shared", "finish", "socket"];
-const DECORATED = ["onsend", "wrapper"];
+const DECORATED = ["onsend", "wrapper", "decorate4"];
 const alternative = ALTERNATIVES.includes(variant) ? variant : undefined;
 const level = alternative !== undefined
   ? ORDER.indexOf("hook")
@@ -59,7 +61,9 @@ if (variant === "plugin" || variant === "task") {
   const root = core.scope({ name: "fastify-app", logger: app.log });
   pluginSource = args.plugin;
   if (has("decorate")) app.decorateRequest("scope", null);
-  if (variant === "onsend") {
+  if (variant === "decorate4") {
+    for (const name of ["reply", "settings", "watch"]) app.decorateRequest(Symbol(name), null);
+  } else if (variant === "onsend") {
     app.addHook("onSend", function onSend(_request, _reply, _payload, done) {
       done();
     });
