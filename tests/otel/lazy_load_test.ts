@@ -53,9 +53,20 @@ test("lazy: src/otel/ is loaded only by the plugin's dynamic import", async () =
 });
 
 test("lazy: the tracer and meter are named after the package and deno.json's version", async () => {
-  // Under Deno, deno.json is two levels up; under Node, the built package.json.
-  const manifest = ext === ".ts" ? "deno.json" : "../package.json";
-  const json = JSON.parse(await readFile(new URL(manifest, root), "utf8"));
+  // Under Deno, deno.json is two levels up; under Node, the built package.json (next to the
+  // compiled suite, or installed in the packed-tarball project's node_modules).
+  const manifests = ext === ".ts"
+    ? ["deno.json"]
+    : ["../package.json", "../node_modules/@go-go-scope/adapter-fastify/package.json"];
+  let json: { name?: string; version?: string } = {};
+  for (const manifest of manifests) {
+    try {
+      json = JSON.parse(await readFile(new URL(manifest, root), "utf8"));
+    } catch {
+      continue;
+    }
+    if (json.name === PACKAGE_NAME) break;
+  }
   assert.equal(PACKAGE_NAME, json.name);
   assert.equal(PACKAGE_VERSION, json.version);
 });

@@ -49,9 +49,13 @@ async function graph(path: string): Promise<{ files: string[]; packages: string[
     `await import(${JSON.stringify(entry(path).href)});`,
   ]);
   const urls = out.split("\n").filter((l) => l.startsWith("LOADED ")).map((l) => l.slice(7));
+  // In the packed-tarball project the entries re-export the installed package: its own files
+  // count as files, not as a dependency.
+  const own = (u: string) => u.includes("/node_modules/@go-go-scope/adapter-fastify/");
+  const dependency = (u: string) => u.includes("/node_modules/") && !own(u);
   return {
-    files: urls.filter((u) => u.startsWith("file:") && !u.includes("/node_modules/")),
-    packages: urls.filter((u) => u.includes("/node_modules/")).map((u) =>
+    files: urls.filter((u) => u.startsWith("file:") && !dependency(u)),
+    packages: urls.filter(dependency).map((u) =>
       u.replace(/^.*\/node_modules\/((@[^/]+\/)?[^/]+)\/.*$/, "$1")
     ),
   };
