@@ -7,7 +7,7 @@
  * simulates them) or scheduling, which is why `bench:http` measures throughput as well.
  *
  * Each server runs with V8's predictable mode (every compilation and collection on the main thread)
- * and is warmed up uninstrumented, over keep-alive connections that stay open into the counted
+ * and is warmed up uninstrumented, over one keep-alive connection that stays open into the counted
  * window, in rounds each followed by the commands that open the window; then two young-generation
  * collections, instrumentation switched on and the counters zeroed, a fixed number of requests
  * served on the same connections, and the counters dumped. Instructions per request = the main
@@ -58,7 +58,11 @@ const flags = parseFlags(Deno.args, {
   // them, so a short window's count depends on where the collections fall; a ten times longer
   // window makes one collection more or fewer ten times smaller a share (BENCHMARKS.md).
   requests: "",
-  connections: "20",
+  // One connection: one request in flight at every moment. With more, how many requests are in
+  // flight when a young-generation collection runs depends on how the client and the server are
+  // scheduled, and so does what the collection copies: on Deno, bare and control then differed by
+  // 1.6% on a busy machine, with one connection by 0.05% (BENCHMARKS.md, 2026-12-07).
+  connections: "1",
   // The load client. `keep`: our own keep-alive client, whose connections stay open from the
   // warm-up through the counted window, so the window opens and closes no connection. autocannon
   // opens new connections for every run and closes them at its end, and a connection's end
@@ -97,7 +101,7 @@ if (flags.help === "true") {
   console.log(
     "deno task bench:instr [--runtime node|deno|both] [--variants bare,plugin,task[,control,await,plugin-await]]\n" +
       "  (--variants also takes peers groups: retry,retry1,fanout,breaker,stream, or peers for all)\n" +
-      "  [--warmup 20000] [--requests 5000 (Node), 20000 (Deno)] [--connections 20] [--repeat 1] [--build]\n" +
+      "  [--warmup 20000] [--requests 5000 (Node), 20000 (Deno)] [--connections 1] [--repeat 1] [--build]\n" +
       "  [--cache-sim]   also simulate the caches: first- and last-level misses per request\n" +
       "  [--jobs 1]      servers counted at a time (each on its own; valgrind makes the server the bottleneck)\n" +
       "  [--v8-flags --predictable,--predictable-gc-schedule]   Deno's V8 flags (none: V8's defaults)\n" +
@@ -448,7 +452,9 @@ const info = await machineInfo(runtimes);
 console.log(
   `\n### Instructions per request (callgrind): ${warmup} warm-up + ` +
     `${runtimes.map((r) => `${countedOn(r.name)} (${r.name})`).join(", ")} counted requests, ` +
-    `autocannon -c ${connections}, ${repeat} run(s) per variant\n`,
+    `${
+      client === "keep" ? "keep-alive client" : "autocannon"
+    } -c ${connections}, ${repeat} run(s) per variant\n`,
 );
 for (const line of info) console.log(`- ${line}`);
 console.log("");
