@@ -10,12 +10,12 @@ import { adoptRequestTrace, startTrace } from "./trace.ts";
 import {
   ENDED,
   EXACT,
-  kReply,
-  kScope,
-  kWatch,
+  kState,
   type RawReply,
   type RawRequest,
+  RequestState,
   type ScopedRequest,
+  stateOf,
 } from "./_response.ts";
 import type { RouteSettings } from "./_settings.ts";
 import { type Observation, observedOf } from "./_observe.ts";
@@ -43,6 +43,7 @@ interface RawSocket {
 
 /** `request.raw` with what the early watch reads: its socket (HTTP/1) or stream (HTTP/2). */
 interface RawRequestWithTransport extends RawRequest {
+  readonly httpVersionMajor: number;
   readonly socket?: RawSocket | null;
   readonly stream?: RawReply & { readonly destroyed: boolean };
 }
@@ -55,7 +56,12 @@ interface RawRequestWithTransport extends RawRequest {
  * to Node's response objects would give them a second hidden class that
  * Node's own response code then has to handle.
  */
-function closeListener(raw: RawReply, request: ScopedRequest, own: Scope): () => void {
+function closeListener(
+  raw: RawReply,
+  request: ScopedRequest,
+  state: RequestState,
+  own: Scope,
+): () => void {
   let done = false;
   return () => {
     if (done) return;
@@ -63,16 +69,21 @@ function closeListener(raw: RawReply, request: ScopedRequest, own: Scope): () =>
     // On Deno, Fastify's 400 for a body the client stopped sending ends the
     // response before 'close': `aborted` says the client left all the same.
     const ended = raw.writableEnded && (request.raw as unknown as RawRequest).aborted !== true;
-    endRequest(request, own, ended ? undefined : leftReason(request));
+    endRequest(request, state, own, ended ? undefined : leftReason(request, state));
   };
 }
 
 /** Ends the plugin's own scope and the scope a hook assigned, if any; marks the request ended. */
-function endRequest(request: ScopedRequest, own: Scope, reason: Error | undefined): void {
-  const watch = request[kWatch];
+function endRequest(
+  request: ScopedRequest,
+  state: RequestState,
+  own: Scope,
+  reason: Error | undefined,
+): void {
+  const watch = state.watch;
   if (typeof watch === "function") watch(); // a socket listener of the early watch
-  request[kWatch] = ENDED;
-  const current = request[kScope];
+  state.watch = ENDED;
+  const current = state.scope;
   // Observed (tracing, metrics, inspector): told how the request ended.
   const observed = observedOf(own);
   const cancelled = observed === undefined
@@ -80,20 +91,20 @@ function endRequest(request: ScopedRequest, own: Scope, reason: Error | undefine
     : reason ?? (own.isAborted ? own.abortReason : undefined);
   endScope(own, request, reason);
   if (current !== own && current !== null) endScope(current, request, reason);
-  observed?.end({ cancelled, statusCode: statusOf(request) });
+  observed?.end({ cancelled, statusCode: statusOf(state) });
 }
 
 /** The response's status code, once its headers were sent. */
-function statusOf(request: ScopedRequest): number | undefined {
-  const raw = request[kReply]?.raw as unknown as
+function statusOf(state: RequestState): number | undefined {
+  const raw = state.reply?.raw as unknown as
     | { readonly headersSent: boolean; readonly statusCode: number }
     | undefined;
   return raw !== undefined && raw.headersSent ? raw.statusCode : undefined;
 }
 
 /** Why a response that did not end closed: its stream failed, or the client left. */
-function leftReason(request: ScopedRequest): Error {
-  const current = request[kScope];
+function leftReason(request: FastifyRequest, state: RequestState): Error {
+  const current = state.scope;
   if (current !== null && current.abortReason instanceof ResponseStreamError) {
     return current.abortReason;
   }
@@ -112,9 +123,14 @@ function endScope(requestScope: Scope, request: FastifyRequest, reason: Error | 
 }
 
 /** Ends `requestScope` when `raw` (the response, or the HTTP/2 stream) closes. */
-function watchResponse(request: ScopedRequest, raw: RawReply, requestScope: Scope): void {
-  request[kWatch] = EXACT;
-  const onClose = closeListener(raw, request, requestScope);
+function watchResponse(
+  request: ScopedRequest,
+  state: RequestState,
+  raw: RawReply,
+  requestScope: Scope,
+): void {
+  state.watch = EXACT;
+  const onClose = closeListener(raw, request, state, requestScope);
   raw.on("close", onClose);
   // A pipelined HTTP/1 response queued behind earlier ones has no socket
   // yet, and never emits 'close' if the socket dies first; its request
@@ -144,40 +160,59 @@ function watchResponse(request: ScopedRequest, raw: RawReply, requestScope: Scop
  *   hook of the plugin adopts it.
  * Only requests whose scope is read before the handler pay for this.
  */
-function watchEarly(request: ScopedRequest, requestScope: Scope): void {
+function watchEarly(request: ScopedRequest, state: RequestState, requestScope: Scope): void {
   const raw = request.raw as unknown as RawRequestWithTransport;
-  const stream = raw.stream;
-  if (stream !== undefined) return watchResponse(request, stream, requestScope);
+  // The version first: reading `stream` on an HTTP/1 request misses along
+  // its whole prototype chain.
+  if (raw.httpVersionMajor === 2 && raw.stream !== undefined) {
+    return watchResponse(request, state, raw.stream, requestScope);
+  }
   const socket = raw.socket;
   if (socket === undefined || socket === null) return;
-  if (socket.destroyed) return endRequest(request, requestScope, leftReason(request));
+  if (socket.destroyed) {
+    return endRequest(request, state, requestScope, leftReason(request, state));
+  }
   const head = socket._httpMessage;
   // No response on the socket: `app.inject()`, an upgrade request (websocket),
   // or a hijacked response that already finished. The reply tells, once a
   // hook of the plugin adopts it.
   if (head === undefined || head === null) return;
-  if (head.req === raw) return watchResponse(request, head as unknown as RawReply, requestScope);
+  if (head.req === raw) {
+    return watchResponse(request, state, head as unknown as RawReply, requestScope);
+  }
   // Queued behind another request's response on the same socket.
-  const onClose = (): void => endRequest(request, requestScope, leftReason(request));
+  const onClose = (): void => endRequest(request, state, requestScope, leftReason(request, state));
   socket.on("close", onClose);
-  request[kWatch] = () => socket.off("close", onClose);
+  state.watch = () => socket.off("close", onClose);
 }
 
 /**
  * Records the request's reply, from which its scope is watched: at once for
  * a scope that exists and is not watched exactly yet, on creation otherwise.
- * Call it only while `request[kReply]` is `null`: the callers test that
- * themselves, because on Deno an unconditional call from every hook measured
- * more instructions per request (BENCHMARKS.md).
+ * A request with nothing else known keeps the reply alone in its field (no
+ * state object). Call it only while the reply is not known: the callers test
+ * that themselves, because on Deno an unconditional call from every hook
+ * measured more instructions per request (BENCHMARKS.md).
  */
 export function adoptReply(request: ScopedRequest, reply: FastifyReply): void {
-  request[kReply] = reply;
-  const early = request[kScope];
+  const state = request[kState];
+  if (!(state instanceof RequestState)) {
+    request[kState] = reply;
+    return;
+  }
+  state.reply = reply;
+  const early = state.scope;
   if (early === null) return;
-  const watch = request[kWatch];
+  const watch = state.watch;
   if (watch === EXACT || watch === ENDED) return;
   if (watch !== null) watch(); // the socket listener of a queued request
-  watchResponse(request, reply.raw as unknown as RawReply, early);
+  watchResponse(request, state, reply.raw as unknown as RawReply, early);
+}
+
+/** Whether the request's reply is known yet. */
+export function knowsReply(request: ScopedRequest): boolean {
+  const state = request[kState];
+  return state !== null && (!(state instanceof RequestState) || state.reply !== null);
 }
 
 /**
@@ -221,19 +256,21 @@ export function startScope(
   });
   if (trace !== undefined) adoptRequestTrace(requestScope, trace);
   if (plugin.observation !== undefined) plugin.observation.started(request, requestScope, deadline);
-  request[kScope] = requestScope;
+  const state = stateOf(request);
+  state.scope = requestScope;
   if (route.handlerTimeout) watchHandlerTimeout(request, requestScope);
   if (reply !== undefined) {
-    request[kReply] = reply;
-    watchResponse(request, reply.raw as unknown as RawReply, requestScope);
-  } else if (request[kWatch] === ENDED) {
+    state.reply = reply;
+    watchResponse(request, state, reply.raw as unknown as RawReply, requestScope);
+  } else if (state.watch === ENDED) {
     // Read after the response ended (an onResponse hook): ended at once.
     endScope(requestScope, request, undefined);
-    observedOf(requestScope)?.end({ cancelled: undefined, statusCode: statusOf(request) });
+    observedOf(requestScope)?.end({ cancelled: undefined, statusCode: statusOf(state) });
   } else {
-    const known = request[kReply];
-    if (known !== null) watchResponse(request, known.raw as unknown as RawReply, requestScope);
-    else watchEarly(request, requestScope);
+    const known = state.reply;
+    if (known !== null) {
+      watchResponse(request, state, known.raw as unknown as RawReply, requestScope);
+    } else watchEarly(request, state, requestScope);
   }
   return requestScope;
 }
@@ -286,14 +323,15 @@ export function assignScope(request: ScopedRequest, value: unknown): void {
     Object.defineProperty(error, "statusCode", { value: 500, enumerable: true });
     throw error;
   }
-  const before = request[kScope];
+  const state = stateOf(request);
+  const before = state.scope;
   if (value === before) return;
-  request[kScope] = value;
-  const watch = request[kWatch];
+  state.scope = value;
+  const watch = state.watch;
   if (watch === ENDED) return endScope(value, request, undefined);
   // The watch of an existing scope ends the current one with it (endRequest).
   if (before !== null) return;
-  const reply = request[kReply];
-  if (reply !== null) watchResponse(request, reply.raw as unknown as RawReply, value);
-  else watchEarly(request, value);
+  const reply = state.reply;
+  if (reply !== null) watchResponse(request, state, reply.raw as unknown as RawReply, value);
+  else watchEarly(request, state, value);
 }

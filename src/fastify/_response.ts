@@ -27,14 +27,16 @@ export interface RawRequest {
   on(event: "close", listener: () => void): unknown;
 }
 
-/** Where the request scope is kept once created; `request.scope` reads it. */
-export const kScope: unique symbol = Symbol("go-go-scope.requestScope");
-/** The request's reply, once known (see adoptReply in _request_scope.ts). */
-export const kReply: unique symbol = Symbol("go-go-scope.requestReply");
-/** The route's settings, stored by the route's onRequest hook for a scope created later. */
-export const kSettings: unique symbol = Symbol("go-go-scope.requestRouteSettings");
-/** How the request scope is watched (see watchEarly in _request_scope.ts). */
-export const kWatch: unique symbol = Symbol("go-go-scope.requestWatch");
+/**
+ * The one request field the plugin declares. `null` until the request needs
+ * something; the reply alone when that is all there is to know (the onSend of
+ * a request that never read its scope); a {@linkcode RequestState} once the
+ * request has a scope or route settings. One field, not four: Fastify sets
+ * every declared field in its request constructor through one keyed store
+ * each, and with several keys those stores go megamorphic (BENCHMARKS.md,
+ * 2026-12-07, "what the plugin's pieces cost").
+ */
+export const kState: unique symbol = Symbol("go-go-scope.request");
 /** The scope is watched from the response itself (or the HTTP/2 stream). */
 export const EXACT: unique symbol = Symbol("go-go-scope.watchedExactly");
 /** The request is over: its scopes were ended. */
@@ -44,12 +46,37 @@ export const ENDED: unique symbol = Symbol("go-go-scope.requestEnded");
  * function that removes the socket listener of a queued pipelined request.
  */
 export type Watch = null | typeof EXACT | typeof ENDED | (() => void);
-export type ScopedRequest = FastifyRequest & {
-  [kScope]: Scope | null;
-  [kReply]: FastifyReply | null;
-  [kSettings]: RouteSettings | null;
-  [kWatch]: Watch;
-};
+
+/** What the plugin knows of a request that has a scope or route settings. */
+export class RequestState {
+  /** The request scope (`request.scope`), once created or assigned. */
+  scope: Scope | null = null;
+  /** How the scope is watched (see watchEarly in _request_scope.ts). */
+  watch: Watch = null;
+  /** The route's settings, stored by the route's onRequest hook for a scope created later. */
+  settings: RouteSettings | null = null;
+  /** The request's reply, once known (see adoptReply in _request_scope.ts). */
+  reply: FastifyReply | null;
+
+  constructor(reply: FastifyReply | null) {
+    this.reply = reply;
+  }
+}
+
+export type ScopedRequest = FastifyRequest & { [kState]: RequestState | FastifyReply | null };
+
+/** The request's state, created (keeping a reply already known) on first need. */
+export function stateOf(request: ScopedRequest): RequestState {
+  const known = request[kState];
+  if (known instanceof RequestState) return known;
+  return request[kState] = new RequestState(known);
+}
+
+/** The request scope, if one exists. */
+export function scopeOf(request: ScopedRequest): Scope | null {
+  const known = request[kState];
+  return known instanceof RequestState ? known.scope : null;
+}
 
 /** The part of a Node readable stream (a reply payload) the plugin touches. */
 export interface PayloadStream {
@@ -113,8 +140,7 @@ export function watchWebStream(
 function streamFailed(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const raw = reply.raw as unknown as RawReply;
   if (!raw.headersSent || (request.raw as unknown as RawRequest).aborted === true) return;
-  const current = (request as ScopedRequest)[kScope];
-  current?.cancel(
+  scopeOf(request as ScopedRequest)?.cancel(
     new ResponseStreamError(
       `The response stream failed after the headers were sent (request ${request.id})`,
       { cause: error },

@@ -27,17 +27,17 @@ import {
   closeAfterResponse,
   isNodeStream,
   isWebStream,
-  kReply,
-  kScope,
-  kSettings,
-  kWatch,
+  kState,
+  RequestState,
   type ScopedRequest,
+  stateOf,
   watchStream,
   watchWebStream,
 } from "./_response.ts";
 import {
   adoptReply,
   assignScope,
+  knowsReply,
   type RequestScopeSettings,
   startScope,
   startsNow,
@@ -129,25 +129,27 @@ const plugin = async (
 
   fastify.decorate("scope", root);
   // The request scope, its reply, its route's settings and how it is watched
-  // live in symbol fields, declared as null so every request object keeps one
-  // shape; `request.scope` is an accessor over the first. Without a deadline
-  // or a trace, the scope is created on its first read, and watched from that
-  // moment (_request_scope.ts): a request that never reads it pays no scope,
-  // no listener and no disposal.
-  fastify.decorateRequest(kScope, null);
-  fastify.decorateRequest(kReply, null);
-  fastify.decorateRequest(kSettings, null);
-  fastify.decorateRequest(kWatch, null);
+  // live behind one symbol field, declared as null so every request object
+  // keeps one shape (_response.ts, kState); `request.scope` is an accessor
+  // over it. Without a deadline or a trace, the scope is created on its first
+  // read, and watched from that moment (_request_scope.ts): a request that
+  // never reads it pays no scope, no listener and no disposal.
+  fastify.decorateRequest(kState, null);
   fastify.decorateRequest("scope", {
     getter(this: FastifyRequest): Scope {
       const request = this as ScopedRequest;
-      return request[kScope] ??
-        startScope(
-          settings,
-          request,
-          undefined,
-          request[kSettings] ?? validSettings(request, routesMayHaveSettings),
-        );
+      const state = request[kState];
+      let route: RouteSettings | null = null;
+      if (state instanceof RequestState) {
+        if (state.scope !== null) return state.scope;
+        route = state.settings;
+      }
+      return startScope(
+        settings,
+        request,
+        undefined,
+        route ?? validSettings(request, routesMayHaveSettings),
+      );
     },
     setter(this: FastifyRequest, value: unknown): void {
       assignScope(this as ScopedRequest, value);
@@ -181,10 +183,11 @@ const plugin = async (
 
   /** onRequest: the scope now where a deadline or trace applies; else the reply, for later. */
   function begin(request: ScopedRequest, reply: FastifyReply, route: RouteSettings): void {
-    request[kSettings] = route;
-    if (request[kScope] === null && startsNow(settings, route)) {
+    const state = stateOf(request);
+    state.settings = route;
+    if (state.scope === null && startsNow(settings, route)) {
       startScope(settings, request, reply, route);
-    } else if (request[kReply] === null) adoptReply(request, reply);
+    } else if (state.reply === null) adoptReply(request, reply);
   }
 
   fastify.addHook("onRoute", (route: RouteOptions) => {
@@ -250,7 +253,7 @@ const plugin = async (
       done: () => void,
     ): void {
       const scoped = request as ScopedRequest;
-      if (scoped[kReply] === null) adoptReply(scoped, reply);
+      if (!knowsReply(scoped)) adoptReply(scoped, reply);
       done();
     },
   );
@@ -267,7 +270,7 @@ const plugin = async (
       // scope read earlier and not watched from its response yet (a
       // pipelined request queued behind others, app.inject()) is from here.
       const scoped = request as ScopedRequest;
-      if (scoped[kReply] === null) adoptReply(scoped, reply);
+      if (!knowsReply(scoped)) adoptReply(scoped, reply);
       if (connectionCloseOnShutdown && shutdown.closing) closeAfterResponse(reply);
       // A string (what serializers produce) or no payload: nothing the rest
       // of the send can throw at the handler, so the usual synchronous done.
