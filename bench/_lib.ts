@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { NODE_RELEASES } from "../scripts/npm/node_releases.ts";
 import { parseArgs } from "node:util";
 
 /** The variants of `bench/_servers/hello_server.mjs`: the hello route. */
@@ -421,13 +422,19 @@ function exists(path: string): boolean {
  * instead when Node must be skipped.
  */
 export async function nodeRuntime(
-  options: { build: boolean; standin: boolean; nodeFlags?: string[] },
+  options: { build: boolean; standin: boolean; nodeFlags?: string[]; major?: string },
 ): Promise<Runtime | string> {
   let version: string;
+  let command = "node";
   try {
-    version = (await run("node", ["--version"])).stdout;
+    if (options.major !== undefined && options.major !== "") {
+      const found = await nodeBinary(options.major);
+      if (found.startsWith("!")) return found.slice(1);
+      command = found;
+    }
+    version = (await run(command, ["--version"])).stdout;
   } catch {
-    return "node is not on PATH";
+    return `${command} did not run`;
   }
   const built = `${ROOT}npm/esm/mod.js`;
   if (!options.standin && (options.build || !exists(built))) {
@@ -444,11 +451,28 @@ export async function nodeRuntime(
   if (!options.standin) warnIfStale(built);
   return {
     name: "node",
-    command: "node",
+    command,
     prefix: options.nodeFlags ?? [],
     pluginSpec: options.standin ? "standin" : new URL("../npm/esm/mod.js", import.meta.url).href,
     version,
   };
+}
+
+/**
+ * The executable of Node `major` (an exact release of `scripts/npm/node_releases.ts`, fetched by
+ * `npx -y node@<release>` once), so that valgrind counts that process itself, not an npx wrapper;
+ * a string starting with `!` says why it could not be found.
+ */
+async function nodeBinary(major: string): Promise<string> {
+  const release = NODE_RELEASES[major];
+  if (release === undefined) {
+    return `!--node must be one of ${Object.keys(NODE_RELEASES).join(", ")}, received ${major}`;
+  }
+  const result = await run("npx", ["-y", `node@${release}`, "-p", "process.execPath"], 600_000);
+  const path = result.stdout.trim().split("\n").at(-1) ?? "";
+  return result.code === 0 && path !== ""
+    ? path
+    : `!npx -y node@${release} failed: ${result.stderr}`;
 }
 
 function newestMtime(dir: string): number {

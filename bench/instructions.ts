@@ -94,6 +94,10 @@ const flags = parseFlags(Deno.args, {
   // 2026-12-07).
   "node-flags": "--predictable,--predictable-gc-schedule",
   jobs: "1",
+  // Which Node: the machine's (empty), or a major (20, 22, 24) run from its own binary, fetched
+  // with npx. Node 20's ESM loader makes bare Fastify dearer once a process has loaded some ten
+  // ES modules, the plugin's among them; Node 22 and 24 do not (BENCHMARKS.md, 2026-12-07).
+  node: "",
   help: "false",
 });
 const cacheSim = flags["cache-sim"] === "true";
@@ -106,6 +110,7 @@ if (flags.help === "true") {
       "  [--jobs 1]      servers counted at a time (each on its own; valgrind makes the server the bottleneck)\n" +
       "  [--v8-flags --predictable,--predictable-gc-schedule]   Deno's V8 flags (none: V8's defaults)\n" +
       "  [--node-flags --predictable,--predictable-gc-schedule] Node's flags (none: none)\n" +
+      "  [--node 20|22|24]   that Node release's own binary (default: the machine's node)\n" +
       "  [--client keep|autocannon]   keep: connections stay open from warm-up to the counted window\n" +
       "  [--gc minor|none]   minor: young-generation collections before the window (needs gc())\n" +
       "  [--warmup-rounds 10]   the warm-up in rounds, each followed by the window's commands\n" +
@@ -312,7 +317,12 @@ if (flags.runtime !== "deno") {
   const nodeFlags = (flags["node-flags"] ?? "").split(",").map((f) => f.trim())
     .filter((f) => f !== "" && f !== "none");
   if (gcAtMark) nodeFlags.push("--expose-gc");
-  const node = await nodeRuntime({ build: flags.build === "true", standin: false, nodeFlags });
+  const node = await nodeRuntime({
+    build: flags.build === "true",
+    standin: false,
+    nodeFlags,
+    major: flags.node ?? "",
+  });
   if (typeof node === "string") console.error(`skipping node: ${node}`);
   else runtimes.push(node);
 }

@@ -34,6 +34,7 @@
 import { parseArgs } from "node:util";
 import { dirname, join, relative, resolve } from "node:path";
 
+import { NODE_RELEASES } from "./npm/node_releases.ts";
 const { values: flags } = parseArgs({
   args: Deno.args,
   options: {
@@ -64,8 +65,6 @@ const NODE_TYPES_LOCK = join(ROOT, "scripts", "npm", "node_types");
 const NODE_TYPES_DIR = join(ROOT, ".tmp", "node-types");
 /** Node majors the packed package is tested on (the machine's own `node` for its major). */
 const NODE_VERSIONS = flags.node.split(",").map((v) => v.trim()).filter(Boolean);
-/** The exact release of each Node major that `npx -y node@<release>` runs. */
-const NODE_RELEASES: Record<string, string> = { "20": "20.20.2", "22": "22.23.3", "24": "24.21.0" };
 /**
  * The consumer project's TypeScripts (`scripts/consumer/package.json`): the oldest supported and
  * the current ones, installed as `typescript`, `typescript-1` and `typescript-2`.

@@ -3,6 +3,8 @@
 //
 //   bare       no hook
 //   import     (aside) bare + a dynamic import of a small module (the stand-in plugin), unused
+//   modules    (aside) bare + ten tiny ES modules, each importing the next (Node 20's module
+//              loader makes every later request dearer; BENCHMARKS.md, 2026-12-07)
 //   load       + the plugin's module graph imported (the whole of mod.ts) and a root scope created
 //   decorate   + decorateRequest("scope", null)
 //   hook       + an onRequest hook that only calls done()
@@ -40,7 +42,7 @@ const level = alternative !== undefined
   : DECORATED.includes(variant)
   ? ORDER.indexOf("decorate")
   : ORDER.indexOf(variant);
-if (level < 0 && !["plugin", "task", "import"].includes(variant)) {
+if (level < 0 && !["plugin", "task", "import", "modules"].includes(variant)) {
   throw new Error(`unknown variant ${variant}`);
 }
 const has = (piece) => level >= ORDER.indexOf(piece);
@@ -53,6 +55,15 @@ if (variant === "plugin" || variant === "task") {
   await app.register(loaded.plugin);
 } else if (variant === "import") {
   await import("./standin_plugin.mjs");
+} else if (variant === "modules") {
+  // data: URLs, so that nothing is written to disk: the last module first, each next one
+  // importing the one after it.
+  let next = "data:text/javascript,export const value = 0;";
+  for (let i = 1; i < 10; i++) {
+    next = "data:text/javascript," +
+      encodeURIComponent(`import { value as v } from "${next}"; export const value = v + ${i};`);
+  }
+  await import(next);
 } else if (has("load")) {
   await import(args.plugin);
   const ext = args.plugin.endsWith(".ts") ? ".ts" : ".js";
