@@ -416,6 +416,16 @@ async function measure(runtime: Runtime, variant: Variant): Promise<void> {
         `${int(counted.all)} in all threads (${served} served; per thread ${perThread}; ` +
         `in the window: ${Object.entries(events).map(([k, v]) => `${k} ${v}`).join(", ")})`,
     );
+    // A compilation costs millions of instructions: one inside the window is thousands per
+    // request, and says the warm-up was too short for this runtime (Node 24 needs about 80,000
+    // requests where Node 20 settles within 20,000; BENCHMARKS.md, 2026-12-07).
+    const unsettled = (events.optimized ?? 0) + (events.deopts ?? 0) + (events.compiled ?? 0);
+    if (unsettled > 0) {
+      console.error(
+        `${label}: WARNING: V8 compiled or deoptimised ${unsettled} time(s) inside the window; ` +
+          `the count includes that work: warm up longer (--warmup ${warmup * 4})`,
+      );
+    }
     await Deno.writeTextFile(
       `${outDir}/runs.jsonl`,
       JSON.stringify({
