@@ -3,7 +3,7 @@
 //
 //   bare       no hook
 //   import     (aside) bare + a dynamic import of a small module (the stand-in plugin), unused
-//   modules    (aside) bare + ten tiny ES modules, each importing the next (Node 20's module
+//   modules    (aside) bare + ten tiny ES module files, each importing the next (Node 20's module
 //              loader makes every later request dearer; BENCHMARKS.md, 2026-12-07)
 //   load       + the plugin's module graph imported (the whole of mod.ts) and a root scope created
 //   decorate   + decorateRequest("scope", null)
@@ -24,6 +24,7 @@
 // `--plugin` is the plugin module (mod.ts under Deno, npm/esm/mod.js under Node); the core's
 // internal door is found next to it.
 import process from "node:process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import Fastify from "fastify";
 import { announceCounted, loadPlugin, parseArgs } from "./_common.mjs";
 
@@ -56,14 +57,16 @@ if (variant === "plugin" || variant === "task") {
 } else if (variant === "import") {
   await import("./standin_plugin.mjs");
 } else if (variant === "modules") {
-  // data: URLs, so that nothing is written to disk: the last module first, each next one
-  // importing the one after it.
-  let next = "data:text/javascript,export const value = 0;";
-  for (let i = 1; i < 10; i++) {
-    next = "data:text/javascript," +
-      encodeURIComponent(`import { value as v } from "${next}"; export const value = v + ${i};`);
+  // Files: ten data: URL modules do not show it, file modules do (BENCHMARKS.md, 2026-12-07).
+  const dir = new URL("../../.tmp/ten_modules/", import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < 10; i++) {
+    const body = i === 9
+      ? "export const value = 9;\n"
+      : `import { value as v } from "./m${i + 1}.mjs";\nexport const value = v + ${i};\n`;
+    writeFileSync(new URL(`m${i}.mjs`, dir), body);
   }
-  await import(next);
+  await import(new URL("m0.mjs", dir).href);
 } else if (has("load")) {
   await import(args.plugin);
   const ext = args.plugin.endsWith(".ts") ? ".ts" : ".js";
