@@ -212,7 +212,9 @@ export function adoptReply(request: ScopedRequest, reply: FastifyReply): void {
 /** Whether the request's reply is known yet. */
 export function knowsReply(request: ScopedRequest): boolean {
   const state = request[kState];
-  return state !== null && (!(state instanceof RequestState) || state.reply !== null);
+  if (state instanceof RequestState) return state.reply !== null;
+  // `undefined` on the undecorated request of Fastify's unknown-method fallback: not known yet.
+  return state !== null && state !== undefined;
 }
 
 /**

@@ -63,13 +63,17 @@ export class RequestState {
   }
 }
 
-export type ScopedRequest = FastifyRequest & { [kState]: RequestState | FastifyReply | null };
+// `undefined` only on the undecorated request of Fastify's unknown-method fallback.
+export type ScopedRequest = FastifyRequest & {
+  [kState]: RequestState | FastifyReply | null | undefined;
+};
 
 /** The request's state, created (keeping a reply already known) on first need. */
 export function stateOf(request: ScopedRequest): RequestState {
   const known = request[kState];
   if (known instanceof RequestState) return known;
-  return request[kState] = new RequestState(known);
+  // `undefined` on the undecorated request of Fastify's unknown-method fallback.
+  return request[kState] = new RequestState(known ?? null);
 }
 
 /** The request scope, if one exists. */

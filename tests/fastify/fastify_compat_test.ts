@@ -7,6 +7,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
+import http2 from "node:http2";
 import Fastify, {
   type FastifyInstance,
   type FastifyServerOptions,
@@ -181,5 +182,58 @@ describe("the keep-alive close during app.close() (option connectionCloseOnShutd
       await run.closing;
     }
     run.socket.destroy();
+  });
+});
+
+describe("Fastify unchanged: the request Fastify builds without decorators", () => {
+  // Fastify answers a method it does not know (HTTP/2 lets any through) from a
+  // fallback that builds an undecorated request: the plugin's onSend hook
+  // once read a field that is not there and turned Fastify's 404 into a 500
+  // (Fastify's own test/http2/unknown-http-method.test.js).
+  it("an unknown HTTP/2 method gets Fastify's own 404, and no scope is left alive", async (t) => {
+    const app = Fastify({ http2: true }) as unknown as FastifyInstance;
+    await app.register(fastifyGoGoScope);
+    const read: unknown[] = [];
+    app.addHook("onSend", async (request) => {
+      read.push((request as { scope?: unknown }).scope);
+    });
+    app.get("/", async () => "ok");
+    const port = await listen(app);
+    const client = http2.connect(`http://127.0.0.1:${port}`);
+    // The client's session first: an HTTP/2 server's close() waits for open sessions (Node).
+    t.after(async () => {
+      client.close();
+      await app.close();
+    });
+    const { status, body } = await new Promise<{ status: number; body: string }>(
+      (resolve, reject) => {
+        const request = client.request({ ":method": "UNKNOWN_METHOD", ":path": "/" });
+        let status = 0;
+        let body = "";
+        request.on("response", (headers) => {
+          status = Number(headers[":status"]);
+        });
+        request.setEncoding("utf8");
+        request.on("data", (chunk: string) => {
+          body += chunk;
+        });
+        request.on("end", () => resolve({ status, body }));
+        request.on("error", reject);
+        request.end();
+      },
+    );
+    assert.equal(status, 404);
+    assert.deepEqual(JSON.parse(body), {
+      statusCode: 404,
+      code: "FST_ERR_NOT_FOUND",
+      error: "Not Found",
+      message: "Not Found",
+    });
+    assert.equal(read.length, 1);
+    const scope = read[0];
+    // Fastify gives that request none of the instance's request decorators;
+    // if it ever does, the scope must end with the response.
+    if (scope !== undefined) await waitFor(() => (scope as Scope).isDisposed, "scope disposed");
+    await waitFor(() => app.scope.childCount === 0, "no request scope alive");
   });
 });
