@@ -270,15 +270,17 @@ const plugin = async (
       // scope read earlier and not watched from its response yet (a
       // pipelined request queued behind others, app.inject()) is from here,
       // and a scope read later is watched from it. Why not knowsReply() and
-      // adoptReply() here: a request that never read its scope (the field is
-      // null) takes one identity test and one store, without the `instanceof`
-      // tests that measured dear on Deno (BENCHMARKS.md, 2026-12-07,
-      // evening). Fastify's fallback for an unknown method builds an
-      // undecorated request: there the field is undefined, and set here.
+      // adoptReply() here: the field holds null (undefined on the undecorated
+      // request of Fastify's unknown-method fallback), this very reply or a
+      // RequestState, so identity tests tell them apart without `instanceof`,
+      // whose mere presence in this hook measured dear on Deno (BENCHMARKS.md,
+      // 2026-12-07, evening).
       const scoped = request as ScopedRequest;
       const state = scoped[kState];
       if (state === null || state === undefined) scoped[kState] = reply;
-      else if (state instanceof RequestState && state.reply === null) adoptReply(scoped, reply);
+      else if (state !== reply && (state as RequestState).reply === null) {
+        adoptReply(scoped, reply);
+      }
       if (connectionCloseOnShutdown && shutdown.closing) closeAfterResponse(reply);
       // A string (what serializers produce) or no payload: nothing the rest
       // of the send can throw at the handler, so the usual synchronous done.
