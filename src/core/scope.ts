@@ -78,10 +78,10 @@ export class Scope<S extends ServiceMap = ServiceMap> extends ScopeFeatures
   readonly #id: number;
   #name: string | undefined;
   #parent: Scope | undefined;
-  #context: Readonly<Record<string, unknown>>;
-  #logger: Logger;
+  #context: Readonly<Record<string, unknown>> = EMPTY_CONTEXT;
+  #logger: Logger = defaultLogger;
   #breaker: CircuitBreaker | undefined;
-  #limit: number;
+  #limit = Infinity;
   #running = 0;
   #queue: Startable[] | undefined;
   #controller: AbortController | undefined;
@@ -89,16 +89,14 @@ export class Scope<S extends ServiceMap = ServiceMap> extends ScopeFeatures
   #reason: unknown;
   #disposing = false;
   #disposal: Promise<void> | undefined;
-  // Live children, as an intrusive doubly linked list: O(1) to add and
-  // remove, and no allocation per child.
+  // Live children, as an intrusive doubly linked list: O(1) to add and remove, no allocation.
   #firstChild: Scope | undefined;
   #lastChild: Scope | undefined;
   #prevSibling: Scope | undefined;
   #nextSibling: Scope | undefined;
   #childCount = 0;
   #linked = false;
-  // Unsettled tasks and open channels: the first in a slot of its own, so a
-  // request with one task at a time never allocates a Set.
+  // Unsettled tasks and open channels: the first in a slot of its own (one task: no Set).
   #dependent: Abortable | undefined;
   #dependents: Set<Abortable> | undefined;
   #cleanups: (() => unknown)[] | undefined;
@@ -114,12 +112,12 @@ export class Scope<S extends ServiceMap = ServiceMap> extends ScopeFeatures
   constructor(options?: ScopeOptions) {
     super();
     this.#id = ++nextId;
-    if (options === undefined) {
-      this.#context = EMPTY_CONTEXT;
-      this.#logger = defaultLogger;
-      this.#limit = Infinity;
-      return;
-    }
+    // Options out of line: a small constructor is inlined where the plugin creates request scopes
+    // (the engine then allocates the scope in place instead of through its generic construct path).
+    if (options !== undefined) this.#configure(options);
+  }
+
+  #configure(options: ScopeOptions): void {
     const given = checkScopeOptions(options, Scope);
     const { name, signal, timeout, concurrency, context, logger } = options;
     const parent = options.parent as Scope | undefined;
@@ -134,8 +132,10 @@ export class Scope<S extends ServiceMap = ServiceMap> extends ScopeFeatures
     this.#context = context === undefined ? inherited : { ...inherited, ...context };
     const inheritedLogger = parent === undefined ? defaultLogger : parent.#logger;
     this.#logger = logger === undefined ? inheritedLogger : scopeLogger(logger);
-    if (parent !== undefined) this.#link(parent);
-    if (parent !== undefined) this[INSTRUMENT] = parent[INSTRUMENT]; // [instrument]
+    if (parent !== undefined) {
+      this.#link(parent);
+      this[INSTRUMENT] = parent[INSTRUMENT]; // [instrument]
+    }
     if (signal !== undefined && !this.#aborted) {
       if (signal.aborted) this.#abortWith(signal.reason);
       else {

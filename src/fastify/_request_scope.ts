@@ -196,10 +196,12 @@ function watchEarly(request: ScopedRequest, state: RequestState, requestScope: S
  */
 export function adoptReply(request: ScopedRequest, reply: FastifyReply): void {
   const state = request[kState];
-  if (!(state instanceof RequestState)) {
-    request[kState] = reply;
-    return;
-  }
+  if (state instanceof RequestState) adoptInto(request, state, reply);
+  else request[kState] = reply;
+}
+
+/** adoptReply() for a request known to have its state (the `onSend` hook tells by identity). */
+export function adoptInto(request: ScopedRequest, state: RequestState, reply: FastifyReply): void {
   state.reply = reply;
   const early = state.scope;
   if (early === null) return;

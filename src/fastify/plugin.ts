@@ -35,6 +35,7 @@ import {
   watchWebStream,
 } from "./_response.ts";
 import {
+  adoptInto,
   adoptReply,
   assignScope,
   knowsReply,
@@ -187,7 +188,7 @@ const plugin = async (
     state.settings = route;
     if (state.scope === null && startsNow(settings, route)) {
       startScope(settings, request, reply, route);
-    } else if (state.reply === null) adoptReply(request, reply);
+    } else if (state.reply === null) adoptInto(request, state, reply);
   }
 
   fastify.addHook("onRoute", (route: RouteOptions) => {
@@ -272,14 +273,14 @@ const plugin = async (
       // and a scope read later is watched from it. Why not knowsReply() and
       // adoptReply() here: the field holds null (undefined on the undecorated
       // request of Fastify's unknown-method fallback), this very reply or a
-      // RequestState, so identity tests tell them apart without `instanceof`,
-      // whose mere presence in this hook measured dear on Deno (BENCHMARKS.md,
-      // 2026-12-07, evening).
+      // RequestState, so identity tests tell them apart and adoptInto() takes
+      // the state as it is: no `instanceof`, whose mere presence in this hook
+      // measured dear on Deno (BENCHMARKS.md, 2026-12-07, evening).
       const scoped = request as ScopedRequest;
       const state = scoped[kState];
       if (state === null || state === undefined) scoped[kState] = reply;
       else if (state !== reply && (state as RequestState).reply === null) {
-        adoptReply(scoped, reply);
+        adoptInto(scoped, state as RequestState, reply);
       }
       if (connectionCloseOnShutdown && shutdown.closing) closeAfterResponse(reply);
       // A string (what serializers produce) or no payload: nothing the rest
