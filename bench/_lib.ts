@@ -15,7 +15,9 @@ export type HelloVariant =
   | "scope"
   | "task"
   | "await"
-  | "plugin-await";
+  | "plugin-await"
+  | "floor"
+  | "listener";
 
 /**
  * The variants of `bench/_servers/peers_server.mjs`: a documented handler in our form (`*-ours`,
@@ -49,6 +51,8 @@ export const VARIANTS: readonly Variant[] = [
   "task",
   "await",
   "plugin-await",
+  "floor",
+  "listener",
   "retry-ours",
   "retry-p-retry",
   "retry-loop",
@@ -74,6 +78,9 @@ export const LABELS: Record<Variant, string> = {
   task: "+ plugin + one `task()` per request",
   await: "bare, handler awaits an async fn (reference for `task`)",
   "plugin-await": "+ plugin, handler awaits an async fn (no task)",
+  listener: "bare, handler adds a `'close'` listener to `reply.raw` (a watch's floor)",
+  floor:
+    "bare, handler awaits a Promise subclass resolved to `[undefined, value]` (a task's floor)",
   "retry-ours": "ours: `task(fn, { retry: 'exponential', timeout: 5000 })`",
   "retry-p-retry": "bare + `p-retry` with `AbortSignal.timeout(5000)`",
   "retry-loop": "bare + a hand-written retry loop with one timer",

@@ -61,7 +61,7 @@ interface LoadResult {
 }
 
 const USAGE = `deno task bench:http [--duration 10] [--rounds 3] [--connections 100] [--warmup 3]
-  [--runtime deno|node|both] [--variants bare,plugin,task[,control,await,plugin-await]]
+  [--runtime deno|node|both] [--variants bare,plugin,task[,control,scope,await,plugin-await,floor,listener]]
                  (also peers groups: retry,retry1,fanout,breaker,stream, or peers for all)
   [--plugin auto|standin]
   [--build] [--client node|deno] [--pipelining 1]

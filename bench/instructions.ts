@@ -52,7 +52,10 @@ import {
 const flags = parseFlags(Deno.args, {
   runtime: "node",
   variants: "bare,plugin,task",
-  warmup: "20000",
+  // Uninstrumented warm-up requests: 20,000 on Deno and on Node up to 22; 80,000 on Node 24, whose
+  // V8 still compiled two or three functions inside the window after 20,000 (BENCHMARKS.md,
+  // 2026-12-07).
+  warmup: "",
   // Counted requests: 5,000 on Node; 20,000 on Deno, where the young-generation collections run
   // on the counted thread and cost millions of instructions each. A window holds a whole number of
   // them, so a short window's count depends on where the collections fall; a ten times longer
@@ -60,8 +63,8 @@ const flags = parseFlags(Deno.args, {
   requests: "",
   // One connection: one request in flight at every moment. With more, how many requests are in
   // flight when a young-generation collection runs depends on how the client and the server are
-  // scheduled, and so does what the collection copies: on Deno, bare and control then differed by
-  // 1.6% on a busy machine, with one connection by 0.05% (BENCHMARKS.md, 2026-12-07).
+  // scheduled, and so does what the collection copies: on Deno, bare and control then differed
+  // several times more than with one connection (BENCHMARKS.md, 2026-12-07).
   connections: "1",
   // The load client. `keep`: our own keep-alive client, whose connections stay open from the
   // warm-up through the counted window, so the window opens and closes no connection. autocannon
@@ -98,14 +101,25 @@ const flags = parseFlags(Deno.args, {
   // with npx. Node 20's ESM loader makes bare Fastify dearer once a process has loaded some ten
   // ES modules, the plugin's among them; Node 22 and 24 do not (BENCHMARKS.md, 2026-12-07).
   node: "",
+  // Seconds of an idle window after the counted one (instrumentation on, no request): the work the
+  // main thread does per second with nothing to serve. 0: none.
+  idle: "0",
+  // Milliseconds each connection waits after a response before it sends its next request, in the
+  // counted window. Without a pause, whether the next request is already there when the server
+  // has finished with the last one depends on how fast the client and the server run at that
+  // moment, and a server that goes idle between two requests does more work per request than one
+  // that finds the next request waiting: on Deno, processes counted at the same moment agreed
+  // closely while runs minutes apart did not. With a pause the server always goes idle between
+  // two requests (BENCHMARKS.md, 2026-12-07, night).
+  pace: "5",
   help: "false",
 });
 const cacheSim = flags["cache-sim"] === "true";
 if (flags.help === "true") {
   console.log(
-    "deno task bench:instr [--runtime node|deno|both] [--variants bare,plugin,task[,control,await,plugin-await]]\n" +
+    "deno task bench:instr [--runtime node|deno|both] [--variants bare,plugin,task[,control,scope,await,plugin-await,floor,listener]]\n" +
       "  (--variants also takes peers groups: retry,retry1,fanout,breaker,stream, or peers for all)\n" +
-      "  [--warmup 20000] [--requests 5000 (Node), 20000 (Deno)] [--connections 1] [--repeat 1] [--build]\n" +
+      "  [--warmup 20000 (Deno, Node 20 and 22), 80000 (Node 24)] [--requests 5000 (Node), 20000 (Deno)] [--connections 1] [--repeat 1] [--build]\n" +
       "  [--cache-sim]   also simulate the caches: first- and last-level misses per request\n" +
       "  [--jobs 1]      servers counted at a time (each on its own; valgrind makes the server the bottleneck)\n" +
       "  [--v8-flags --predictable,--predictable-gc-schedule]   Deno's V8 flags (none: V8's defaults)\n" +
@@ -114,12 +128,26 @@ if (flags.help === "true") {
       "  [--client keep|autocannon]   keep: connections stay open from warm-up to the counted window\n" +
       "  [--gc minor|none]   minor: young-generation collections before the window (needs gc())\n" +
       "  [--warmup-rounds 10]   the warm-up in rounds, each followed by the window's commands\n" +
+      "  [--pace 5]      ms each connection waits after a response in the counted window (0: none)\n" +
+      "  [--idle 0]      seconds of an idle window after the counted one: instructions per idle second\n" +
       "  [--plugin path] the plugin module to load instead of mod.ts / npm/esm/mod.js\n" +
       "  [--script path] [--any-variant]   another server script, with variants of its own",
   );
   Deno.exit(0);
 }
-const warmup = numberFlag(flags, "warmup");
+const warmupFlag = flags.warmup === "" ? undefined : numberFlag(flags, "warmup");
+const warmupOf = (runtime: Runtime): number =>
+  warmupFlag ?? (runtime.name === "node" && nodeMajor(runtime) >= 24 ? 80_000 : 20_000);
+/** The major release of a Node runtime, from its `--version` (`v24.11.1`). */
+function nodeMajor(runtime: Runtime): number {
+  return Number(/v(\d+)\./.exec(runtime.version)?.[1] ?? 0);
+}
+const pace = Number(flags.pace);
+if (!(pace >= 0)) throw new RangeError(`--pace must be 0 or more ms, received ${flags.pace}`);
+const idleSeconds = Number(flags.idle);
+if (!(idleSeconds >= 0)) {
+  throw new RangeError(`--idle must be 0 or more seconds, received ${flags.idle}`);
+}
 const requestsFlag = flags.requests === "" ? undefined : numberFlag(flags, "requests");
 const countedOn = (runtime: RuntimeName): number =>
   requestsFlag ?? (runtime === "deno" ? 20_000 : 5_000);
@@ -173,7 +201,12 @@ function underCallgrind(runtime: Runtime, label: string): Runtime {
  * Sends `amount` requests over the pool's keep-alive connections, each connection sending its next
  * request when its response has arrived; non-2xx responses fail the run only when `strict`.
  */
-async function keepLoad(pool: Http1Connection[], amount: number, strict: boolean): Promise<void> {
+async function keepLoad(
+  pool: Http1Connection[],
+  amount: number,
+  strict: boolean,
+  pause = 0,
+): Promise<void> {
   let sent = 0;
   let failed = 0;
   let reset = 0;
@@ -184,6 +217,7 @@ async function keepLoad(pool: Http1Connection[], amount: number, strict: boolean
         // Under valgrind, on a busy machine, the first requests wait minutes for the JIT.
         const { status } = await connection.get("/", 900_000);
         if (status < 200 || status > 299) failed++;
+        if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
       } catch (error) {
         // A cold server under valgrind can be slower than Node's headersTimeout and reset the
         // connection: the request is sent again on a new one (the warm-up only).
@@ -251,10 +285,11 @@ async function readTotals(file: string): Promise<Record<string, number>> {
 async function totals(
   pid: number,
   label: string,
+  dump = 1,
 ): Promise<
   { main: Record<string, number>; all: Record<string, number>; threads: Array<[string, number]> }
 > {
-  const prefix = `${label}.${pid}.1-`;
+  const prefix = `${label}.${pid}.${dump}-`;
   let main: Record<string, number> | undefined;
   const all: Record<string, number> = {};
   const threads: Array<[string, number]> = [];
@@ -363,6 +398,7 @@ async function measure(runtime: Runtime, variant: Variant): Promise<void> {
     }
     // A heavier request (a stream of 100 events) gets proportionally fewer requests.
     const weight = weightOf(variant);
+    const warmup = warmupOf(runtime);
     const warmupHere = Math.ceil(warmup / weight);
     const countedHere = Math.ceil(countedOn(runtime.name) / weight);
     console.error(`${label}: pid ${pid}, warming up with ${warmupHere} requests ...`);
@@ -390,10 +426,15 @@ async function measure(runtime: Runtime, variant: Variant): Promise<void> {
       await callgrindControl(pid, "--instr=on");
       await callgrindControl(pid, "--zero");
       started = performance.now();
-      if (client === "keep") await keepLoad(pool, countedHere, true);
+      if (client === "keep") await keepLoad(pool, countedHere, true, pace);
       else await load(port, countedHere, true);
       seconds = (performance.now() - started) / 1000;
       await callgrindControl(pid, "--dump");
+      if (idleSeconds > 0) {
+        await callgrindControl(pid, "--zero");
+        await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
+        await callgrindControl(pid, "--dump");
+      }
     } finally {
       for (const connection of pool) connection.close();
     }
@@ -401,6 +442,13 @@ async function measure(runtime: Runtime, variant: Variant): Promise<void> {
     const served = Number(report.served);
     const { main, all, threads } = await totals(pid, label);
     const events = await windowEvents(`${outDir}/${label}.${pid}.1-01`);
+    const idle = idleSeconds > 0 ? (await totals(pid, label, 2)).main.Ir ?? 0 : 0;
+    if (idleSeconds > 0) {
+      console.error(
+        `${label}: idle: ${int(idle / idleSeconds)} main-thread instructions per second; ` +
+          `the counted window took ${seconds.toFixed(1)} s`,
+      );
+    }
     const perRequest = (event: number | undefined) => (event ?? 0) / served;
     const counted: Run = {
       main: perRequest(main.Ir),
@@ -438,6 +486,7 @@ async function measure(runtime: Runtime, variant: Variant): Promise<void> {
         gcAtMark,
         variant,
         seconds,
+        idlePerSecond: idleSeconds > 0 ? idle / idleSeconds : undefined,
         pid,
         warmup,
         requests: countedOn(runtime.name),
@@ -470,8 +519,11 @@ await Promise.all(
 
 const info = await machineInfo(runtimes);
 console.log(
-  `\n### Instructions per request (callgrind): ${warmup} warm-up + ` +
-    `${runtimes.map((r) => `${countedOn(r.name)} (${r.name})`).join(", ")} counted requests, ` +
+  `\n### Instructions per request (callgrind): ` +
+    `${
+      runtimes.map((r) => `${warmupOf(r)} warm-up + ${countedOn(r.name)} (${r.name})`).join(", ")
+    } ` +
+    `counted requests, ` +
     `${
       client === "keep" ? "keep-alive client" : "autocannon"
     } -c ${connections}, ${repeat} run(s) per variant\n`,

@@ -1,6 +1,13 @@
-// One benchmark server: `--variant bare|control|plugin|scope|task|await|plugin-await` (control is
-// bare Fastify again, in a process of its own: the noise floor of a comparison; scope reads
-// request.scope and runs no task: what a task adds is task minus scope),
+// One benchmark server: `--variant <name>`, one of
+// - bare: bare Fastify; control: bare Fastify again, in a process of its own (the noise floor of a
+//   comparison);
+// - plugin: + fastifyGoGoScope; scope: the handler reads request.scope and runs no task (what a task
+//   adds is task minus scope); task: + one awaited request.scope.task();
+// - await, plugin-await: the handler awaits an async function (without, with the plugin);
+// - floor: bare Fastify whose handler awaits what a task's contract is made of, with no scope and
+//   no plugin: an instance of a Promise subclass, resolved to a Result tuple and destructured;
+// - listener: bare Fastify whose handler adds one 'close' listener to the response, the least that
+//   watching a request costs.
 // `--plugin <module specifier>|standin`.
 // Listens on 127.0.0.1 port 0, logs nothing per request, prints one `ready` JSON line with its
 // port, and answers `mark` / `report` on stdin with the process CPU time and the number of `GET /`
@@ -13,7 +20,18 @@ import { announceCounted, loadPlugin, parseArgs } from "./_common.mjs";
 
 const args = parseArgs(process.argv.slice(2));
 const variant = args.variant ?? "bare";
-if (!["bare", "control", "plugin", "scope", "task", "await", "plugin-await"].includes(variant)) {
+const VARIANTS = [
+  "bare",
+  "control",
+  "plugin",
+  "scope",
+  "task",
+  "await",
+  "plugin-await",
+  "floor",
+  "listener",
+];
+if (!VARIANTS.includes(variant)) {
   throw new Error(`unknown variant ${variant}`);
 }
 
@@ -45,6 +63,42 @@ if (variant === "task") {
   app.get("/", async () => {
     served++;
     return await fn();
+  });
+} else if (variant === "floor") {
+  // What any implementation of `await scope.task(fn)` pays with no scope at all: `task()` returns an
+  // object that is a promise (awaitable as one) with methods of its own (a Promise subclass whose
+  // constructor reads as Promise, as Task's does), which resolves to `[error, value]`.
+  let captured;
+  const capture = (resolve) => {
+    captured = resolve;
+  };
+  class Floor extends Promise {
+    constructor(value) {
+      super(capture);
+      const resolve = captured;
+      captured = undefined;
+      resolve([undefined, value]);
+    }
+  }
+  Object.defineProperty(Floor.prototype, "constructor", {
+    value: Promise,
+    writable: true,
+    configurable: true,
+  });
+  app.get("/", async () => {
+    served++;
+    const [error, value] = await new Floor({ ok: true });
+    if (error) throw error;
+    return value;
+  });
+} else if (variant === "listener") {
+  app.get("/", async (_request, reply) => {
+    served++;
+    let closed = false;
+    reply.raw.on("close", () => {
+      closed = true;
+    });
+    return closed ? { ok: false } : { ok: true };
   });
 } else {
   app.get("/", async () => {
