@@ -26,12 +26,18 @@ test("tokenBucket: acquire waits for tokens, then runs fn and returns its value"
   await using s = scope();
   const b = s.tokenBucket({ capacity: 1, refillRate: 100 });
   const order: number[] = [];
-  await b.acquire(1, () => order.push(1));
+  // The clock starts before the first acquire takes the only token: the
+  // second can run only once 10 ms have refilled it after that take. Started
+  // after the first acquire instead, a pause on a loaded machine between the
+  // take and the start would hide part of the wait (CI saw that on Node 22).
   const start = performance.now();
+  await b.acquire(1, () => order.push(1));
   const v = await b.acquire(1, async () => (order.push(2), "second"));
   assert.equal(v, "second");
   assert.deepEqual(order, [1, 2]);
-  assert.ok(performance.now() - start >= 5);
+  // 10 ms of refill, less the 1 ms granularity of the Date.now() it counts in.
+  const waited = performance.now() - start;
+  assert.ok(waited >= 8, `the second acquire ran after ${waited} ms, before its token refilled`);
 });
 
 test("tokenBucket: disposing the scope rejects waiting acquires and clears their timers", async () => {
