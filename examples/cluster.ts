@@ -54,7 +54,11 @@ export async function buildReplica(options: ReplicaOptions): Promise<FastifyInst
     circuitBreaker: new CircuitBreaker({ key: "inventory", failureThreshold, resetTimeout }),
   });
 
+  // When this replica last saw the breaker change state (epoch ms), so that
+  // replicas can be compared: how long after A opened it did B learn of it?
+  let changedAt: number | undefined;
   app.scope.circuitBreaker?.on("stateChange", (from, to) => {
+    changedAt = Date.now();
     app.log.info({ breaker: "inventory", from, to }, "circuit breaker state changed");
   });
 
@@ -90,7 +94,12 @@ export async function buildReplica(options: ReplicaOptions): Promise<FastifyInst
     return { name, ...stock };
   });
 
-  app.get("/breaker", async () => ({ name, state: app.scope.circuitBreaker?.state, calls }));
+  app.get("/breaker", async () => ({
+    name,
+    state: app.scope.circuitBreaker?.state,
+    calls,
+    changedAt,
+  }));
 
   app.post("/orders", async (request, reply) => {
     const key = request.headers["idempotency-key"];
