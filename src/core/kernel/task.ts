@@ -5,7 +5,7 @@
  * @module
  */
 import { acquire, type CircuitBreaker, release } from "../resilience/circuit_breaker.ts";
-import { isFinal, retryDelay, type RetryPolicy, shouldRetry } from "../resilience/retry.ts";
+import { isFinal, retryDelay, shouldRetry } from "../resilience/retry.ts";
 import { AbortError, reasonToError, TimeoutError, toError, toTaskError } from "../base/errors.ts";
 import type { Result, TaskFn } from "../base/types.ts";
 import {
@@ -17,22 +17,15 @@ import {
   PRIORITY,
   RELEASE_SLOT,
   START,
-  type Timer,
 } from "../base/_symbols.ts";
 import { assertFunction } from "../base/_validate.ts";
-import { type Deadline, limits, startDeadline } from "./_deadline.ts";
+import { limits, startDeadline } from "./_deadline.ts";
 import type { TaskOwner } from "./_owner.ts";
-import {
-  abortError,
-  endShared,
-  type Shared,
-  startShared,
-  type TaskExtras,
-  thrownError,
-} from "./task_extras.ts";
+import { abortError, endShared, type Shared, startShared, thrownError } from "./task_extras.ts";
 import { parseTaskOptions, type TaskOptions } from "./task_options.ts";
 import { Context } from "./task_context.ts";
-import { endProbe, INSTRUMENT, probed, type TaskProbe } from "./_instrument.ts"; // [instrument]
+import { endProbe, INSTRUMENT, probed } from "./_instrument.ts"; // [instrument]
+import { releaseRare, TaskRare } from "./_task_rare.ts";
 
 const WHAT = "Cannot create task";
 let nextId = 0;
@@ -49,6 +42,14 @@ function onTimeout(task: Abortable & { readonly name: string }, ms: number): voi
 
 function wake(resolve: () => void): void {
   resolve();
+}
+
+/** A wait between retries longer than a timer takes: re-armed in chunks until `at`. */
+function sleepUntil(rare: TaskRare, at: number): void {
+  const left = at - performance.now();
+  rare.sleepTimer = left <= limits.maxDelay
+    ? setTimeout(wake, Math.max(0, left), rare.wake!)
+    : setTimeout(() => sleepUntil(rare, at), limits.maxDelay);
 }
 
 /**
@@ -81,19 +82,10 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
   #result: Result<E, T> | undefined;
   readonly #resolve: (result: Result<E, T>) => void;
   #controller: AbortController | undefined;
-  #aborted = false;
-  #abortReason: unknown;
-  #deadline: Deadline<Task<unknown>> | undefined;
-  #sleepTimer: Timer | undefined;
-  #wake: (() => void) | undefined;
-  #signal: AbortSignal | undefined;
-  #policy: RetryPolicy | undefined;
   #breaker: CircuitBreaker | undefined;
-  #inBreaker: CircuitBreaker | undefined;
-  #trial = false;
   #holdsSlot = false;
-  #extras: TaskExtras | undefined;
-  #probe: TaskProbe | undefined; // [instrument]
+  /** Options, retries, a breaker call, an instrument, an abort: allocated on first need. */
+  #rare: TaskRare | undefined;
 
   /** @internal Use `scope.task()`. */
   constructor(owner: TaskOwner, fn: TaskFn<T>, options?: TaskOptions<E>) {
@@ -111,28 +103,20 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
       this.#abort(owner.abortReason);
       return;
     }
+    const rare = this.#rare;
     // Kept out of line: the constructor stays small (and inlinable) on the hot path.
-    const leader = this.#extras === undefined ? undefined : this.#sharing(owner);
+    const leader = rare === undefined ? undefined : this.#withOptions(owner, rare, timeout);
     if (leader === true) return;
-    const signal = this.#signal;
-    if (signal !== undefined) {
-      if (signal.aborted) {
-        this.#abort(signal.reason);
-        return;
-      }
-      signal.addEventListener("abort", this);
-    }
     owner[ATTACH](this);
-    if (timeout !== undefined) {
-      this.#deadline = startDeadline(timeout, onTimeout, this as unknown as Task<unknown>);
-    }
     if (leader !== undefined) {
       this.#follow(leader);
       return;
     }
     // [instrument] The scope's instrumentation hook: one field read when absent.
     const probe = owner[INSTRUMENT]?.start(this, owner, fn, options);
-    if (probe !== undefined) this.#fn = probed(this.#fn, this.#probe = probe);
+    if (probe !== undefined) {
+      this.#fn = probed(this.#fn, (this.#rare ??= new TaskRare()).probe = probe);
+    }
     if (owner[ACQUIRE_SLOT](this)) {
       this.#holdsSlot = true;
       this.#run();
@@ -140,15 +124,38 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
   }
 
   /**
-   * Memo and dedupe: `true` when settled from the memo store, the task to
-   * follow when another one runs under the dedupe key, else `undefined` (this
-   * task runs, as the key's leader if it has one).
+   * The options that act before the task is attached: memo and dedupe, then
+   * `signal`; it starts the `timeout` deadline. Returns `true` when the task
+   * already settled (from the memo store, or an aborted signal), the task to
+   * follow when another one runs under the dedupe key, else `undefined`
+   * (this task runs, as the key's leader if it has one).
    */
-  #sharing(owner: TaskOwner): Shared | true | undefined {
-    const shared = startShared(owner, this.#extras!, this as Shared);
-    if (shared === undefined || "isSettled" in shared) return shared;
-    this.#adopt(shared);
-    return true;
+  #withOptions(
+    owner: TaskOwner,
+    rare: TaskRare,
+    timeout: number | undefined,
+  ): Shared | true | undefined {
+    let leader: Shared | undefined;
+    if (rare.extras !== undefined) {
+      const shared = startShared(owner, rare.extras, this as Shared);
+      if (shared !== undefined && !("isSettled" in shared)) {
+        this.#adopt(shared);
+        return true;
+      }
+      leader = shared;
+    }
+    const signal = rare.signal;
+    if (signal !== undefined) {
+      if (signal.aborted) {
+        this.#abort(signal.reason);
+        return true;
+      }
+      signal.addEventListener("abort", this);
+    }
+    if (timeout !== undefined) {
+      rare.deadline = startDeadline(timeout, onTimeout, this as unknown as Task<unknown>);
+    }
+    return leader;
   }
 
   /** A follower holds no concurrency slot: it only waits for the leader's Result. */
@@ -160,12 +167,18 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
   #parse(options: TaskOptions): number | undefined {
     const settings = parseTaskOptions(options, this.#fn, this.#owner);
     this.#name = settings.name;
-    this.#policy = settings.policy;
     this.#breaker = settings.breaker;
-    this.#signal = settings.signal;
     this.#fn = settings.fn;
-    this.#extras = settings.extras;
-    return settings.timeout;
+    const { policy, signal, extras, timeout } = settings;
+    if (
+      policy !== undefined || signal !== undefined || extras !== undefined || timeout !== undefined
+    ) {
+      const rare = this.#rare = new TaskRare();
+      rare.policy = policy;
+      rare.signal = signal;
+      rare.extras = extras;
+    }
+    return timeout;
   }
 
   /** The task's name, `task-<id>` unless one was given. */
@@ -185,7 +198,8 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
-      if (this.#aborted) this.#controller.abort(this.#abortReason);
+      const rare = this.#rare;
+      if (rare !== undefined && rare.aborted) this.#controller.abort(rare.abortReason);
     }
     return this.#controller.signal;
   }
@@ -214,7 +228,8 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
 
   /** @internal The priority it waits with for a concurrency slot. */
   get [PRIORITY](): number {
-    return this.#extras === undefined ? 0 : this.#extras.priority;
+    const extras = this.#rare?.extras;
+    return extras === undefined ? 0 : extras.priority;
   }
 
   /** @internal The scope, a timeout or an extra signal aborted this task. */
@@ -223,16 +238,17 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
   }
 
   #abort(reason: unknown): void {
-    this.#aborted = true;
-    this.#abortReason = reason;
+    const rare = this.#rare ??= new TaskRare();
+    rare.aborted = true;
+    rare.abortReason = reason;
     this.#controller?.abort(reason);
-    const extras = this.#extras;
+    const extras = rare.extras;
     this.#finish(extras === undefined ? reasonToError(reason) : abortError(extras, reason), true);
   }
 
   /** @internal An extra `signal` aborted. */
   handleEvent(): void {
-    this[ABORT](this.#signal?.reason);
+    this[ABORT](this.#rare?.signal?.reason);
   }
 
   /** @internal A concurrency slot became free. */
@@ -243,7 +259,7 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
   }
 
   #run(): void {
-    if (this.#policy !== undefined || this.#breaker !== undefined) {
+    if (this.#breaker !== undefined || this.#rare?.policy !== undefined) {
       void this.#attempts();
       return;
     }
@@ -267,28 +283,30 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
 
   /** The general path: retries and the circuit breaker. */
   async #attempts(): Promise<void> {
-    const policy = this.#policy;
+    // Retries and breaker calls keep their state in the rare record.
+    const rare = this.#rare ??= new TaskRare();
+    const policy = rare.policy;
     const breaker = this.#breaker;
     let attempt = 0;
     let ctx: Context | undefined;
     for (;;) {
       try {
         if (breaker !== undefined) {
-          this.#trial = acquire(breaker, this.#owner.logger);
-          this.#inBreaker = breaker;
+          rare.trial = acquire(breaker, this.#owner.logger);
+          rare.inBreaker = breaker;
         }
         let value = this.#fn(ctx ??= new Context(this, this.#owner));
         if (isThenable(value)) value = await value;
-        if (this.#inBreaker !== undefined) {
-          this.#inBreaker = undefined;
-          release(breaker!, undefined, true, this.#trial, this.#owner.logger);
+        if (rare.inBreaker !== undefined) {
+          rare.inBreaker = undefined;
+          release(breaker!, undefined, true, rare.trial, this.#owner.logger);
         }
         this.#finish(value as T, false);
         return;
       } catch (thrown) {
-        if (this.#inBreaker !== undefined) {
-          this.#inBreaker = undefined;
-          release(breaker!, thrown, false, this.#trial, this.#owner.logger);
+        if (rare.inBreaker !== undefined) {
+          rare.inBreaker = undefined;
+          release(breaker!, thrown, false, rare.trial, this.#owner.logger);
         }
         if (this.#result !== undefined) return;
         const error = toError(thrown);
@@ -304,31 +322,23 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
         if (typeof ms !== "number") {
           return ms instanceof RangeError ? this.#finish(ms, true) : this.#fail(ms.thrown);
         }
-        this.#probe?.retry(attempt, error, ms); // [instrument]
-        if (ms > 0) await new Promise<void>((resolve) => this.#sleep(resolve, ms));
+        rare.probe?.retry(attempt, error, ms); // [instrument]
+        if (ms > 0) await new Promise<void>((resolve) => this.#sleep(rare, resolve, ms));
         if (this.#result !== undefined) return;
       }
     }
   }
 
-  #sleep(resolve: () => void, ms: number): void {
+  #sleep(rare: TaskRare, resolve: () => void, ms: number): void {
     if (this.#result !== undefined) return resolve();
-    this.#wake = resolve;
-    if (ms <= limits.maxDelay) this.#sleepTimer = setTimeout(wake, ms, resolve);
-    else this.#sleepUntil(performance.now() + ms);
-  }
-
-  /** A delay longer than a timer takes: re-armed in chunks until `at`. */
-  #sleepUntil(at: number): void {
-    const left = at - performance.now();
-    this.#sleepTimer = left <= limits.maxDelay
-      ? setTimeout(wake, Math.max(0, left), this.#wake!)
-      : setTimeout(() => this.#sleepUntil(at), limits.maxDelay);
+    rare.wake = resolve;
+    if (ms <= limits.maxDelay) rare.sleepTimer = setTimeout(wake, ms, resolve);
+    else sleepUntil(rare, performance.now() + ms);
   }
 
   /** Fails with what the function threw, wrapped as the options say. */
   #fail(thrown: unknown): void {
-    const extras = this.#extras;
+    const extras = this.#rare?.extras;
     this.#finish(extras === undefined ? toTaskError(thrown) : thrownError(extras, thrown), true);
   }
 
@@ -340,10 +350,13 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
       this.#result = [undefined, outcome as T];
     }
     this.#cleanup();
-    const probe = this.#probe; // [instrument]
-    if (probe !== undefined) endProbe(probe, failed, outcome, this.#aborted, this.#abortReason);
-    if (this.#extras !== undefined) {
-      endShared(this.#owner, this.#extras, this as Shared, this.#result);
+    const rare = this.#rare;
+    if (rare !== undefined) {
+      const probe = rare.probe; // [instrument]
+      if (probe !== undefined) endProbe(probe, failed, outcome, rare.aborted, rare.abortReason);
+      if (rare.extras !== undefined) {
+        endShared(this.#owner, rare.extras, this as Shared, this.#result);
+      }
     }
     this.#resolve(this.#result);
   }
@@ -357,23 +370,8 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
   }
 
   #cleanup(): void {
-    this.#deadline?.cancel();
-    if (this.#sleepTimer !== undefined) {
-      clearTimeout(this.#sleepTimer);
-      this.#wake?.();
-    }
-    this.#signal?.removeEventListener("abort", this);
-    if (this.#inBreaker !== undefined) {
-      const breaker = this.#inBreaker;
-      this.#inBreaker = undefined;
-      release(
-        breaker,
-        reasonToError(this.#abortReason),
-        false,
-        this.#trial,
-        this.#owner.logger,
-      );
-    }
+    const rare = this.#rare;
+    if (rare !== undefined) releaseRare(rare, this, this.#owner.logger);
     this.#owner[DETACH](this);
     if (this.#holdsSlot) {
       this.#holdsSlot = false;
