@@ -91,8 +91,13 @@ const flags = parseFlags(Deno.args, {
   // on the main thread, synchronously, so the count no longer depends on how threads were
   // scheduled; `--predictable-gc-schedule` fixes the heap's growth and the young generation's
   // size, which V8 otherwise adapts to the heap's history (BENCHMARKS.md, 2026-12-02).
+  // `--no-memory-reducer`: no full collection started by the memory reducer, whose timers count
+  // wall-clock time (a server under callgrind runs many times slower than without it, and a busy
+  // server allocates too fast to start it), so that full collections fall where allocation puts
+  // them, at the same request in every process. With it, two processes of one variant with the
+  // plugin differed by up to 2%; without it they agree within 0.1% (BENCHMARKS.md, 2026-12-08).
   // `none` for V8's defaults.
-  "v8-flags": "--predictable,--predictable-gc-schedule",
+  "v8-flags": "--predictable,--predictable-gc-schedule,--no-memory-reducer",
   // Node's flags (comma-separated), `none` for none: V8's flags as for Deno (BENCHMARKS.md,
   // 2026-12-07).
   "node-flags": "--predictable,--predictable-gc-schedule",
@@ -122,7 +127,7 @@ if (flags.help === "true") {
       "  [--warmup 20000 (Deno, Node 20 and 22), 80000 (Node 24)] [--requests 5000 (Node), 20000 (Deno)] [--connections 1] [--repeat 1] [--build]\n" +
       "  [--cache-sim]   also simulate the caches: first- and last-level misses per request\n" +
       "  [--jobs 1]      servers counted at a time (each on its own; valgrind makes the server the bottleneck)\n" +
-      "  [--v8-flags --predictable,--predictable-gc-schedule]   Deno's V8 flags (none: V8's defaults)\n" +
+      "  [--v8-flags --predictable,--predictable-gc-schedule,--no-memory-reducer]   Deno's V8 flags (none: V8's defaults)\n" +
       "  [--node-flags --predictable,--predictable-gc-schedule] Node's flags (none: none)\n" +
       "  [--node 20|22|24]   that Node release's own binary (default: the machine's node)\n" +
       "  [--client keep|autocannon]   keep: connections stay open from warm-up to the counted window\n" +
