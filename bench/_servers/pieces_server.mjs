@@ -16,7 +16,9 @@
 //
 // Alternatives, each on top of `hook`: close-shared (the 'close' listener without a closure),
 // finish (a 'finish' listener instead), socket (one 'close' listener per socket). And on top of
-// `decorate` instead of `hook`: onsend (an empty onSend hook), wrapper (a route handler wrapper,
+// `decorate` instead of `hook`: onsend (an empty onSend hook), onsend-store (an onSend hook that
+// stores the reply in a symbol field, as the plugin's does), accessor (the plugin's decorators: a
+// symbol field and a `scope` accessor, with an empty onSend hook), wrapper (a route handler wrapper,
 // set in onRoute, that stores the reply on the request), decorate4 (three more
 // `decorateRequest(symbol, null)`: the plugin declares four per-request fields; Fastify's request
 // constructor stores every decorator per request).
@@ -36,7 +38,7 @@ const ORDER = ["bare", "control", "load", "decorate", "hook", "close", "scope", 
 // And alternatives to `hook` on top of `decorate`: an empty onSend hook instead, and a route
 // handler wrapper (set in onRoute) that stores the reply on the request.
 const ALTERNATIVES = ["close-shared", "finish", "socket"];
-const DECORATED = ["onsend", "wrapper", "decorate4"];
+const DECORATED = ["onsend", "onsend-store", "accessor", "wrapper", "decorate4"];
 const alternative = ALTERNATIVES.includes(variant) ? variant : undefined;
 const level = alternative !== undefined
   ? ORDER.indexOf("hook")
@@ -74,11 +76,24 @@ if (variant === "plugin" || variant === "task") {
   const door = await import(new URL(`./src/core/internal${ext}`, args.plugin).href);
   const root = core.scope({ name: "fastify-app", logger: app.log });
   pluginSource = args.plugin;
-  if (has("decorate")) app.decorateRequest("scope", null);
+  if (variant === "accessor") {
+    // The plugin's way: one symbol field, and `scope` an accessor on the prototype.
+    const kState = Symbol("state");
+    app.decorateRequest(kState, null);
+    app.decorateRequest("scope", { getter: () => root, setter: () => {} });
+  } else if (has("decorate")) app.decorateRequest("scope", null);
   if (variant === "decorate4") {
     for (const name of ["reply", "settings", "watch"]) app.decorateRequest(Symbol(name), null);
-  } else if (variant === "onsend") {
+  } else if (variant === "onsend" || variant === "accessor") {
     app.addHook("onSend", function onSend(_request, _reply, _payload, done) {
+      done();
+    });
+  } else if (variant === "onsend-store") {
+    // The plugin's onSend on a request whose scope was never read: the reply stored on the request.
+    const kState = Symbol("state");
+    app.decorateRequest(kState, null);
+    app.addHook("onSend", function onSend(request, reply, _payload, done) {
+      if (request[kState] === null) request[kState] = reply;
       done();
     });
   } else if (variant === "wrapper") {
