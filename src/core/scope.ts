@@ -392,26 +392,27 @@ export class Scope<S extends ServiceMap = ServiceMap> extends ScopeFeatures
     if (this.#disposal !== undefined) return this.#disposal;
     this.#disposing = true;
     if (!this.#aborted) {
-      if (
-        this.#controller !== undefined || this.#childCount > 0 || this.#dependent !== undefined ||
-        this.#dependents?.size
-      ) {
-        // Aborting runs listeners, which may call dispose again: the promise
-        // they get must exist (and be this one) before the abort.
-        let start!: () => void;
-        this.#disposal = new Promise<void>((resolve) => start = resolve).then(() => this.#settle());
-        this.#abortWith(DISPOSED);
-        start();
-        return this.#disposal;
-      }
+      const busy = this.#controller !== undefined || this.#childCount > 0 ||
+        this.#dependent !== undefined || this.#dependents?.size;
+      if (busy) return this.#abortThenSettle();
       this.#aborted = true;
       this.#reason = DISPOSED;
-      if (this.#deadline !== undefined) {
-        this.#deadline.cancel();
-        this.#deadline = undefined;
-      }
+      this.#deadline?.cancel();
+      this.#deadline = undefined;
     }
     return this.#disposal = this.#settle();
+  }
+
+  /**
+   * Disposal with something to abort, whose listeners may dispose again: the promise they get must
+   * exist before. Out of line: its closures would make every disposal allocate a closure context.
+   */
+  #abortThenSettle(): Promise<void> {
+    let start!: () => void;
+    this.#disposal = new Promise<void>((resolve) => start = resolve).then(() => this.#settle());
+    this.#abortWith(DISPOSED);
+    start();
+    return this.#disposal;
   }
 
   /** @internal The external signal aborted. */

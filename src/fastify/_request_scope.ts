@@ -117,7 +117,17 @@ function endScope(requestScope: Scope, request: FastifyRequest, reason: Error | 
   if (requestScope.isDisposed) return; // the root's disposal got there first
   if (reason !== undefined && !requestScope.isAborted) requestScope.cancel(reason);
   // Usually finishes synchronously; only cleanups or children make it async.
-  disposeScope(requestScope)?.catch((error: unknown) => {
+  const disposal = disposeScope(requestScope);
+  if (disposal !== undefined) logFailure(disposal, request);
+}
+
+/**
+ * Logs an asynchronous disposal's failure on the request's logger. Out of
+ * endScope: its closure would make every call of endScope allocate a closure
+ * context.
+ */
+function logFailure(disposal: Promise<void>, request: FastifyRequest): void {
+  disposal.catch((error: unknown) => {
     request.log.error({ err: error }, "go-go-scope: disposing the request scope failed");
   });
 }
@@ -180,7 +190,21 @@ function watchEarly(request: ScopedRequest, state: RequestState, requestScope: S
   if (head.req === raw) {
     return watchResponse(request, state, head as unknown as RawReply, requestScope);
   }
-  // Queued behind another request's response on the same socket.
+  watchQueued(request, state, requestScope, socket);
+}
+
+/**
+ * A request queued behind another request's response on the same socket:
+ * its scope ends if the socket closes before the reply is adopted. Out of
+ * watchEarly: these closures would make every call of it allocate a
+ * closure context.
+ */
+function watchQueued(
+  request: ScopedRequest,
+  state: RequestState,
+  requestScope: Scope,
+  socket: RawSocket,
+): void {
   const onClose = (): void => endRequest(request, state, requestScope, leftReason(request, state));
   socket.on("close", onClose);
   state.watch = () => socket.off("close", onClose);

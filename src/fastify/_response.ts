@@ -164,3 +164,35 @@ export function isWebStream(payload: unknown): payload is ReadableStream<unknown
     typeof (payload as Partial<ReadableStream>).getReader === "function" &&
     (payload as ReadableStream).locked === false;
 }
+
+/** Fastify's `done` of an onSend hook: an error, or the payload to send instead. */
+export type OnSendDone = (error?: Error | null, payload?: unknown) => void;
+
+/**
+ * The end of the plugin's onSend hook for a payload that is not a string (a
+ * stream, a buffer, an object Fastify could not serialize): watches a stream
+ * payload, then lets the send go on.
+ *
+ * Why a thenable: Fastify's hook runner calls a hook inside a try/catch that
+ * turns what the rest of the send throws into a 500, so calling `done()`
+ * from the hook would change what `reply.send()` throws to the handler
+ * (FST_ERR_REP_INVALID_PAYLOAD_TYPE for an object it cannot serialize,
+ * FST_ERR_REP_READABLE_STREAM_LOCKED) into an error response. The runner
+ * calls `then` outside that try/catch: calling `done` there lets such an
+ * error reach the caller of `reply.send()` exactly as without the hook.
+ *
+ * Why out of the hook: its closure over `done` would make the hook allocate
+ * a closure context on every call, string payloads included (BENCHMARKS.md,
+ * 2026-12-08).
+ */
+export function sendOther(
+  payload: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: OnSendDone,
+): PromiseLike<void> {
+  let next: unknown;
+  if (isNodeStream(payload)) watchStream(payload, request, reply);
+  else if (isWebStream(payload)) next = watchWebStream(payload, request, reply);
+  return { then: () => done(null, next) } as unknown as PromiseLike<void>;
+}

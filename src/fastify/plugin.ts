@@ -25,14 +25,11 @@ import { createInspector } from "./inspector/inspector.ts";
 import { Shutdown } from "./_shutdown.ts";
 import {
   closeAfterResponse,
-  isNodeStream,
-  isWebStream,
   kState,
   RequestState,
   type ScopedRequest,
+  sendOther,
   stateOf,
-  watchStream,
-  watchWebStream,
 } from "./_response.ts";
 import {
   adoptInto,
@@ -288,18 +285,9 @@ const plugin = async (
       if (typeof payload === "string" || payload === undefined || payload === null) {
         return done();
       }
-      let next: unknown;
-      if (isNodeStream(payload)) watchStream(payload, request, reply);
-      else if (isWebStream(payload)) next = watchWebStream(payload, request, reply);
-      // Why a thenable for other payloads: Fastify's hook runner calls a hook
-      // inside a try/catch that turns what the rest of the send throws into a
-      // 500, so a plain `done()` here would change what `reply.send()` throws
-      // to the handler (FST_ERR_REP_INVALID_PAYLOAD_TYPE for an object it
-      // cannot serialize, FST_ERR_REP_READABLE_STREAM_LOCKED) into an error
-      // response. The runner calls `then` outside that try/catch: calling
-      // `done` there lets such an error reach the caller of reply.send()
-      // exactly as without this hook.
-      return { then: () => done(null, next) } as unknown as PromiseLike<void>;
+      // Streams and the rest: out of line, so that this hook creates no
+      // closure (sendOther() says why it returns a thenable).
+      return sendOther(payload, request, reply, done);
     },
   );
 

@@ -267,18 +267,20 @@ export class Task<T, E extends Error = Error> extends Promise<Result<E, T>> impl
     let value: T | PromiseLike<T>;
     try {
       value = this.#fn(new Context(this, this.#owner));
-      if (isThenable(value)) {
-        value.then(
-          (v) => this.#finish(v, false),
-          (thrown) => this.#fail(thrown),
-        );
-        return;
-      }
+      if (isThenable(value)) return this.#settleWith(value);
     } catch (thrown) {
       this.#fail(thrown);
       return;
     }
     this.#finish(value, false);
+  }
+
+  /** Settles as `value` does; out of #run, whose every call its closures would give a context. */
+  #settleWith(value: PromiseLike<T>): void {
+    value.then(
+      (v) => this.#finish(v, false),
+      (thrown) => this.#fail(thrown),
+    );
   }
 
   /** The general path: retries and the circuit breaker. */
