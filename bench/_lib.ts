@@ -365,9 +365,12 @@ export class ServerProcess {
 
   async #pumpStdout(): Promise<void> {
     for await (const line of lines(this.#child.stdout)) {
+      // V8's --trace-gc writes to the same stdout, and its lines may run into a message's.
+      const at = line.indexOf('{"type":');
+      if (at > 0) console.error(`[${this.label}] ${line.slice(0, at)}`);
       let message: ServerMessage;
       try {
-        message = JSON.parse(line) as ServerMessage;
+        message = JSON.parse(at > 0 ? line.slice(at) : line) as ServerMessage;
       } catch {
         console.error(`[${this.label}] ${line}`);
         continue;
