@@ -92,10 +92,10 @@ const flags = parseFlags(Deno.args, {
   // scheduled; `--predictable-gc-schedule` fixes the heap's growth and the young generation's
   // size, which V8 otherwise adapts to the heap's history (BENCHMARKS.md, 2026-12-02).
   // `--no-memory-reducer`: no full collection started by the memory reducer, whose timers count
-  // wall-clock time (a server under callgrind runs many times slower than without it, and a busy
-  // server allocates too fast to start it), so that full collections fall where allocation puts
-  // them, at the same request in every process. With it, two processes of one variant with the
-  // plugin differed by up to 2%; without it they agree within 0.1% (BENCHMARKS.md, 2026-12-08).
+  // wall-clock time (a server under callgrind runs many times slower than without it), so that
+  // full collections fall where allocation puts them, at the same request in every process. With
+  // the reducer, two processes of one variant with the plugin differed by up to 2%; without it they
+  // agree within 0.1% (BENCHMARKS.md, 2026-12-08).
   // `none` for V8's defaults.
   "v8-flags": "--predictable,--predictable-gc-schedule,--no-memory-reducer",
   // Node's flags (comma-separated), `none` for none: V8's flags as for Deno (BENCHMARKS.md,
